@@ -1,0 +1,1 @@
+"""The domain: mentions, triage, complaints and the playbook's rules. Standard library only."""

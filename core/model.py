@@ -1,0 +1,78 @@
+"""Domain values shared by every room: what a source yields and what triage decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    COMPLAINT = "complaint"
+    PRAISE = "praise"
+    QUESTION = "question"
+    OTHER = "other"
+
+
+class Flag(StrEnum):
+    LEGAL_THREAT = "legal_threat"
+    MANAGER_REQUEST = "manager_request"
+    PROFANITY = "profanity"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ComplaintStatus(StrEnum):
+    NEW = "new"
+    DRAFT_READY = "draft_ready"
+
+
+class DraftStatus(StrEnum):
+    PROPOSED = "proposed"
+
+
+@dataclass(frozen=True, slots=True)
+class RawMention:
+    """One item as a watcher read it from a source, before triage.
+
+    ``text`` is plain text (HTML stripped, entities decoded, whitespace normalised).
+    ``rating`` is normalised to the 1-5 scale when the source gives one.
+    """
+
+    external_id: str
+    text: str
+    url: str | None = None
+    author: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    rating: float | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """What triage decided about a text, with the evidence that decided it."""
+
+    language: str
+    kind: Kind
+    flags: tuple[Flag, ...]
+    severity: Severity
+    category: str
+    scores: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "language": self.language,
+            "kind": self.kind.value,
+            "flags": [f.value for f in self.flags],
+            "severity": self.severity.value,
+            "category": self.category,
+            "scores": self.scores,
+            "evidence": list(self.evidence),
+        }

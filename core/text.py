@@ -1,0 +1,38 @@
+"""Plain-text helpers that every room may use: normalising and cutting user text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ё": "е", "Ё": "Е"})
+_TOKEN = re.compile(r"[\w']+")
+
+
+def normalise_whitespace(text: str) -> str:
+    """Collapse runs of white space (including non-breaking spaces) to one space."""
+    return _WS.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case form used for matching: NFC, unified apostrophes, ё→е, single spaces."""
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES).lower()
+    return normalise_whitespace(text)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of already-folded text."""
+    return _TOKEN.findall(text)
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut ``text`` to at most ``limit`` characters at a word boundary where possible."""
+    if len(text) <= limit:
+        return text
+    room = max(limit - len(ellipsis), 0)
+    head = text[:room]
+    space = head.rfind(" ")
+    if space > room * 0.6:
+        head = head[:space]
+    return head.rstrip(" ,.;:-") + ellipsis
