@@ -1,0 +1,98 @@
+"""Ingest planning, pure: which new items become mentions, what triage says, which open complaints.
+
+The storage layer writes a plan in one transaction; nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.brand import BrandMatcher
+from core.model import ComplaintStatus, Kind, RawMention, Triage
+
+TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, within Telegram's 64-character start limit
+
+
+def new_token() -> str:
+    """An unguessable, URL-safe private-chat token."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintPlan:
+    token: str
+    status: ComplaintStatus
+    first_response_due: datetime
+    draft_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MentionPlan:
+    raw: RawMention
+    triage: Triage
+    complaint: ComplaintPlan | None = None
+
+
+@dataclass(slots=True)
+class IngestPlan:
+    source: str
+    fetched_at: datetime
+    mentions: list[MentionPlan] = field(default_factory=list)
+    skipped_known: int = 0
+    skipped_off_brand: int = 0
+
+
+Classify = Callable[[RawMention], Triage]
+Draft = Callable[[Triage, RawMention, str], str]
+
+
+def plan_ingest(
+    source: str,
+    items: Iterable[RawMention],
+    *,
+    known: set[str],
+    classify: Classify,
+    draft: Draft,
+    now: datetime,
+    first_response: timedelta,
+    brand: BrandMatcher | None = None,
+) -> IngestPlan:
+    """Plan the new mentions of one poll. ``known`` holds external ids already in the journal;
+    ``brand`` (when given) keeps only items that name the brand."""
+    plan = IngestPlan(source=source, fetched_at=now)
+    seen: set[str] = set()
+    for raw in items:
+        if raw.external_id in known or raw.external_id in seen:
+            plan.skipped_known += 1
+            continue
+        seen.add(raw.external_id)
+        if brand is not None and not brand.matches(raw.title, raw.text):
+            plan.skipped_off_brand += 1
+            continue
+        triage = classify(raw)
+        complaint = None
+        if triage.kind is Kind.COMPLAINT:
+            token = new_token()
+            complaint = ComplaintPlan(
+                token=token,
+                status=ComplaintStatus.DRAFT_READY,
+                first_response_due=now + first_response,
+                draft_text=draft(triage, raw, token),
+            )
+        plan.mentions.append(MentionPlan(raw=raw, triage=triage, complaint=complaint))
+    return plan
+
+
+def opened_events(plan: MentionPlan) -> list[tuple[str, dict[str, Any]]]:
+    """The first steps of a new complaint's event log, in order."""
+    t = plan.triage
+    return [
+        ("mention_detected", {"external_id": plan.raw.external_id, "url": plan.raw.url}),
+        ("complaint_opened", {"language": t.language, "severity": t.severity.value,
+                              "category": t.category, "flags": [f.value for f in t.flags]}),
+        ("draft_proposed", {"author": "reclaim"}),
+    ]

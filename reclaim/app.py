@@ -1,0 +1,82 @@
+"""The composition root: builds triage, drafting, the database and the watchers from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.brand import BrandMatcher
+from core.model import RawMention, Triage
+from core.triage import Triager
+from reclaim import __version__
+from reclaim.settings import HtmlSource, RssSource, Settings, Source
+from responders.drafting import Drafter, DraftRequest, load_templates
+from storage.db import make_engine, migrate, session_factory
+from watchers import HtmlWatcher, RssWatcher, Watcher
+
+USER_AGENT = f"Reclaim/{__version__} (complaint monitoring; +https://github.com/reclaim-dev/reclaim)"
+
+
+def build_watcher(source: Source) -> Watcher:
+    if isinstance(source, RssSource):
+        return RssWatcher(language=source.language)
+    if isinstance(source, HtmlSource):
+        selectors = source.selectors.model_dump() if source.selectors else None
+        return HtmlWatcher(extract=source.extract, selectors=selectors, language=source.language)
+    raise TypeError(f"no watcher for {type(source).__name__}")
+
+
+@dataclass
+class App:
+    settings: Settings
+
+    @cached_property
+    def triager(self) -> Triager:
+        t = self.settings.triage
+        return Triager(t.languages, extra_dirs=t.lexicon_dirs, extensions=t.extend,
+                       default_language=t.default_language)
+
+    @cached_property
+    def drafter(self) -> Drafter:
+        d = self.settings.drafts
+        templates = load_templates(self.settings.triage.languages, d.templates_dirs, d.templates)
+        return Drafter(self.settings.brand.name, templates, bot_username=self.settings.telegram.bot_username,
+                       greet_by_name=d.greet_by_name,
+                       fallback_language=self.settings.triage.default_language or self.settings.triage.languages[0])
+
+    @cached_property
+    def brand(self) -> BrandMatcher:
+        return BrandMatcher(self.settings.brand.names())
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @property
+    def link_base(self) -> str | None:
+        name = self.settings.telegram.bot_username
+        return f"https://t.me/{name}?start=" if name else None
+
+    @property
+    def user_agent(self) -> str:
+        return self.settings.polling.user_agent or USER_AGENT
+
+    def classify(self, raw: RawMention) -> Triage:
+        return self.triager.classify(raw.text, title=raw.title, rating=raw.rating,
+                                     language_hint=raw.language_hint)
+
+    def draft(self, triage: Triage, raw: RawMention, token: str) -> str:
+        return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,222 @@
+"""The `reclaim` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from reclaim import __version__
+from reclaim.app import App
+from reclaim.durations import format_duration
+from reclaim.poller import Outcome, Poller
+from reclaim.settings import Settings, config_path, load_settings
+from reclaim.yamlsource import ConfigError
+from storage import queries
+
+EXIT_CONFIG = 2
+EXIT_SOURCES_FAILED = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reclaim", description="Watch where customers complain and answer them well.")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $RECLAIM_CONFIG, else ./config.yaml)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    p.add_argument("--version", action="version", version=f"reclaim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("check-config", help="validate the config and print a summary")
+    poll = sub.add_parser("poll", help="poll the sources")
+    poll.add_argument("--once", action="store_true", required=True, help="poll every source once, then exit")
+    poll.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    sub.add_parser("run", help="keep polling every source on its own interval")
+    sources = sub.add_parser("sources", help="health of each source")
+    sources.add_argument("--json", action="store_true")
+    mentions = sub.add_parser("mentions", help="the journal's mentions").add_subparsers(dest="action", required=True)
+    ml = mentions.add_parser("list")
+    ml.add_argument("--json", action="store_true")
+    ml.add_argument("--kind", choices=["complaint", "praise", "question", "other"])
+    ml.add_argument("--source")
+    ml.add_argument("--limit", type=int)
+    complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(dest="action", required=True)
+    cl = complaints.add_parser("list")
+    cl.add_argument("--json", action="store_true")
+    cl.add_argument("--status")
+    cl.add_argument("--limit", type=int)
+    cs = complaints.add_parser("show")
+    cs.add_argument("id", type=int)
+    cs.add_argument("--json", action="store_true")
+    demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
+    demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
+    return p
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def check_config(settings: Settings, console: Console) -> int:
+    console.print(f"[bold]Brand[/]: {settings.brand.name} (aliases: {', '.join(settings.brand.aliases) or '-'})")
+    console.print(f"[bold]Database[/]: {settings.database.url.split('://')[0]}")
+    console.print(f"[bold]Languages[/]: {', '.join(settings.triage.languages)}")
+    console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
+    bot = settings.telegram.bot_username
+    console.print(f"[bold]Private chat links[/]: {'https://t.me/' + bot + '?start=…' if bot else 'none (telegram.bot_username not set)'}")
+    table = Table("source", "kind", "every", "match", "url")
+    for s in settings.sources:
+        table.add_row(s.name + ("" if s.enabled else " (disabled)"), s.kind, format_duration(s.every), s.match, s.url)
+    console.print(table)
+    console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
+    # Building the app checks word lists and reply templates too.
+    app = App(settings)
+    _ = app.triager, app.drafter
+    return 0
+
+
+def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
+    if console.is_terminal:
+        table = Table("source", "result", "items", "new", "complaints", "time")
+        for o in outcomes:
+            result = ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]") if o.ok \
+                else f"[red]{o.error}[/]"
+            if o.ok and o.warnings:
+                result += f" [yellow]({len(o.warnings)} warning(s))[/]"
+            table.add_row(o.source, result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
+        console.print(table)
+    else:
+        for o in outcomes:
+            if o.ok:
+                state = "not-modified" if o.not_modified else f"http-{o.status}"
+                line = f"{o.source}: ok {state} items={o.items} new={o.added} complaints={o.complaints}"
+                line += f" warnings={len(o.warnings)}" if o.warnings else ""
+            else:
+                line = f"{o.source}: FAILED {o.error}"
+            print(line)
+    failed = [o.source for o in outcomes if not o.ok]
+    added = sum(o.added for o in outcomes)
+    opened = sum(o.complaints for o in outcomes)
+    console.print(f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
+                  + (f"; failed: {', '.join(failed)}" if failed else ""))
+
+
+async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
+    sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
+    poller = Poller(app)
+    try:
+        if console.is_terminal:
+            columns = (TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as progress:
+                task = progress.add_task("poll", total=len(sources))
+                return await poller.poll(sources, on_done=lambda _o: progress.advance(task))
+        return await poller.poll(sources)
+    finally:
+        await poller.aclose()
+
+
+def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
+    with app.sessions() as session:
+        if args.command == "sources":
+            health = queries.source_health(session)
+            if args.json:
+                _print_json(health)
+                return 0
+            table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
+            for h in health:
+                table.add_row(h["name"], h["last_success_at"] or "-", h["last_error"] or "-",
+                              str(h["consecutive_failures"]), h["next_attempt_at"] or "-",
+                              str(h["items_seen"]), str(h["mentions_added"]))
+            console.print(table)
+            return 0
+        if args.command == "mentions":
+            rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
+            if args.json:
+                _print_json(rows)
+                return 0
+            table = Table("id", "source", "kind", "lang", "severity", "category", "flags", "text")
+            for r in rows:
+                table.add_row(str(r["id"]), r["source"], r["kind"], r["language"], r["severity"],
+                              r["category"], ",".join(r["flags"]), (r["text"] or "")[:70])
+            console.print(table)
+            return 0
+        if args.action == "list":
+            rows = queries.list_complaints(session, link_base=app.link_base, status=args.status, limit=args.limit)
+            if args.json:
+                _print_json(rows)
+                return 0
+            table = Table("id", "status", "lang", "severity", "category", "due", "draft")
+            for r in rows:
+                draft = r["draft"]["text"].split("\n\n")[1][:60] if r["draft"] else "-"
+                table.add_row(str(r["id"]), r["status"], r["language"], r["severity"], r["category"],
+                              r["first_response_due"][:16], draft)
+            console.print(table)
+            return 0
+        detail = queries.complaint_detail(session, args.id, link_base=app.link_base)
+        if detail is None:
+            console.print(f"[red]no complaint with id {args.id}[/]")
+            return 1
+        if args.json:
+            _print_json(detail)
+            return 0
+        _show(detail, console)
+        return 0
+
+
+def _show(d: dict[str, Any], console: Console) -> None:
+    m = d["mention"] or {}
+    console.print(f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
+                  f"{d['language']}, flags: {', '.join(d['flags']) or '-'}")
+    console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}")
+    console.print(f"first response due: {d['first_response_due']}")
+    console.print(f"[bold]They wrote[/]: {m.get('text')}", markup=False)
+    if d["draft"]:
+        console.print(f"[bold]Draft ({d['draft']['status']})[/]:")
+        console.print(d["draft"]["text"], markup=False)
+    console.print("[bold]Events[/]:")
+    for e in d["events"]:
+        console.print(f"  {e['at']}  {e['kind']}  by {e['actor']}", markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    console = Console(stderr=False, highlight=False)
+    if args.command == "demo":
+        from reclaim.demo import run_demo
+
+        return run_demo(args.dir, console)
+    try:
+        settings = load_settings(config_path(args.config))
+    except ConfigError as exc:
+        print(f"config error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.command == "check-config":
+            return check_config(settings, console)
+        app = App(settings)
+        if args.command == "poll":
+            unknown = [n for n in args.source or [] if n not in {s.name for s in settings.sources}]
+            if unknown:
+                print(f"no source named {', '.join(unknown)} in the config", file=sys.stderr)
+                return EXIT_CONFIG
+            outcomes = asyncio.run(poll_once(app, args.source, console))
+            print_outcomes(outcomes, console)
+            return 0 if all(o.ok for o in outcomes) else EXIT_SOURCES_FAILED
+        if args.command == "run":
+            from reclaim.scheduler import Runner
+
+            if not settings.telegram.token:
+                console.print("no Telegram token (TELEGRAM_BOT_TOKEN): running the watchers alone")
+            asyncio.run(Runner(app).run())
+            return 0
+        return _journal(app, args, console)
+    except ConfigError as exc:
+        print(f"config error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG

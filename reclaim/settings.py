@@ -1,0 +1,277 @@
+"""Settings: config.yaml validated by pydantic, secrets only from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from reclaim.durations import format_duration, parse_duration
+from reclaim.yamlsource import ConfigError, LoadedYaml, load_yaml, path_text
+
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http:// or https:// address (got {value!r})")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brand(Strict):
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class Database(Strict):
+    url: str = "sqlite:///reclaim.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql")):
+            raise ValueError("use sqlite:///path.db or postgresql+psycopg://user@host/db")
+        return value
+
+
+class Telegram(Strict):
+    bot_username: str | None = None
+    token: SecretStr | None = None
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
+            raise ValueError("a Telegram bot username: 4-32 letters, digits or _, e.g. nordlys_care_bot")
+        return value
+
+
+class Selectors(Strict):
+    """CSS selectors with Scrapy-style ``::attr(name)``; an empty selector is the item itself."""
+
+    item: str = Field(min_length=1)
+    id: str | None = None
+    title: str | None = None
+    text: str | None = None
+    author: str | None = None
+    link: str | None = None
+    published: str | None = None
+    rating: str | None = None
+
+
+class SourceBase(Strict):
+    name: str = Field(pattern=SOURCE_NAME)
+    url: HttpUrl
+    every: Duration = timedelta(minutes=5)
+    timeout: Duration = timedelta(seconds=20)
+    match: Literal["brand", "all"] = "brand"
+    enabled: bool = True
+    language: str | None = None
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    headers: dict[str, str] = {}
+
+    @field_validator("every")
+    @classmethod
+    def _min_every(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10):
+            raise ValueError("poll at most every 10s")
+        return value
+
+
+class RssSource(SourceBase):
+    kind: Literal["rss"]
+
+
+class HtmlSource(SourceBase):
+    kind: Literal["html"]
+    extract: Literal["selectors", "jsonld"] = "selectors"
+    selectors: Selectors | None = None
+
+    @model_validator(mode="after")
+    def _needs_selectors(self) -> HtmlSource:
+        if self.extract == "selectors" and self.selectors is None:
+            raise ValueError("an html source needs selectors: (item:, text:, ...) or extract: jsonld")
+        if self.extract == "jsonld" and self.selectors is not None:
+            raise ValueError("give either selectors: or extract: jsonld, not both")
+        return self
+
+
+Source = Annotated[RssSource | HtmlSource, Field(discriminator="kind")]
+
+
+class Sla(Strict):
+    first_response: Duration = timedelta(hours=1)
+
+
+class TriageSettings(Strict):
+    languages: list[str] = Field(default_factory=lambda: ["en", "ru", "da"], min_length=1)
+    default_language: str | None = None
+    lexicon_dirs: list[Path] = []
+    extend: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _default_known(self) -> TriageSettings:
+        if self.default_language and self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        return self
+
+
+class Drafts(Strict):
+    greet_by_name: bool = True
+    templates_dirs: list[Path] = []
+    templates: dict[str, dict[str, Any]] = {}
+
+
+class Polling(Strict):
+    concurrency: int = Field(default=8, ge=1, le=256)
+    jitter: Duration = timedelta(seconds=15)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff_base: Duration = timedelta(seconds=30)
+    backoff_max: Duration = timedelta(hours=6)
+    user_agent: str | None = None
+
+
+class Settings(Strict):
+    brand: Brand
+    database: Database = Database()
+    telegram: Telegram = Telegram()
+    sources: list[Source] = []
+    sla: Sla = Sla()
+    triage: TriageSettings = TriageSettings()
+    drafts: Drafts = Drafts()
+    polling: Polling = Polling()
+    timezone: str = "UTC"
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[Source]) -> list[Source]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}; names must be unique")
+            seen.add(source.name)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Copenhagen)") from exc
+        return value
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+SECRET_PATHS = {("telegram", "token"): "TELEGRAM_BOT_TOKEN"}
+ENV_OVERRIDES = {("database", "url"): "RECLAIM_DATABASE_URL", ("telegram", "token"): "TELEGRAM_BOT_TOKEN"}
+
+
+def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str], problems: list[str]) -> None:
+    for (section, key), var in SECRET_PATHS.items():
+        block = data.get(section)
+        if isinstance(block, dict) and key in block and (section, key) not in loaded.interpolated:
+            line = loaded.line_of([section, key])
+            problems.append(
+                f"line {line}: {section}.{key}: secrets come only from the environment; "
+                f"write ${{{var}}} and set {var}"
+            )
+    for (section, key), var in ENV_OVERRIDES.items():
+        if env.get(var):
+            block = data.setdefault(section, {})
+            if isinstance(block, dict):
+                block[key] = env[var]
+    db = data.get("database")
+    if isinstance(db, dict) and isinstance(db.get("url"), str) and ("database", "url") not in loaded.interpolated:
+        if urlsplit(db["url"]).password and not env.get("RECLAIM_DATABASE_URL"):
+            problems.append(
+                f"line {loaded.line_of(['database', 'url'])}: database.url: has a password in it; "
+                "secrets come only from the environment: write ${RECLAIM_DATABASE_URL} or ${DB_PASSWORD}"
+            )
+
+
+def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str, str] | None = None) -> Settings:
+    """Validate config text; raise ConfigError listing every problem with its key path and line."""
+    env = os.environ if env is None else env
+    loaded = load_yaml(text, source, env)
+    problems: list[str] = []
+    _apply_env(loaded.data, loaded, env, problems)
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        return Settings.model_validate(loaded.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in ("rss", "html"))]
+            line = loaded.line_of(loc)
+            where = f"line {line}: " if line else ""
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see config.yaml in the repository for every key)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            elif err["type"] == "union_tag_invalid":
+                msg = f"unknown source kind {err.get('input', {}).get('kind')!r} (use rss or html)"
+            elif err["type"] == "union_tag_not_found":
+                msg = "every source needs a kind: rss or html"
+            problems.append(f"{where}{path_text(loc)}: {msg}")
+        raise ConfigError(source, problems) from None
+
+
+def config_path(cli_value: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """--config, else $RECLAIM_CONFIG, else ./config.yaml."""
+    env = os.environ if env is None else env
+    return Path(cli_value or env.get("RECLAIM_CONFIG") or "config.yaml")
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["no such file (give --config PATH or set RECLAIM_CONFIG)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc}"]) from None
+    return settings_from_text(text, str(path), env)

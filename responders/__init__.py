@@ -1,0 +1,1 @@
+"""Responders: what Reclaim says back — public drafts now, the private conversation later."""

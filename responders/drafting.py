@@ -1,0 +1,127 @@
+"""Public reply drafts, pure: thank → why grateful → apologise → take responsibility → invite.
+
+Phrasings live in ``responders/templates/<lang>.toml``; adding a language is adding a file.
+A draft never quotes the author's text, so insults and personal data are never repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.model import Flag, Severity, Triage
+
+BUILTIN_DIR = Path(__file__).parent / "templates"
+STEPS = ("thanks", "why", "apology", "responsibility")
+REQUIRED = ("greeting", "greeting_anonymous", *STEPS, "invitation", "invitation_nolink", "escalation", "signoff")
+_NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,19}$")
+
+
+class TemplateError(ValueError):
+    """A template file or override is missing a step or uses an unknown placeholder."""
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    triage: Triage
+    token: str
+    author: str | None = None
+
+
+def _check(lang: str, data: Mapping[str, Any]) -> None:
+    for key in REQUIRED:
+        value = data.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise TemplateError(f"templates for {lang}: {key} must be a non-empty list of phrasings")
+    for phrasing in data["invitation"]:
+        if "{link}" not in phrasing:
+            raise TemplateError(f"templates for {lang}: every invitation needs {{link}}: {phrasing!r}")
+    for key in REQUIRED:
+        for phrasing in data[key]:
+            try:
+                phrasing.format(brand="", name="", link="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise TemplateError(f"templates for {lang}.{key}: bad placeholder in {phrasing!r}") from exc
+
+
+def load_templates(languages: Iterable[str], extra_dirs: Iterable[Path] = (),
+                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Templates per language; a file in a later directory replaces the built-in one,
+    and ``overrides`` (from config) replace single lists."""
+    dirs = [BUILTIN_DIR, *extra_dirs]
+    out: dict[str, dict[str, Any]] = {}
+    for lang in languages:
+        data: dict[str, Any] | None = None
+        for folder in reversed(dirs):
+            path = folder / f"{lang}.toml"
+            if path.is_file():
+                try:
+                    data = tomllib.loads(path.read_text(encoding="utf-8"))
+                except tomllib.TOMLDecodeError as exc:
+                    raise TemplateError(f"{path}: {exc}") from exc
+                break
+        if data is None:
+            raise TemplateError(f"no reply templates for language {lang!r} (looked for {lang}.toml)")
+        for key, value in (overrides or {}).get(lang, {}).items():
+            if key == "category" and isinstance(value, Mapping):
+                data["category"] = {**data.get("category", {}), **value}
+            else:
+                data[key] = value
+        _check(lang, data)
+        out[lang] = data
+    return out
+
+
+def greeting_name(author: str | None) -> str | None:
+    """A first name fit to greet with, or None (handles, e-mails and odd strings are skipped)."""
+    if not author:
+        return None
+    first = author.strip().split()[0] if author.strip() else ""
+    if not _NAME.match(first) or not first[0].isupper() or not first[1:].islower():
+        return None
+    return first
+
+
+class Drafter:
+    """Writes public reply drafts in the complaint's language."""
+
+    def __init__(self, brand: str, templates: Mapping[str, Mapping[str, Any]], *,
+                 bot_username: str | None = None, greet_by_name: bool = True,
+                 fallback_language: str = "en") -> None:
+        self.brand = brand
+        self.templates = templates
+        self.bot_username = bot_username
+        self.greet_by_name = greet_by_name
+        self.fallback = fallback_language if fallback_language in templates else next(iter(templates))
+
+    def private_link(self, token: str) -> str | None:
+        return f"https://t.me/{self.bot_username}?start={token}" if self.bot_username else None
+
+    def draft(self, req: DraftRequest) -> str:
+        t = self.templates.get(req.triage.language) or self.templates[self.fallback]
+        seed = int.from_bytes(hashlib.sha256(req.token.encode()).digest()[:8], "big")
+        rng = random.Random(seed)
+
+        def pick(options: Sequence[str], **extra: str) -> str:
+            return rng.choice(list(options)).format(brand=self.brand, **extra)
+
+        name = greeting_name(req.author) if self.greet_by_name else None
+        parts = [pick(t["greeting"], name=name) if name else pick(t["greeting_anonymous"])]
+        parts += [pick(t["thanks"]), pick(t["why"]), pick(t["apology"])]
+        category = t.get("category", {}).get(req.triage.category)
+        if category:
+            parts.append(pick(category))
+        parts.append(pick(t["responsibility"]))
+        escalate = (Flag.MANAGER_REQUEST in req.triage.flags or Flag.LEGAL_THREAT in req.triage.flags
+                    or req.triage.severity is Severity.CRITICAL)
+        if escalate:
+            parts.append(pick(t["escalation"]))
+        link = self.private_link(req.token)
+        parts.append(pick(t["invitation"], link=link) if link else pick(t["invitation_nolink"]))
+        return " ".join(parts[:1]) + "\n\n" + " ".join(parts[1:]) + "\n\n" + pick(t["signoff"])

@@ -1,0 +1,134 @@
+"""The journal's writes: a poll's plan and the source's new state, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.ingest import IngestPlan, opened_events
+from core.model import DraftStatus
+from storage.tables import Complaint, Draft, Event, Mention, SourceState
+
+CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    mentions_added: int
+    complaints_opened: int
+    complaint_ids: tuple[int, ...] = ()
+
+
+def _insert(session: Session, table: Any) -> Insert:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)  # type: ignore[no-any-return]
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for i in range(0, len(rows), CHUNK):
+        yield rows[i : i + CHUNK]
+
+
+def known_ids(session: Session, source: str, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` the journal already holds for ``source``."""
+    wanted = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), CHUNK):
+        part = wanted[i : i + CHUNK]
+        rows = session.execute(
+            select(Mention.external_id).where(Mention.source == source, Mention.external_id.in_(part))
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def record_plan(session: Session, plan: IngestPlan) -> Recorded:
+    """Insert the plan's mentions (skipping any another writer added meanwhile), then open
+    their complaints with a draft and the first events."""
+    rows = [{
+        "source": plan.source, "external_id": m.raw.external_id, "url": m.raw.url,
+        "author": m.raw.author[:512] if m.raw.author else None, "title": m.raw.title, "text": m.raw.text,
+        "published_at": m.raw.published_at, "fetched_at": plan.fetched_at, "rating": m.raw.rating,
+        "language": m.triage.language, "kind": m.triage.kind.value,
+        "flags": [f.value for f in m.triage.flags], "severity": m.triage.severity.value,
+        "category": m.triage.category,
+        "triage": {"scores": m.triage.scores, "evidence": list(m.triage.evidence)},
+    } for m in plan.mentions]
+    ids: dict[str, int] = {}
+    for part in _chunks(rows):
+        stmt = _insert(session, Mention).values(part).on_conflict_do_nothing(
+            index_elements=["source", "external_id"]
+        ).returning(Mention.id, Mention.external_id)
+        ids.update({ext: mid for mid, ext in session.execute(stmt)})
+    with_complaint = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
+    if not with_complaint:
+        return Recorded(len(ids), 0)
+    now = plan.fetched_at
+    complaint_rows = [{
+        "mention_id": ids[m.raw.external_id], "status": m.complaint.status.value,
+        "language": m.triage.language, "severity": m.triage.severity.value,
+        "category": m.triage.category, "flags": [f.value for f in m.triage.flags],
+        "token": m.complaint.token, "created_at": now, "updated_at": now,
+        "first_response_due": m.complaint.first_response_due,
+    } for m in with_complaint if m.complaint is not None]
+    by_token: dict[str, int] = {}
+    for part in _chunks(complaint_rows):
+        result = session.execute(_insert(session, Complaint).values(part).returning(Complaint.id, Complaint.token))
+        by_token.update({token: cid for cid, token in result})
+    draft_rows, event_rows = [], []
+    for m in with_complaint:
+        assert m.complaint is not None
+        cid = by_token[m.complaint.token]
+        draft_rows.append({"complaint_id": cid, "text": m.complaint.draft_text,
+                           "status": DraftStatus.PROPOSED.value, "author": "reclaim", "created_at": now})
+        event_rows += [{"complaint_id": cid, "at": now, "kind": kind, "actor": "reclaim", "data": data}
+                       for kind, data in opened_events(m)]
+    for part in _chunks(draft_rows):
+        session.execute(_insert(session, Draft).values(part))
+    for part in _chunks(event_rows):
+        session.execute(_insert(session, Event).values(part))
+    return Recorded(len(ids), len(by_token), tuple(by_token.values()))
+
+
+def source_state(session: Session, name: str) -> SourceState:
+    state = session.get(SourceState, name)
+    if state is None:
+        state = SourceState(name=name, consecutive_failures=0, items_seen=0, mentions_added=0)
+        session.add(state)
+    return state
+
+
+def mark_success(session: Session, name: str, *, now: datetime, status: int, etag: str | None,
+                 last_modified: str | None, items: int, added: int, warnings: list[str]) -> None:
+    state = source_state(session, name)
+    state.last_polled_at = now
+    state.last_success_at = now
+    state.last_status = status
+    if status != 304:
+        state.etag, state.last_modified = etag, last_modified
+    state.last_warning = "; ".join(warnings)[:4000] if warnings else None
+    state.consecutive_failures = 0
+    state.next_attempt_at = None
+    state.items_seen = (state.items_seen or 0) + items
+    state.mentions_added = (state.mentions_added or 0) + added
+
+
+def mark_failure(session: Session, name: str, *, now: datetime, error: str, status: int | None,
+                 base: timedelta, cap: timedelta) -> timedelta:
+    """Record a failed poll; returns the backoff before the next attempt (doubling, capped)."""
+    state = source_state(session, name)
+    state.last_polled_at = now
+    state.last_status = status
+    state.last_error = error[:4000]
+    state.last_error_at = now
+    state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    delay = min(base * 2 ** (state.consecutive_failures - 1), cap)
+    state.next_attempt_at = now + delay
+    return delay
