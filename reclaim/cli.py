@@ -14,12 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.lexicon import LexiconError
 from reclaim import __version__
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
 from reclaim.settings import Settings, config_path, load_settings
 from reclaim.yamlsource import ConfigError
+from responders.drafting import TemplateError
 from storage import queries
 
 EXIT_CONFIG = 2
@@ -217,6 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(Runner(app).run())
             return 0
         return _journal(app, args, console)
-    except ConfigError as exc:
+    except (ConfigError, LexiconError, TemplateError) as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -94,6 +94,25 @@ class Selectors(Strict):
     published: str | None = None
     rating: str | None = None
 
+    @model_validator(mode="after")
+    def _valid_css(self) -> Selectors:
+        import soupsieve
+
+        from watchers.html import split_selector
+
+        for name, spec in self.model_dump().items():
+            if spec is None:
+                continue
+            css, _attr = split_selector(spec)
+            if name == "item" and not css:
+                raise ValueError("selectors.item must select elements (e.g. div.review)")
+            if css:
+                try:
+                    soupsieve.compile(css)
+                except soupsieve.SelectorSyntaxError as exc:
+                    raise ValueError(f"{name}: not a valid CSS selector {css!r}: {exc.args[0]}") from None
+        return self
+
 
 class SourceBase(Strict):
     name: str = Field(pattern=SOURCE_NAME)

@@ -78,6 +78,12 @@ class SiteServer:
         request_queue_size = 256
         site: SiteServer
 
+        def handle_error(self, request: object, client_address: object) -> None:
+            import sys
+
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # clients may hang up early
+                super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Page] = {}
         self.requests: Counter[str] = Counter()

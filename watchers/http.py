@@ -72,8 +72,9 @@ async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
                 raise FetchError(f"HTTP {resp.status_code} redirect without a usable Location",
                                  retryable=False, status=resp.status_code)
             declared = resp.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > req.max_bytes * 4:
-                raise FetchError(f"response too large: {declared} bytes declared, limit {req.max_bytes}",
+            if declared and declared.isdigit() and int(declared) > req.max_bytes:
+                raise FetchError(f"response larger than the limit of {req.max_bytes} bytes "
+                                 f"({declared} bytes declared)",
                                  retryable=False, status=resp.status_code)
             chunks, size = [], 0
             async for chunk in resp.aiter_bytes():

@@ -40,7 +40,9 @@ class RssWatcher:
         self.language = language
 
     def parse(self, fetched: Fetched) -> Parsed:
-        headers = {"content-location": fetched.url}
+        # No content-location: feedparser would resolve relative <guid>s against it in its loose
+        # (malformed-feed) mode only, so ids would change when a feed flips between the two.
+        headers: dict[str, str] = {}
         if fetched.content_type:
             headers["content-type"] = fetched.content_type
         doc = feedparser.parse(

@@ -78,7 +78,10 @@ def html_to_text(fragment: str | None) -> str:
         el.drop_tree()
     for br in root.iter("br", "p", "div", "li"):
         br.tail = " " + (br.tail or "")
-    return normalise_whitespace(root.text_content())
+    text = normalise_whitespace(root.text_content())
+    if not text:  # markup that swallowed everything (e.g. "<!' <a>"): keep the words, lose nothing
+        text = normalise_whitespace(html.unescape(_TAG.sub(" ", fragment))) or normalise_whitespace(fragment)
+    return text
 
 
 def parse_date(value: str | None) -> datetime | None:

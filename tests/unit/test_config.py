@@ -1,0 +1,105 @@
+"""One test per kind of config mistake: each names the key path and line, and exits 2."""
+
+from pathlib import Path
+
+import pytest
+
+from reclaim.cli import main
+from reclaim.settings import settings_from_text
+from reclaim.yamlsource import ConfigError
+
+GOOD = """\
+brand: {name: Nordlys, aliases: [nordlys]}
+database: {url: sqlite:///reclaim.db}
+telegram: {bot_username: nordlys_care_bot}
+sources:
+  - {name: reviews, kind: rss, url: "https://example.com/feed.xml", every: 5m}
+  - name: otzyvy
+    kind: html
+    url: "https://example.com/company/reviews"
+    every: 15m
+    selectors:
+      item: div.review
+      text: div.review-body
+"""
+
+
+def problems(text: str, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        settings_from_text(text, "config.yaml", env or {})
+    return str(info.value)
+
+
+def test_good_config_and_defaults() -> None:
+    s = settings_from_text(GOOD, env={})
+    assert s.sources[0].every.total_seconds() == 300
+    assert s.sources[1].timeout.total_seconds() == 20
+    assert s.sources[1].match == "brand"
+    assert s.sla.first_response.total_seconds() == 3600
+
+
+@pytest.mark.parametrize(("mistake", "expected"), [
+    (GOOD.replace("every: 15m", "evry: 15m"), "line 9: sources[1].evry: unknown key"),
+    (GOOD.replace("every: 15m", "every: 15 minutes"), "line 9: sources[1].every: write a duration like"),
+    (GOOD.replace("brand: {name: Nordlys, aliases: [nordlys]}\n", ""), "brand: required key is missing"),
+    (GOOD.replace("kind: html", "kind: htm"), "sources[1]: unknown source kind 'htm'"),
+    (GOOD.replace('url: "https://example.com/feed.xml"', 'url: "ftp://x"'), "line 5: sources[0].url: expected an http"),
+    (GOOD.replace("aliases: [nordlys]", "aliases: nordlys"), "brand.aliases: Input should be a valid list"),
+    (GOOD.replace("    selectors:\n      item: div.review\n      text: div.review-body\n", ""), "needs selectors"),
+    (GOOD.replace("item: div.review", "item: 'div[[review'"), "item: not a valid CSS selector"),
+    (GOOD.replace("name: otzyvy", "name: reviews"), "two sources are named 'reviews'"),
+    (GOOD + "brand: {name: Other}\n", "line 13: brand: duplicate key (first at line 1)"),
+    ("brand: [\n", "not valid YAML"),
+    (GOOD.replace("bot_username: nordlys_care_bot", "bot_username: x"), "telegram.bot_username: a Telegram bot username"),
+    (GOOD + "timezone: Mars/Olympus\n", "unknown time zone"),
+])
+def test_each_kind_of_mistake_is_named(mistake: str, expected: str) -> None:
+    assert expected in problems(mistake)
+
+
+def test_secrets_must_come_from_the_environment() -> None:
+    literal = GOOD.replace("bot_username: nordlys_care_bot", "bot_username: nordlys_care_bot, token: '123:abc'")
+    message = problems(literal)
+    assert "telegram.token: secrets come only from the environment" in message
+    assert "123:abc" not in message
+    assert "database.url: has a password" in problems(GOOD.replace("sqlite:///reclaim.db", "postgresql://u:pw@h/db"))
+
+
+def test_env_interpolation_and_missing_variables() -> None:
+    text = GOOD.replace("bot_username: nordlys_care_bot", "bot_username: nordlys_care_bot, token: '${TG_TOKEN}'")
+    assert "environment variable TG_TOKEN is not set" in problems(text)
+    settings = settings_from_text(text, env={"TG_TOKEN": "123:abc"})
+    assert settings.telegram.token is not None
+    assert settings.telegram.token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(settings)
+    assert settings_from_text(GOOD, env={"TELEGRAM_BOT_TOKEN": "9:z"}).telegram.token is not None
+    defaulted = GOOD.replace("sqlite:///reclaim.db", "'${DB:-sqlite:///x.db}'")
+    assert settings_from_text(defaulted, env={}).database.url == "sqlite:///x.db"
+    over = settings_from_text(GOOD, env={"RECLAIM_DATABASE_URL": "sqlite:///other.db"})
+    assert over.database.url == "sqlite:///other.db"
+
+
+def test_cli_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD.replace("every: 5m", "every: often"), encoding="utf-8")
+    assert main(["--config", str(path), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "line 5: sources[0].every" in err
+    assert main(["--config", str(tmp_path / "missing.yaml"), "check-config"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("RECLAIM_CONFIG", str(path))
+    assert main(["check-config"]) == 0
+    assert "config OK: 2 source(s)" in capsys.readouterr().out
+
+
+def test_bad_word_list_extension_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD + "triage: {extend: {en: {kind: {complaint: {huge: [x]}}}}}\n", encoding="utf-8")
+    assert main(["--config", str(path), "check-config"]) == 2
+    assert "use strong, medium or weak" in capsys.readouterr().err
