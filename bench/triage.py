@@ -7,7 +7,8 @@ The main set is tests/data/triage_written.jsonl (hand-written ru/da/en) and
 tests/data/triage_trustpilot.jsonl (real English reviews, star ratings as labels).
 tests/data/triage_holdout.jsonl was written after the first tuning round and scored
 complaint F1 0.765 at first sight (recall 0.62: implicit complaints with no complaint
-words); the lists were then widened on it, so it no longer estimates unseen text. Triage reads the text only; the star ratings are not given to it here. The Norwegian
+words); the lists were then widened on it, so it no longer estimates unseen text.
+Triage reads the text only; the star ratings are not given to it here. The Norwegian
 reviews (tests/data/triage_norwegian.jsonl) are reported apart: Norwegian is not a
 configured language, so they show how the Danish list carries to a neighbour.
 """
@@ -21,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.model import Flag, Kind  # noqa: E402
-from core.triage import Triager  # noqa: E402
+from core.model import Flag, Kind
+from core.triage import Triager
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 MAIN_SETS = ("triage_written.jsonl", "triage_trustpilot.jsonl")
@@ -59,8 +60,10 @@ def evaluate(triager: Triager, rows: list[dict[str, object]], show: bool) -> dic
         lang_ok += t.language == row["lang"]
         kind_ok += t.kind.value == row["kind"]
         if show and (gold_c != pred_c or t.kind.value != row["kind"] or t.language != row["lang"]):
-            print(f"  MISS gold={row['kind']}/{row['lang']} got={t.kind.value}/{t.language} "
-                  f"{t.scores} {list(t.evidence)[:6]}\n       {str(row['text'])[:150]}")
+            print(
+                f"  MISS gold={row['kind']}/{row['lang']} got={t.kind.value}/{t.language} "
+                f"{t.scores} {list(t.evidence)[:6]}\n       {str(row['text'])[:150]}"
+            )
         elif show and {f.value for f in t.flags} != set(row["flags"]):  # type: ignore[arg-type]
             print(f"  FLAG gold={row['flags']} got={[f.value for f in t.flags]}: {str(row['text'])[:120]}")
     n = len(rows)
@@ -96,8 +99,10 @@ def main() -> int:
     print(f"speed: {1 / per:,.0f} texts/s ({per * 1e6:.0f} µs per text)")
     target = 0.9
     verdict = "meets" if result["complaint"] >= target else "MISSES"
-    print(f"complaint F1 {result['complaint']:.3f} {verdict} the target {target} "
-          f"(second-round set: {holdout['complaint']:.3f})")
+    print(
+        f"complaint F1 {result['complaint']:.3f} {verdict} the target {target} "
+        f"(second-round set: {holdout['complaint']:.3f})"
+    )
     return 0
 
 

@@ -92,7 +92,14 @@ def opened_events(plan: MentionPlan) -> list[tuple[str, dict[str, Any]]]:
     t = plan.triage
     return [
         ("mention_detected", {"external_id": plan.raw.external_id, "url": plan.raw.url}),
-        ("complaint_opened", {"language": t.language, "severity": t.severity.value,
-                              "category": t.category, "flags": [f.value for f in t.flags]}),
+        (
+            "complaint_opened",
+            {
+                "language": t.language,
+                "severity": t.severity.value,
+                "category": t.category,
+                "flags": [f.value for f in t.flags],
+            },
+        ),
         ("draft_proposed", {"author": "reclaim"}),
     ]

@@ -198,6 +198,10 @@ class Triager:
             flags=flags,
             severity=self._severity(kind, scores, flags, groups),
             category=self._category(lex, groups),
-            scores={"complaint": scores.complaint, "praise": scores.praise, "question": scores.question},
+            scores={
+                "complaint": scores.complaint,
+                "praise": scores.praise,
+                "question": scores.question,
+            },
             evidence=tuple(evidence),
         )

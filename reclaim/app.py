@@ -36,16 +36,24 @@ class App:
     @cached_property
     def triager(self) -> Triager:
         t = self.settings.triage
-        return Triager(t.languages, extra_dirs=t.lexicon_dirs, extensions=t.extend,
-                       default_language=t.default_language)
+        return Triager(
+            t.languages,
+            extra_dirs=t.lexicon_dirs,
+            extensions=t.extend,
+            default_language=t.default_language,
+        )
 
     @cached_property
     def drafter(self) -> Drafter:
         d = self.settings.drafts
         templates = load_templates(self.settings.triage.languages, d.templates_dirs, d.templates)
-        return Drafter(self.settings.brand.name, templates, bot_username=self.settings.telegram.bot_username,
-                       greet_by_name=d.greet_by_name,
-                       fallback_language=self.settings.triage.default_language or self.settings.triage.languages[0])
+        return Drafter(
+            self.settings.brand.name,
+            templates,
+            bot_username=self.settings.telegram.bot_username,
+            greet_by_name=d.greet_by_name,
+            fallback_language=self.settings.triage.default_language or self.settings.triage.languages[0],
+        )
 
     @cached_property
     def brand(self) -> BrandMatcher:
@@ -71,8 +79,7 @@ class App:
         return self.settings.polling.user_agent or USER_AGENT
 
     def classify(self, raw: RawMention) -> Triage:
-        return self.triager.classify(raw.text, title=raw.title, rating=raw.rating,
-                                     language_hint=raw.language_hint)
+        return self.triager.classify(raw.text, title=raw.title, rating=raw.rating, language_hint=raw.language_hint)
 
     def draft(self, triage: Triage, raw: RawMention, token: str) -> str:
         return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))

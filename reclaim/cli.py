@@ -30,7 +30,11 @@ EXIT_SOURCES_FAILED = 3
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="reclaim", description="Watch where customers complain and answer them well.")
-    p.add_argument("--config", metavar="PATH", help="config file (default: $RECLAIM_CONFIG, else ./config.yaml)")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $RECLAIM_CONFIG, else ./config.yaml)",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     p.add_argument("--version", action="version", version=f"reclaim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     ml.add_argument("--kind", choices=["complaint", "praise", "question", "other"])
     ml.add_argument("--source")
     ml.add_argument("--limit", type=int)
-    complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(dest="action", required=True)
+    complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(
+        dest="action", required=True
+    )
     cl = complaints.add_parser("list")
     cl.add_argument("--json", action="store_true")
     cl.add_argument("--status")
@@ -70,10 +76,17 @@ def check_config(settings: Settings, console: Console) -> int:
     console.print(f"[bold]Languages[/]: {', '.join(settings.triage.languages)}")
     console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
     bot = settings.telegram.bot_username
-    console.print(f"[bold]Private chat links[/]: {'https://t.me/' + bot + '?start=…' if bot else 'none (telegram.bot_username not set)'}")
+    links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
+    console.print(f"[bold]Private chat links[/]: {links}")
     table = Table("source", "kind", "every", "match", "url")
     for s in settings.sources:
-        table.add_row(s.name + ("" if s.enabled else " (disabled)"), s.kind, format_duration(s.every), s.match, s.url)
+        table.add_row(
+            s.name + ("" if s.enabled else " (disabled)"),
+            s.kind,
+            format_duration(s.every),
+            s.match,
+            s.url,
+        )
     console.print(table)
     console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
     # Building the app checks word lists and reply templates too.
@@ -86,8 +99,11 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
     if console.is_terminal:
         table = Table("source", "result", "items", "new", "complaints", "time")
         for o in outcomes:
-            result = ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]") if o.ok \
+            result = (
+                ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]")
+                if o.ok
                 else f"[red]{o.error}[/]"
+            )
             if o.ok and o.warnings:
                 result += f" [yellow]({len(o.warnings)} warning(s))[/]"
             table.add_row(o.source, result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
@@ -104,8 +120,10 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
     failed = [o.source for o in outcomes if not o.ok]
     added = sum(o.added for o in outcomes)
     opened = sum(o.complaints for o in outcomes)
-    console.print(f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
-                  + (f"; failed: {', '.join(failed)}" if failed else ""))
+    console.print(
+        f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
 
 
 async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
@@ -113,7 +131,12 @@ async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> 
     poller = Poller(app)
     try:
         if console.is_terminal:
-            columns = (TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            columns = (
+                TextColumn("polling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
             with Progress(*columns, console=console, transient=True) as progress:
                 task = progress.add_task("poll", total=len(sources))
                 return await poller.poll(sources, on_done=lambda _o: progress.advance(task))
@@ -131,9 +154,15 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
                 return 0
             table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
             for h in health:
-                table.add_row(h["name"], h["last_success_at"] or "-", h["last_error"] or "-",
-                              str(h["consecutive_failures"]), h["next_attempt_at"] or "-",
-                              str(h["items_seen"]), str(h["mentions_added"]))
+                table.add_row(
+                    h["name"],
+                    h["last_success_at"] or "-",
+                    h["last_error"] or "-",
+                    str(h["consecutive_failures"]),
+                    h["next_attempt_at"] or "-",
+                    str(h["items_seen"]),
+                    str(h["mentions_added"]),
+                )
             console.print(table)
             return 0
         if args.command == "mentions":
@@ -143,8 +172,16 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
                 return 0
             table = Table("id", "source", "kind", "lang", "severity", "category", "flags", "text")
             for r in rows:
-                table.add_row(str(r["id"]), r["source"], r["kind"], r["language"], r["severity"],
-                              r["category"], ",".join(r["flags"]), (r["text"] or "")[:70])
+                table.add_row(
+                    str(r["id"]),
+                    r["source"],
+                    r["kind"],
+                    r["language"],
+                    r["severity"],
+                    r["category"],
+                    ",".join(r["flags"]),
+                    (r["text"] or "")[:70],
+                )
             console.print(table)
             return 0
         if args.action == "list":
@@ -155,8 +192,15 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
             table = Table("id", "status", "lang", "severity", "category", "due", "draft")
             for r in rows:
                 draft = r["draft"]["text"].split("\n\n")[1][:60] if r["draft"] else "-"
-                table.add_row(str(r["id"]), r["status"], r["language"], r["severity"], r["category"],
-                              r["first_response_due"][:16], draft)
+                table.add_row(
+                    str(r["id"]),
+                    r["status"],
+                    r["language"],
+                    r["severity"],
+                    r["category"],
+                    r["first_response_due"][:16],
+                    draft,
+                )
             console.print(table)
             return 0
         detail = queries.complaint_detail(session, args.id, link_base=app.link_base)
@@ -172,8 +216,10 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def _show(d: dict[str, Any], console: Console) -> None:
     m = d["mention"] or {}
-    console.print(f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
-                  f"{d['language']}, flags: {', '.join(d['flags']) or '-'}")
+    console.print(
+        f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
+        f"{d['language']}, flags: {', '.join(d['flags']) or '-'}"
+    )
     console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}")
     console.print(f"first response due: {d['first_response_due']}")
     console.print(f"[bold]They wrote[/]: {m.get('text')}", markup=False)

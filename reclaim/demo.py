@@ -44,12 +44,16 @@ def run_demo(folder: str, console: Console) -> int:
                 for c in reversed(complaints):
                     detail = queries.complaint_detail(session, c["id"], link_base=app.link_base) or {}
                     m = detail.get("mention") or {}
-                    title = (f"complaint {c['id']} · {m.get('source')} · {c['language']} · {c['severity']} · "
-                             f"{c['category']}" + (f" · {', '.join(c['flags'])}" if c["flags"] else ""))
+                    title = (
+                        f"complaint {c['id']} · {m.get('source')} · {c['language']} · {c['severity']} · "
+                        f"{c['category']}" + (f" · {', '.join(c['flags'])}" if c["flags"] else "")
+                    )
                     body = f"[dim]{m.get('text', '')[:160]}[/dim]\n\n" + (c["draft"] or {}).get("text", "")
                     console.print(Panel(body, title=title, title_align="left"))
         finally:
             app.close()
-    console.print(f"Journal kept in {work / 'reclaim.db'}. Next: write your own config.yaml "
-                  "(see the README) and run `reclaim check-config`, then `reclaim poll --once`.")
+    console.print(
+        f"Journal kept in {work / 'reclaim.db'}. Next: write your own config.yaml "
+        "(see the README) and run `reclaim check-config`, then `reclaim poll --once`."
+    )
     return 0

@@ -22,7 +22,7 @@ from reclaim.app import App, build_watcher
 from reclaim.settings import Source
 from storage.journal import known_ids, mark_failure, mark_success, record_plan
 from storage.tables import SourceState
-from watchers import FetchError, Fetched
+from watchers import Fetched, FetchError
 from watchers.http import Request, fetch_with_retries, make_client
 
 log = logging.getLogger("reclaim.poll")
@@ -68,8 +68,7 @@ class Poller:
         with self.app.sessions() as session:
             return {s.name: (s.etag, s.last_modified) for s in session.query(SourceState)}
 
-    async def poll(self, sources: Sequence[Source],
-                   on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    async def poll(self, sources: Sequence[Source], on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
         validators = await self._in_writer(self._validators)
         assert isinstance(validators, dict)
         sem = asyncio.Semaphore(self.app.settings.polling.concurrency)
@@ -82,21 +81,30 @@ class Poller:
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
-    async def _poll_one(self, source: Source, validators: tuple[str | None, str | None],
-                        sem: asyncio.Semaphore) -> Outcome:
+    async def _poll_one(
+        self, source: Source, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
+    ) -> Outcome:
         started = time.perf_counter()
         polling = self.app.settings.polling
-        req = Request(url=source.url, timeout=source.timeout.total_seconds(), max_bytes=source.max_bytes,
-                      etag=validators[0], last_modified=validators[1], headers=tuple(source.headers.items()))
+        req = Request(
+            url=source.url,
+            timeout=source.timeout.total_seconds(),
+            max_bytes=source.max_bytes,
+            etag=validators[0],
+            last_modified=validators[1],
+            headers=tuple(source.headers.items()),
+        )
         try:
             async with sem:
                 fetched = await fetch_with_retries(self.client, req, retries=polling.retries)
             result = await self._in_writer(lambda: self._ingest(source, fetched))
         except FetchError as exc:
-            result = await self._in_writer(lambda: self._fail(source, str(exc), exc.status))
+            error, status = str(exc), exc.status
+            result = await self._in_writer(lambda: self._fail(source, error, status))
         except Exception as exc:  # a bug or a surprise in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
-            result = await self._in_writer(lambda: self._fail(source, f"internal error: {exc!r}", None))
+            error = f"internal error: {exc!r}"
+            result = await self._in_writer(lambda: self._fail(source, error, None))
         assert isinstance(result, Outcome)
         result.seconds = time.perf_counter() - started
         return result
@@ -104,8 +112,15 @@ class Poller:
     def _fail(self, source: Source, error: str, status: int | None) -> Outcome:
         polling = self.app.settings.polling
         with self.app.sessions.begin() as session:
-            delay = mark_failure(session, source.name, now=datetime.now(UTC), error=error, status=status,
-                                 base=polling.backoff_base, cap=max(polling.backoff_max, source.every))
+            delay = mark_failure(
+                session,
+                source.name,
+                now=datetime.now(UTC),
+                error=error,
+                status=status,
+                base=polling.backoff_base,
+                cap=max(polling.backoff_max, source.every),
+            )
         log.warning("source %s failed: %s (next try in %s)", source.name, error, delay)
         return Outcome(source=source.name, ok=False, status=status, error=error, retry_in=delay)
 
@@ -113,8 +128,17 @@ class Poller:
         now = datetime.now(UTC)
         if fetched.not_modified:
             with self.app.sessions.begin() as session:
-                mark_success(session, source.name, now=now, status=304, etag=None, last_modified=None,
-                             items=0, added=0, warnings=[])
+                mark_success(
+                    session,
+                    source.name,
+                    now=now,
+                    status=304,
+                    etag=None,
+                    last_modified=None,
+                    items=0,
+                    added=0,
+                    warnings=[],
+                )
             return Outcome(source=source.name, ok=True, status=304)
         try:
             parsed = build_watcher(source).parse(fetched)
@@ -126,14 +150,34 @@ class Poller:
         with self.app.sessions.begin() as session:
             known = known_ids(session, source.name, (i.external_id for i in parsed.items))
             plan = plan_ingest(
-                source.name, parsed.items, known=known, classify=self.app.classify, draft=self.app.draft,
-                now=now, first_response=self.app.settings.sla.first_response,
+                source.name,
+                parsed.items,
+                known=known,
+                classify=self.app.classify,
+                draft=self.app.draft,
+                now=now,
+                first_response=self.app.settings.sla.first_response,
                 brand=self.app.brand if source.match == "brand" else None,
             )
             recorded = record_plan(session, plan)
-            mark_success(session, source.name, now=now, status=fetched.status, etag=fetched.etag,
-                         last_modified=fetched.last_modified, items=len(parsed.items),
-                         added=recorded.mentions_added, warnings=parsed.warnings)
-        return Outcome(source=source.name, ok=True, status=fetched.status, items=len(parsed.items),
-                       added=recorded.mentions_added, complaints=recorded.complaints_opened,
-                       warnings=parsed.warnings, complaint_ids=recorded.complaint_ids)
+            mark_success(
+                session,
+                source.name,
+                now=now,
+                status=fetched.status,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                items=len(parsed.items),
+                added=recorded.mentions_added,
+                warnings=parsed.warnings,
+            )
+        return Outcome(
+            source=source.name,
+            ok=True,
+            status=fetched.status,
+            items=len(parsed.items),
+            added=recorded.mentions_added,
+            complaints=recorded.complaints_opened,
+            warnings=parsed.warnings,
+            complaint_ids=recorded.complaint_ids,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import signal
@@ -32,20 +33,25 @@ class Runner:
     async def _poll(self, source: Source) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self.in_flight.add(task)  # type: ignore[arg-type]
+            self.in_flight.add(task)
         try:
             outcomes = await self.poller.poll([source])
             self.polls += 1
             self._reschedule(source, outcomes[0])
         finally:
             if task is not None:
-                self.in_flight.discard(task)  # type: ignore[arg-type]
+                self.in_flight.discard(task)
 
     def _reschedule(self, source: Source, outcome: Outcome) -> None:
         if outcome.ok:
-            log.info("source %s: %s, %d item(s), %d new, %d complaint(s)", source.name,
-                     "not modified" if outcome.not_modified else f"HTTP {outcome.status}",
-                     outcome.items, outcome.added, outcome.complaints)
+            log.info(
+                "source %s: %s, %d item(s), %d new, %d complaint(s)",
+                source.name,
+                "not modified" if outcome.not_modified else f"HTTP {outcome.status}",
+                outcome.items,
+                outcome.added,
+                outcome.complaints,
+            )
             return
         if outcome.retry_in is not None and outcome.retry_in < source.every:
             job = self.scheduler.get_job(source.name)
@@ -60,22 +66,28 @@ class Runner:
                 continue
             first = now + timedelta(seconds=random.uniform(0, min(jitter, source.every.total_seconds())))
             self.scheduler.add_job(
-                self._poll, IntervalTrigger(seconds=source.every.total_seconds(), jitter=jitter or None),
-                args=[source], id=source.name, name=f"poll {source.name}", next_run_time=first,
-                max_instances=1, coalesce=True, misfire_grace_time=int(source.every.total_seconds()),
+                self._poll,
+                IntervalTrigger(seconds=source.every.total_seconds(), jitter=jitter or None),
+                args=[source],
+                id=source.name,
+                name=f"poll {source.name}",
+                next_run_time=first,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(source.every.total_seconds()),
             )
 
     async def run(self, *, until: asyncio.Event | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.stopping.set)
-            except (NotImplementedError, RuntimeError):  # not the main thread
-                pass
         self.schedule()
         self.scheduler.start()
-        log.info("watching %d source(s); stop with Ctrl-C or SIGTERM",
-                 sum(1 for s in self.app.settings.sources if s.enabled))
+        log.info(
+            "watching %d source(s); stop with Ctrl-C or SIGTERM",
+            sum(1 for s in self.app.settings.sources if s.enabled),
+        )
         waiters = [asyncio.ensure_future(self.stopping.wait())]
         if until is not None:
             waiters.append(asyncio.ensure_future(until.wait()))

@@ -26,9 +26,7 @@ from pydantic import (
 from reclaim.durations import format_duration, parse_duration
 from reclaim.yamlsource import ConfigError, LoadedYaml, load_yaml, path_text
 
-Duration = Annotated[
-    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
-]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
 
 
 def _http_url(value: str) -> str:
@@ -226,7 +224,10 @@ class Settings(Strict):
 
 
 SECRET_PATHS = {("telegram", "token"): "TELEGRAM_BOT_TOKEN"}
-ENV_OVERRIDES = {("database", "url"): "RECLAIM_DATABASE_URL", ("telegram", "token"): "TELEGRAM_BOT_TOKEN"}
+ENV_OVERRIDES = {
+    ("database", "url"): "RECLAIM_DATABASE_URL",
+    ("telegram", "token"): "TELEGRAM_BOT_TOKEN",
+}
 
 
 def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str], problems: list[str]) -> None:
@@ -235,8 +236,7 @@ def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str],
         if isinstance(block, dict) and key in block and (section, key) not in loaded.interpolated:
             line = loaded.line_of([section, key])
             problems.append(
-                f"line {line}: {section}.{key}: secrets come only from the environment; "
-                f"write ${{{var}}} and set {var}"
+                f"line {line}: {section}.{key}: secrets come only from the environment; write ${{{var}}} and set {var}"
             )
     for (section, key), var in ENV_OVERRIDES.items():
         if env.get(var):
@@ -244,12 +244,12 @@ def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str],
             if isinstance(block, dict):
                 block[key] = env[var]
     db = data.get("database")
-    if isinstance(db, dict) and isinstance(db.get("url"), str) and ("database", "url") not in loaded.interpolated:
-        if urlsplit(db["url"]).password and not env.get("RECLAIM_DATABASE_URL"):
-            problems.append(
-                f"line {loaded.line_of(['database', 'url'])}: database.url: has a password in it; "
-                "secrets come only from the environment: write ${RECLAIM_DATABASE_URL} or ${DB_PASSWORD}"
-            )
+    literal = isinstance(db, dict) and isinstance(db.get("url"), str) and ("database", "url") not in loaded.interpolated
+    if literal and isinstance(db, dict) and urlsplit(db["url"]).password and not env.get("RECLAIM_DATABASE_URL"):
+        problems.append(
+            f"line {loaded.line_of(['database', 'url'])}: database.url: has a password in it; "
+            "secrets come only from the environment: write ${RECLAIM_DATABASE_URL} or ${DB_PASSWORD}"
+        )
 
 
 def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str, str] | None = None) -> Settings:

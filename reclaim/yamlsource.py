@@ -68,8 +68,7 @@ def _check_duplicates(node: yaml.Node, path: list[str | int], problems: list[str
             k = str(key.value)
             if k in seen:
                 problems.append(
-                    f"line {key.start_mark.line + 1}: {path_text([*path, k])}: duplicate key "
-                    f"(first at line {seen[k]})"
+                    f"line {key.start_mark.line + 1}: {path_text([*path, k])}: duplicate key (first at line {seen[k]})"
                 )
             seen[k] = key.start_mark.line + 1
             _check_duplicates(value, [*path, k], problems)
@@ -79,8 +78,12 @@ def _check_duplicates(node: yaml.Node, path: list[str | int], problems: list[str
 
 
 def interpolate(
-    data: Any, env: Mapping[str, str], path: tuple[str | int, ...], seen: set[tuple[str | int, ...]],
-    problems: list[str], line_of: Any,
+    data: Any,
+    env: Mapping[str, str],
+    path: tuple[str | int, ...],
+    seen: set[tuple[str | int, ...]],
+    problems: list[str],
+    line_of: Any,
 ) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string, recording which paths had one."""
     if isinstance(data, dict):

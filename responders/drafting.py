@@ -19,7 +19,15 @@ from core.model import Flag, Severity, Triage
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 STEPS = ("thanks", "why", "apology", "responsibility")
-REQUIRED = ("greeting", "greeting_anonymous", *STEPS, "invitation", "invitation_nolink", "escalation", "signoff")
+REQUIRED = (
+    "greeting",
+    "greeting_anonymous",
+    *STEPS,
+    "invitation",
+    "invitation_nolink",
+    "escalation",
+    "signoff",
+)
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,19}$")
 
 
@@ -50,8 +58,11 @@ def _check(lang: str, data: Mapping[str, Any]) -> None:
                 raise TemplateError(f"templates for {lang}.{key}: bad placeholder in {phrasing!r}") from exc
 
 
-def load_templates(languages: Iterable[str], extra_dirs: Iterable[Path] = (),
-                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+def load_templates(
+    languages: Iterable[str],
+    extra_dirs: Iterable[Path] = (),
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Templates per language; a file in a later directory replaces the built-in one,
     and ``overrides`` (from config) replace single lists."""
     dirs = [BUILTIN_DIR, *extra_dirs]
@@ -91,9 +102,15 @@ def greeting_name(author: str | None) -> str | None:
 class Drafter:
     """Writes public reply drafts in the complaint's language."""
 
-    def __init__(self, brand: str, templates: Mapping[str, Mapping[str, Any]], *,
-                 bot_username: str | None = None, greet_by_name: bool = True,
-                 fallback_language: str = "en") -> None:
+    def __init__(
+        self,
+        brand: str,
+        templates: Mapping[str, Mapping[str, Any]],
+        *,
+        bot_username: str | None = None,
+        greet_by_name: bool = True,
+        fallback_language: str = "en",
+    ) -> None:
         self.brand = brand
         self.templates = templates
         self.bot_username = bot_username
@@ -118,8 +135,11 @@ class Drafter:
         if category:
             parts.append(pick(category))
         parts.append(pick(t["responsibility"]))
-        escalate = (Flag.MANAGER_REQUEST in req.triage.flags or Flag.LEGAL_THREAT in req.triage.flags
-                    or req.triage.severity is Severity.CRITICAL)
+        escalate = (
+            Flag.MANAGER_REQUEST in req.triage.flags
+            or Flag.LEGAL_THREAT in req.triage.flags
+            or req.triage.severity is Severity.CRITICAL
+        )
         if escalate:
             parts.append(pick(t["escalation"]))
         link = self.private_link(req.token)

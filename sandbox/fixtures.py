@@ -32,8 +32,13 @@ def page_for(file: Path, base: str) -> tuple[Page, str]:
             content_type = val
         else:
             headers[key] = val.replace(_TEST_HOST + "/tests", base).replace(_TEST_HOST, base)
-    page = Page(body, content_type=content_type, status=status, headers=headers,
-                conditional=status == 200 and "ETag" not in headers)
+    page = Page(
+        body,
+        content_type=content_type,
+        status=status,
+        headers=headers,
+        conditional=status == 200 and "ETag" not in headers,
+    )
     return page, desc.group(1).decode("utf-8", "replace").strip() if desc else ""
 
 

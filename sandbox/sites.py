@@ -34,7 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: SiteServer._Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def do_GET(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,10 +25,11 @@ class Recorded:
     complaint_ids: tuple[int, ...] = ()
 
 
-def _insert(session: Session, table: Any) -> Insert:
+def _insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike)."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)  # type: ignore[no-any-return]
+    return module.insert(table)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -52,32 +53,55 @@ def known_ids(session: Session, source: str, ids: Iterable[str]) -> set[str]:
 def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     """Insert the plan's mentions (skipping any another writer added meanwhile), then open
     their complaints with a draft and the first events."""
-    rows = [{
-        "source": plan.source, "external_id": m.raw.external_id, "url": m.raw.url,
-        "author": m.raw.author[:512] if m.raw.author else None, "title": m.raw.title, "text": m.raw.text,
-        "published_at": m.raw.published_at, "fetched_at": plan.fetched_at, "rating": m.raw.rating,
-        "language": m.triage.language, "kind": m.triage.kind.value,
-        "flags": [f.value for f in m.triage.flags], "severity": m.triage.severity.value,
-        "category": m.triage.category,
-        "triage": {"scores": m.triage.scores, "evidence": list(m.triage.evidence)},
-    } for m in plan.mentions]
+    rows = [
+        {
+            "source": plan.source,
+            "external_id": m.raw.external_id,
+            "url": m.raw.url,
+            "author": m.raw.author[:512] if m.raw.author else None,
+            "title": m.raw.title,
+            "text": m.raw.text,
+            "published_at": m.raw.published_at,
+            "fetched_at": plan.fetched_at,
+            "rating": m.raw.rating,
+            "language": m.triage.language,
+            "kind": m.triage.kind.value,
+            "flags": [f.value for f in m.triage.flags],
+            "severity": m.triage.severity.value,
+            "category": m.triage.category,
+            "triage": {"scores": m.triage.scores, "evidence": list(m.triage.evidence)},
+        }
+        for m in plan.mentions
+    ]
     ids: dict[str, int] = {}
     for part in _chunks(rows):
-        stmt = _insert(session, Mention).values(part).on_conflict_do_nothing(
-            index_elements=["source", "external_id"]
-        ).returning(Mention.id, Mention.external_id)
+        stmt = (
+            _insert(session, Mention)
+            .values(part)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(Mention.id, Mention.external_id)
+        )
         ids.update({ext: mid for mid, ext in session.execute(stmt)})
     with_complaint = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
     if not with_complaint:
         return Recorded(len(ids), 0)
     now = plan.fetched_at
-    complaint_rows = [{
-        "mention_id": ids[m.raw.external_id], "status": m.complaint.status.value,
-        "language": m.triage.language, "severity": m.triage.severity.value,
-        "category": m.triage.category, "flags": [f.value for f in m.triage.flags],
-        "token": m.complaint.token, "created_at": now, "updated_at": now,
-        "first_response_due": m.complaint.first_response_due,
-    } for m in with_complaint if m.complaint is not None]
+    complaint_rows = [
+        {
+            "mention_id": ids[m.raw.external_id],
+            "status": m.complaint.status.value,
+            "language": m.triage.language,
+            "severity": m.triage.severity.value,
+            "category": m.triage.category,
+            "flags": [f.value for f in m.triage.flags],
+            "token": m.complaint.token,
+            "created_at": now,
+            "updated_at": now,
+            "first_response_due": m.complaint.first_response_due,
+        }
+        for m in with_complaint
+        if m.complaint is not None
+    ]
     by_token: dict[str, int] = {}
     for part in _chunks(complaint_rows):
         result = session.execute(_insert(session, Complaint).values(part).returning(Complaint.id, Complaint.token))
@@ -86,10 +110,19 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     for m in with_complaint:
         assert m.complaint is not None
         cid = by_token[m.complaint.token]
-        draft_rows.append({"complaint_id": cid, "text": m.complaint.draft_text,
-                           "status": DraftStatus.PROPOSED.value, "author": "reclaim", "created_at": now})
-        event_rows += [{"complaint_id": cid, "at": now, "kind": kind, "actor": "reclaim", "data": data}
-                       for kind, data in opened_events(m)]
+        draft_rows.append(
+            {
+                "complaint_id": cid,
+                "text": m.complaint.draft_text,
+                "status": DraftStatus.PROPOSED.value,
+                "author": "reclaim",
+                "created_at": now,
+            }
+        )
+        event_rows += [
+            {"complaint_id": cid, "at": now, "kind": kind, "actor": "reclaim", "data": data}
+            for kind, data in opened_events(m)
+        ]
     for part in _chunks(draft_rows):
         session.execute(_insert(session, Draft).values(part))
     for part in _chunks(event_rows):
@@ -105,8 +138,18 @@ def source_state(session: Session, name: str) -> SourceState:
     return state
 
 
-def mark_success(session: Session, name: str, *, now: datetime, status: int, etag: str | None,
-                 last_modified: str | None, items: int, added: int, warnings: list[str]) -> None:
+def mark_success(
+    session: Session,
+    name: str,
+    *,
+    now: datetime,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    items: int,
+    added: int,
+    warnings: list[str],
+) -> None:
     state = source_state(session, name)
     state.last_polled_at = now
     state.last_success_at = now
@@ -120,8 +163,16 @@ def mark_success(session: Session, name: str, *, now: datetime, status: int, eta
     state.mentions_added = (state.mentions_added or 0) + added
 
 
-def mark_failure(session: Session, name: str, *, now: datetime, error: str, status: int | None,
-                 base: timedelta, cap: timedelta) -> timedelta:
+def mark_failure(
+    session: Session,
+    name: str,
+    *,
+    now: datetime,
+    error: str,
+    status: int | None,
+    base: timedelta,
+    cap: timedelta,
+) -> timedelta:
     """Record a failed poll; returns the backoff before the next attempt (doubling, capped)."""
     state = source_state(session, name)
     state.last_polled_at = now
@@ -129,6 +180,6 @@ def mark_failure(session: Session, name: str, *, now: datetime, error: str, stat
     state.last_error = error[:4000]
     state.last_error_at = now
     state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    delay = min(base * 2 ** (state.consecutive_failures - 1), cap)
+    delay: timedelta = min(base * 2 ** (state.consecutive_failures - 1), cap)
     state.next_attempt_at = now + delay
     return delay

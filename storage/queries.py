@@ -17,16 +17,32 @@ def _iso(value: datetime | None) -> str | None:
 
 def mention_dict(m: Mention, complaint_id: int | None) -> dict[str, Any]:
     return {
-        "id": m.id, "source": m.source, "external_id": m.external_id, "url": m.url,
-        "author": m.author, "title": m.title, "text": m.text, "published_at": _iso(m.published_at),
-        "fetched_at": _iso(m.fetched_at), "rating": m.rating, "language": m.language,
-        "kind": m.kind, "flags": list(m.flags), "severity": m.severity, "category": m.category,
+        "id": m.id,
+        "source": m.source,
+        "external_id": m.external_id,
+        "url": m.url,
+        "author": m.author,
+        "title": m.title,
+        "text": m.text,
+        "published_at": _iso(m.published_at),
+        "fetched_at": _iso(m.fetched_at),
+        "rating": m.rating,
+        "language": m.language,
+        "kind": m.kind,
+        "flags": list(m.flags),
+        "severity": m.severity,
+        "category": m.category,
         "complaint_id": complaint_id,
     }
 
 
-def list_mentions(session: Session, *, kind: str | None = None, source: str | None = None,
-                  limit: int | None = None) -> list[dict[str, Any]]:
+def list_mentions(
+    session: Session,
+    *,
+    kind: str | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     stmt = select(Mention, Complaint.id).outerjoin(Complaint, Complaint.mention_id == Mention.id)
     if kind:
         stmt = stmt.where(Mention.kind == kind)
@@ -41,24 +57,32 @@ def list_mentions(session: Session, *, kind: str | None = None, source: str | No
 def _current_drafts(session: Session, ids: list[int]) -> dict[int, Draft]:
     if not ids:
         return {}
-    newest = (select(func.max(Draft.id)).where(Draft.complaint_id.in_(ids))
-              .group_by(Draft.complaint_id).scalar_subquery())
+    newest = (
+        select(func.max(Draft.id)).where(Draft.complaint_id.in_(ids)).group_by(Draft.complaint_id).scalar_subquery()
+    )
     return {d.complaint_id: d for d in session.scalars(select(Draft).where(Draft.id.in_(newest)))}
 
 
 def complaint_dict(c: Complaint, draft: Draft | None, link_base: str | None) -> dict[str, Any]:
     return {
-        "id": c.id, "status": c.status, "language": c.language, "severity": c.severity,
-        "category": c.category, "flags": list(c.flags), "mention_id": c.mention_id,
-        "created_at": _iso(c.created_at), "first_response_due": _iso(c.first_response_due),
+        "id": c.id,
+        "status": c.status,
+        "language": c.language,
+        "severity": c.severity,
+        "category": c.category,
+        "flags": list(c.flags),
+        "mention_id": c.mention_id,
+        "created_at": _iso(c.created_at),
+        "first_response_due": _iso(c.first_response_due),
         "first_response_at": _iso(c.first_response_at),
         "private_link": f"{link_base}{c.token}" if link_base else None,
         "draft": {"text": draft.text, "status": draft.status} if draft else None,
     }
 
 
-def list_complaints(session: Session, *, link_base: str | None, status: str | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+def list_complaints(
+    session: Session, *, link_base: str | None, status: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     stmt = select(Complaint).order_by(Complaint.id.desc())
     if status:
         stmt = stmt.where(Complaint.status == status)
@@ -82,10 +106,19 @@ def complaint_detail(session: Session, complaint_id: int, *, link_base: str | No
 
 
 def source_health(session: Session) -> list[dict[str, Any]]:
-    return [{
-        "name": s.name, "last_polled_at": _iso(s.last_polled_at), "last_success_at": _iso(s.last_success_at),
-        "last_status": s.last_status, "last_error": s.last_error, "last_error_at": _iso(s.last_error_at),
-        "last_warning": s.last_warning, "consecutive_failures": s.consecutive_failures,
-        "next_attempt_at": _iso(s.next_attempt_at), "items_seen": s.items_seen,
-        "mentions_added": s.mentions_added,
-    } for s in session.scalars(select(SourceState).order_by(SourceState.name))]
+    return [
+        {
+            "name": s.name,
+            "last_polled_at": _iso(s.last_polled_at),
+            "last_success_at": _iso(s.last_success_at),
+            "last_status": s.last_status,
+            "last_error": s.last_error,
+            "last_error_at": _iso(s.last_error_at),
+            "last_warning": s.last_warning,
+            "consecutive_failures": s.consecutive_failures,
+            "next_attempt_at": _iso(s.next_attempt_at),
+            "items_seen": s.items_seen,
+            "mentions_added": s.mentions_added,
+        }
+        for s in session.scalars(select(SourceState).order_by(SourceState.name))
+    ]

@@ -1,6 +1,6 @@
 """Watchers: fetch a public place (I/O) and parse what it says (pure) into RawMentions."""
 
-from watchers.base import FetchError, Fetched, Parsed, Watcher
+from watchers.base import Fetched, FetchError, Parsed, Watcher
 from watchers.html import HtmlWatcher
 from watchers.rss import RssWatcher
 

@@ -36,8 +36,14 @@ class Parsed:
 class FetchError(Exception):
     """A source could not be fetched. ``retryable`` errors are tried again within the poll."""
 
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status

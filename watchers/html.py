@@ -53,8 +53,13 @@ def _rating(value: Any, best: Any = None, worst: Any = None) -> float | None:
 class HtmlWatcher:
     """``extract='selectors'`` with a selectors mapping, or ``extract='jsonld'``."""
 
-    def __init__(self, *, extract: str = "selectors", selectors: Mapping[str, str | None] | None = None,
-                 language: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        extract: str = "selectors",
+        selectors: Mapping[str, str | None] | None = None,
+        language: str | None = None,
+    ) -> None:
         if extract == "selectors" and not selectors:
             raise ValueError("selectors are required for extract='selectors'")
         self.extract = extract
@@ -102,16 +107,18 @@ class HtmlWatcher:
             published = parse_date(values["published"])
             if values["published"] and published is None:
                 out.warnings.append(f"unreadable date {values['published']!r}")
-            out.items.append(RawMention(
-                external_id=clamp_id(ident) if ident else stable_id(values["title"], body),
-                text=body or (values["title"] or ""),
-                url=link or url,
-                author=values["author"],
-                title=values["title"],
-                published_at=published,
-                rating=_rating(values["rating"]) if values["rating"] else None,
-                language_hint=self.language,
-            ))
+            out.items.append(
+                RawMention(
+                    external_id=clamp_id(ident) if ident else stable_id(values["title"], body),
+                    text=body or (values["title"] or ""),
+                    url=link or url,
+                    author=values["author"],
+                    title=values["title"],
+                    published_at=published,
+                    rating=_rating(values["rating"]) if values["rating"] else None,
+                    language_hint=self.language,
+                )
+            )
         return out
 
     # -- JSON-LD ----------------------------------------------------------------------------
@@ -181,8 +188,7 @@ def _text(value: Any) -> str:
 def _is_review(node: Mapping[str, Any]) -> bool:
     kind = node.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
-    return any(isinstance(k, str) and k.rsplit("/", 1)[-1] in ("Review", "UserReview", "CriticReview")
-               for k in kinds)
+    return any(isinstance(k, str) and k.rsplit("/", 1)[-1] in ("Review", "UserReview", "CriticReview") for k in kinds)
 
 
 def _reviews(data: Any, depth: int = 0) -> Iterator[Mapping[str, Any]]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from watchers.base import FetchError, Fetched
+from watchers.base import Fetched, FetchError
 
 MAX_REDIRECTS = 5
 
@@ -69,19 +69,27 @@ async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
                     retry_after=_retry_after(resp.headers.get("Retry-After")),
                 )
             if resp.status_code >= 300:
-                raise FetchError(f"HTTP {resp.status_code} redirect without a usable Location",
-                                 retryable=False, status=resp.status_code)
+                raise FetchError(
+                    f"HTTP {resp.status_code} redirect without a usable Location",
+                    retryable=False,
+                    status=resp.status_code,
+                )
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > req.max_bytes:
-                raise FetchError(f"response larger than the limit of {req.max_bytes} bytes "
-                                 f"({declared} bytes declared)",
-                                 retryable=False, status=resp.status_code)
+                raise FetchError(
+                    f"response larger than the limit of {req.max_bytes} bytes ({declared} bytes declared)",
+                    retryable=False,
+                    status=resp.status_code,
+                )
             chunks, size = [], 0
             async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > req.max_bytes:
-                    raise FetchError(f"response larger than the limit of {req.max_bytes} bytes",
-                                     retryable=False, status=resp.status_code)
+                    raise FetchError(
+                        f"response larger than the limit of {req.max_bytes} bytes",
+                        retryable=False,
+                        status=resp.status_code,
+                    )
                 chunks.append(chunk)
             return Fetched(
                 url=str(resp.url),
@@ -104,8 +112,14 @@ async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
         raise FetchError(f"connection failed: {message}", retryable=True) from exc
 
 
-async def fetch_with_retries(client: httpx.AsyncClient, req: Request, *, retries: int = 2,
-                             base_delay: float = 1.0, max_delay: float = 30.0) -> Fetched:
+async def fetch_with_retries(
+    client: httpx.AsyncClient,
+    req: Request,
+    *,
+    retries: int = 2,
+    base_delay: float = 1.0,
+    max_delay: float = 30.0,
+) -> Fetched:
     """fetch() with exponential backoff and jitter for retryable errors (Retry-After honoured)."""
     attempt = 0
     while True:

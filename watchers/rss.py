@@ -45,14 +45,11 @@ class RssWatcher:
         headers: dict[str, str] = {}
         if fetched.content_type:
             headers["content-type"] = fetched.content_type
-        doc = feedparser.parse(
-            fetched.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-        )
+        doc = feedparser.parse(fetched.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
         out = Parsed()
         if doc.get("bozo"):
             exc = doc.get("bozo_exception")
-            out.warnings.append(f"malformed feed ({type(exc).__name__}: {exc}); "
-                                f"read {len(doc.entries)} item(s) anyway")
+            out.warnings.append(f"malformed feed ({type(exc).__name__}: {exc}); read {len(doc.entries)} item(s) anyway")
         feed_lang = (doc.feed.get("language") or "").split("-")[0].lower() or None
         for entry in doc.entries:
             item = self._mention(entry, fetched.url, self.language or feed_lang)

@@ -18,8 +18,13 @@ _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", r
 _XML_DECL = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
 _TAG = re.compile(r"<[^>]+>")
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _DROP = {"script", "style", "noscript", "template"}
 
 
@@ -59,9 +64,9 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(body[:200_000]).best()
-    name = _codec(best.encoding) if best is not None else None
-    name = name or declared or "cp1252"
-    return body.decode(name, errors="replace"), name
+    detected = _codec(best.encoding) if best is not None else None
+    chosen = detected or declared or "cp1252"
+    return body.decode(chosen, errors="replace"), chosen
 
 
 def html_to_text(fragment: str | None) -> str:

@@ -65,7 +65,11 @@ def test_poll_stores_mentions_complaints_drafts_and_events(db_url: str, site: Si
         assert ru["draft"]["text"].count(f"https://t.me/nordlys_care_bot?start={token}") == 1
         detail = queries.complaint_detail(s, ru["id"], link_base=app.link_base)
         assert detail is not None
-        assert [e["kind"] for e in detail["events"]] == ["mention_detected", "complaint_opened", "draft_proposed"]
+        assert [e["kind"] for e in detail["events"]] == [
+            "mention_detected",
+            "complaint_opened",
+            "draft_proposed",
+        ]
         due = detail["first_response_due"]
         assert due > detail["created_at"]
 
@@ -92,16 +96,24 @@ def test_changed_feed_adds_only_new_items_even_without_validators(db_url: str, s
     assert count(app, Mention) == 3 and count(app, Complaint) == 2 and count(app, Draft) == 2
 
 
-def test_a_broken_source_is_reported_with_backoff_and_others_still_work(db_url: str, site: SiteServer,
-                                                                        make_app: Any) -> None:
+def test_a_broken_source_is_reported_with_backoff_and_others_still_work(
+    db_url: str, site: SiteServer, make_app: Any
+) -> None:
     good = site.add("/feed.xml", Page(feed(*ITEMS)))
-    app = make_app(db_url, [
-        {"name": "gone", "kind": "rss", "url": site.url("/missing.xml")},
-        {"name": "refused", "kind": "rss", "url": "http://127.0.0.1:9/feed.xml"},
-        {"name": "broken-html", "kind": "html", "url": site.add("/x.html", Page(b"\x00\xff" * 50, "text/html")),
-         "selectors": {"item": "div.review", "text": ""}},
-        {"name": "good", "kind": "rss", "url": good},
-    ])
+    app = make_app(
+        db_url,
+        [
+            {"name": "gone", "kind": "rss", "url": site.url("/missing.xml")},
+            {"name": "refused", "kind": "rss", "url": "http://127.0.0.1:9/feed.xml"},
+            {
+                "name": "broken-html",
+                "kind": "html",
+                "url": site.add("/x.html", Page(b"\x00\xff" * 50, "text/html")),
+                "selectors": {"item": "div.review", "text": ""},
+            },
+            {"name": "good", "kind": "rss", "url": good},
+        ],
+    )
     outcomes = {o.source: o for o in poll(app)}
     assert outcomes["good"].ok and outcomes["good"].added == 3
     assert not outcomes["gone"].ok and outcomes["gone"].error == "HTTP 404 Not Found"
@@ -119,8 +131,11 @@ def test_a_broken_source_is_reported_with_backoff_and_others_still_work(db_url: 
 
 def test_retries_honour_retry_after_then_succeed(db_url: str, site: SiteServer, make_app: Any) -> None:
     site.add("/busy.xml", Page(b"slow down", "text/plain", status=429, headers={"Retry-After": "0"}))
-    app = make_app(db_url, [{"name": "busy", "kind": "rss", "url": site.url("/busy.xml")}],
-                   polling={"retries": 2})
+    app = make_app(
+        db_url,
+        [{"name": "busy", "kind": "rss", "url": site.url("/busy.xml")}],
+        polling={"retries": 2},
+    )
     (o,) = poll(app)
     assert not o.ok and o.status == 429
     assert site.requests["/busy.xml"] == 3
@@ -128,8 +143,18 @@ def test_retries_honour_retry_after_then_succeed(db_url: str, site: SiteServer, 
 
 def test_size_limit_is_a_clear_error(db_url: str, site: SiteServer, make_app: Any) -> None:
     url = site.add("/huge.html", Page(b"<p>" + b"x" * 50_000 + b"</p>", "text/html"))
-    app = make_app(db_url, [{"name": "huge", "kind": "html", "url": url, "max_bytes": 10_000,
-                             "selectors": {"item": "p", "text": ""}}])
+    app = make_app(
+        db_url,
+        [
+            {
+                "name": "huge",
+                "kind": "html",
+                "url": url,
+                "max_bytes": 10_000,
+                "selectors": {"item": "p", "text": ""},
+            }
+        ],
+    )
     (o,) = poll(app)
     assert not o.ok and "larger than the limit" in (o.error or "")
 
@@ -155,28 +180,61 @@ def test_recording_the_same_items_twice_never_duplicates(db_url: str, site: Site
 
 
 @pytest.mark.parametrize("command", [["mentions", "list", "--json"], ["complaints", "list", "--json"]])
-def test_json_listings_have_the_documented_keys(db_url: str, site: SiteServer, make_app: Any, tmp_path: Any,
-                                                capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+def test_json_listings_have_the_documented_keys(
+    db_url: str,
+    site: SiteServer,
+    make_app: Any,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
     from reclaim.cli import main
 
     url = site.add("/feed.xml", Page(feed(*ITEMS)))
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(json.dumps({
-        "brand": {"name": "Nordlys", "aliases": ["нордлис"]}, "database": {"url": db_url},
-        "telegram": {"bot_username": "nordlys_care_bot"},
-        "sources": [{"name": "blog", "kind": "rss", "url": url}],
-    }), encoding="utf-8")
+    cfg.write_text(
+        json.dumps(
+            {
+                "brand": {"name": "Nordlys", "aliases": ["нордлис"]},
+                "database": {"url": db_url},
+                "telegram": {"bot_username": "nordlys_care_bot"},
+                "sources": [{"name": "blog", "kind": "rss", "url": url}],
+            }
+        ),
+        encoding="utf-8",
+    )
     assert main(["--config", str(cfg), "poll", "--once"]) == 0
     capsys.readouterr()
     assert main(["--config", str(cfg), *command]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows
     if command[0] == "mentions":
-        need = {"id", "source", "external_id", "url", "author", "title", "text", "language", "kind", "flags",
-                "complaint_id"}
+        need = {
+            "id",
+            "source",
+            "external_id",
+            "url",
+            "author",
+            "title",
+            "text",
+            "language",
+            "kind",
+            "flags",
+            "complaint_id",
+        }
     else:
-        need = {"id", "status", "language", "severity", "category", "mention_id", "created_at",
-                "first_response_due", "private_link", "draft"}
+        need = {
+            "id",
+            "status",
+            "language",
+            "severity",
+            "category",
+            "mention_id",
+            "created_at",
+            "first_response_due",
+            "private_link",
+            "draft",
+        }
         assert all(set(r["draft"]) >= {"text", "status"} for r in rows)
         cid = rows[0]["id"]
         assert main(["--config", str(cfg), "complaints", "show", str(cid), "--json"]) == 0
@@ -185,17 +243,27 @@ def test_json_listings_have_the_documented_keys(db_url: str, site: SiteServer, m
     assert all(need <= set(r) for r in rows)
 
 
-def test_poll_exit_code_names_failed_sources(db_url: str, site: SiteServer, tmp_path: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_poll_exit_code_names_failed_sources(
+    db_url: str, site: SiteServer, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     from reclaim.cli import main
 
     url = site.add("/feed.xml", Page(feed(*ITEMS)))
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(json.dumps({
-        "brand": {"name": "Nordlys"}, "database": {"url": db_url}, "polling": {"retries": 0},
-        "sources": [{"name": "blog", "kind": "rss", "url": url},
-                    {"name": "dead", "kind": "rss", "url": site.url("/nope.xml")}],
-    }), encoding="utf-8")
+    cfg.write_text(
+        json.dumps(
+            {
+                "brand": {"name": "Nordlys"},
+                "database": {"url": db_url},
+                "polling": {"retries": 0},
+                "sources": [
+                    {"name": "blog", "kind": "rss", "url": url},
+                    {"name": "dead", "kind": "rss", "url": site.url("/nope.xml")},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     assert main(["--config", str(cfg), "poll", "--once"]) == 3
     out = capsys.readouterr().out
     assert "dead: FAILED HTTP 404" in out and "blog: ok http-200" in out and "failed: dead" in out

@@ -38,9 +38,14 @@ def test_every_feedparser_fixture_is_read_or_reported_without_crashing(
     assert len(by_file) > 600
     failed = {f.relative_to(root).as_posix(): o.error for f, o in by_file.items() if not o.ok}
     # Only the documents that are HTTP failures or undecodable bodies by design may fail.
-    assert set(failed) <= {"http/http_status_404.xml", "compression/gzip-struct-error.gz",
-                           "compression/deflate-no-headers.z", "compression/deflate-not-compressed.z",
-                           "compression/gzip-not-compressed.gz", "http/http_status_302-no-location.xml"}, failed
+    assert set(failed) <= {
+        "http/http_status_404.xml",
+        "compression/gzip-struct-error.gz",
+        "compression/deflate-no-headers.z",
+        "compression/deflate-not-compressed.z",
+        "compression/gzip-not-compressed.gz",
+        "http/http_status_302-no-location.xml",
+    }, failed
     assert failed["http/http_status_404.xml"] == "HTTP 404 Not Found"
     assert all(error for error in failed.values())
     # Redirects are followed to the target document; gzip and deflate bodies are decoded.
@@ -65,16 +70,30 @@ def test_every_feedparser_fixture_is_read_or_reported_without_crashing(
 
 def test_legacy_encodings_come_out_right(db_url: str, site: SiteServer, make_app: Any) -> None:
     root = shared_fixture("feedparser")
-    body = "<rss version='2.0'><channel><item><guid>1</guid><title>Жалоба на Нордлис</title>" \
-           "<description>Заказ не пришёл</description></item></channel></rss>"
-    url_header = site.add("/cp1251-header.xml", Page(body.encode("cp1251"), "application/rss+xml; charset=windows-1251"))
-    url_decl = site.add("/cp1251-decl.xml", Page(b'<?xml version="1.0" encoding="windows-1251"?>' + body.encode("cp1251")))
-    url_koi = site.add("/koi8.xml", Page(root.joinpath("encoding", "x80_koi8-r.xml").read_bytes(), "application/xml"))
-    app = make_app(db_url, [
-        {"name": "hdr", "kind": "rss", "url": url_header},
-        {"name": "decl", "kind": "rss", "url": url_decl},
-        {"name": "koi", "kind": "rss", "url": url_koi, "match": "all"},
-    ])
+    body = (
+        "<rss version='2.0'><channel><item><guid>1</guid><title>Жалоба на Нордлис</title>"
+        "<description>Заказ не пришёл</description></item></channel></rss>"
+    )
+    url_header = site.add(
+        "/cp1251-header.xml",
+        Page(body.encode("cp1251"), "application/rss+xml; charset=windows-1251"),
+    )
+    url_decl = site.add(
+        "/cp1251-decl.xml",
+        Page(b'<?xml version="1.0" encoding="windows-1251"?>' + body.encode("cp1251")),
+    )
+    url_koi = site.add(
+        "/koi8.xml",
+        Page(root.joinpath("encoding", "x80_koi8-r.xml").read_bytes(), "application/xml"),
+    )
+    app = make_app(
+        db_url,
+        [
+            {"name": "hdr", "kind": "rss", "url": url_header},
+            {"name": "decl", "kind": "rss", "url": url_decl},
+            {"name": "koi", "kind": "rss", "url": url_koi, "match": "all"},
+        ],
+    )
     assert all(o.ok for o in poll_all(app))
     with app.sessions() as s:
         titles = {m.source: m.title for m in s.scalars(select(Mention))}
@@ -104,8 +123,10 @@ def test_sample_sources_of_the_demo_are_all_read(db_url: str, site: SiteServer, 
     site.add_dir(Path(__file__).resolve().parents[2] / "sandbox" / "samples")
     from reclaim.settings import load_settings
 
-    settings = load_settings(Path(__file__).resolve().parents[2] / "sandbox" / "demo.yaml",
-                             {"SAMPLES": site.base, "DEMO_DB": "unused.db"})
+    settings = load_settings(
+        Path(__file__).resolve().parents[2] / "sandbox" / "demo.yaml",
+        {"SAMPLES": site.base, "DEMO_DB": "unused.db"},
+    )
     sources = [s.model_dump(mode="json") for s in settings.sources]
     app = make_app(db_url, sources)
     outcomes = poll_all(app)

@@ -38,21 +38,42 @@ def test_good_config_and_defaults() -> None:
     assert s.sla.first_response.total_seconds() == 3600
 
 
-@pytest.mark.parametrize(("mistake", "expected"), [
-    (GOOD.replace("every: 15m", "evry: 15m"), "line 9: sources[1].evry: unknown key"),
-    (GOOD.replace("every: 15m", "every: 15 minutes"), "line 9: sources[1].every: write a duration like"),
-    (GOOD.replace("brand: {name: Nordlys, aliases: [nordlys]}\n", ""), "brand: required key is missing"),
-    (GOOD.replace("kind: html", "kind: htm"), "sources[1]: unknown source kind 'htm'"),
-    (GOOD.replace('url: "https://example.com/feed.xml"', 'url: "ftp://x"'), "line 5: sources[0].url: expected an http"),
-    (GOOD.replace("aliases: [nordlys]", "aliases: nordlys"), "brand.aliases: Input should be a valid list"),
-    (GOOD.replace("    selectors:\n      item: div.review\n      text: div.review-body\n", ""), "needs selectors"),
-    (GOOD.replace("item: div.review", "item: 'div[[review'"), "item: not a valid CSS selector"),
-    (GOOD.replace("name: otzyvy", "name: reviews"), "two sources are named 'reviews'"),
-    (GOOD + "brand: {name: Other}\n", "line 13: brand: duplicate key (first at line 1)"),
-    ("brand: [\n", "not valid YAML"),
-    (GOOD.replace("bot_username: nordlys_care_bot", "bot_username: x"), "telegram.bot_username: a Telegram bot username"),
-    (GOOD + "timezone: Mars/Olympus\n", "unknown time zone"),
-])
+@pytest.mark.parametrize(
+    ("mistake", "expected"),
+    [
+        (GOOD.replace("every: 15m", "evry: 15m"), "line 9: sources[1].evry: unknown key"),
+        (
+            GOOD.replace("every: 15m", "every: 15 minutes"),
+            "line 9: sources[1].every: write a duration like",
+        ),
+        (
+            GOOD.replace("brand: {name: Nordlys, aliases: [nordlys]}\n", ""),
+            "brand: required key is missing",
+        ),
+        (GOOD.replace("kind: html", "kind: htm"), "sources[1]: unknown source kind 'htm'"),
+        (
+            GOOD.replace('url: "https://example.com/feed.xml"', 'url: "ftp://x"'),
+            "line 5: sources[0].url: expected an http",
+        ),
+        (
+            GOOD.replace("aliases: [nordlys]", "aliases: nordlys"),
+            "brand.aliases: Input should be a valid list",
+        ),
+        (
+            GOOD.replace("    selectors:\n      item: div.review\n      text: div.review-body\n", ""),
+            "needs selectors",
+        ),
+        (GOOD.replace("item: div.review", "item: 'div[[review'"), "item: not a valid CSS selector"),
+        (GOOD.replace("name: otzyvy", "name: reviews"), "two sources are named 'reviews'"),
+        (GOOD + "brand: {name: Other}\n", "line 13: brand: duplicate key (first at line 1)"),
+        ("brand: [\n", "not valid YAML"),
+        (
+            GOOD.replace("bot_username: nordlys_care_bot", "bot_username: x"),
+            "telegram.bot_username: a Telegram bot username",
+        ),
+        (GOOD + "timezone: Mars/Olympus\n", "unknown time zone"),
+    ],
+)
 def test_each_kind_of_mistake_is_named(mistake: str, expected: str) -> None:
     assert expected in problems(mistake)
 
@@ -89,8 +110,9 @@ def test_cli_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no such file" in capsys.readouterr().err
 
 
-def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_path_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(GOOD, encoding="utf-8")
     monkeypatch.setenv("RECLAIM_CONFIG", str(path))

@@ -10,8 +10,12 @@ from responders.drafting import Drafter, DraftRequest, TemplateError, greeting_n
 TEMPLATES = load_templates(["en", "ru", "da"])
 
 
-def triage(lang: str = "en", category: str = "delivery", flags: tuple[Flag, ...] = (),
-           severity: Severity = Severity.NORMAL) -> Triage:
+def triage(
+    lang: str = "en",
+    category: str = "delivery",
+    flags: tuple[Flag, ...] = (),
+    severity: Severity = Severity.NORMAL,
+) -> Triage:
     return Triage(language=lang, kind=Kind.COMPLAINT, flags=flags, severity=severity, category=category)
 
 
@@ -68,10 +72,20 @@ def test_without_bot_username_it_invites_to_a_private_message() -> None:
     assert any(s.format(brand="Nordlys") in text for s in TEMPLATES["en"]["invitation_nolink"])
 
 
-@pytest.mark.parametrize(("author", "expected"), [
-    ("Anna Smith", "Anna"), ("Иван", "Иван"), ("Søren", "Søren"), ("mike_88", None),
-    ("ANGRY CUSTOMER", None), ("a@b.com", None), (None, None), ("", None), ("J", None),
-])
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Anna Smith", "Anna"),
+        ("Иван", "Иван"),
+        ("Søren", "Søren"),
+        ("mike_88", None),
+        ("ANGRY CUSTOMER", None),
+        ("a@b.com", None),
+        (None, None),
+        ("", None),
+        ("J", None),
+    ],
+)
 def test_greeting_uses_only_plain_first_names(author: str | None, expected: str | None) -> None:
     assert greeting_name(author) == expected
 
@@ -84,12 +98,18 @@ def test_greeting_can_be_turned_off() -> None:
 def test_overrides_and_new_language_files(tmp_path: Path) -> None:
     over = load_templates(["en"], overrides={"en": {"signoff": ["— Anna from {brand} care"]}})
     assert Drafter("Nordlys", over).draft(DraftRequest(triage(), new_token())).endswith("— Anna from Nordlys care")
-    steps = ["greeting = [\"Hallo {name},\"]", "greeting_anonymous = [\"Hallo,\"]",
-             "thanks = [\"Danke.\"]", "why = [\"Das hilft uns.\"]", "apology = [\"Entschuldigung.\"]",
-             "responsibility = [\"Wir kümmern uns.\"]",
-             "invitation = [\"Schreiben Sie uns privat: {link}\"]",
-             "invitation_nolink = [\"Schreiben Sie uns privat.\"]",
-             "escalation = [\"Eine Leiterin meldet sich.\"]", "signoff = [\"{brand}\"]"]
+    steps = [
+        'greeting = ["Hallo {name},"]',
+        'greeting_anonymous = ["Hallo,"]',
+        'thanks = ["Danke."]',
+        'why = ["Das hilft uns."]',
+        'apology = ["Entschuldigung."]',
+        'responsibility = ["Wir kümmern uns."]',
+        'invitation = ["Schreiben Sie uns privat: {link}"]',
+        'invitation_nolink = ["Schreiben Sie uns privat."]',
+        'escalation = ["Eine Leiterin meldet sich."]',
+        'signoff = ["{brand}"]',
+    ]
     (tmp_path / "de.toml").write_text("\n".join(steps), encoding="utf-8")
     loaded = load_templates(["de"], [tmp_path])
     text = Drafter("Nordlys", loaded, bot_username="nordlys_care_bot").draft(DraftRequest(triage("de"), "x" * 32))

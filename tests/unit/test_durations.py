@@ -5,9 +5,18 @@ import pytest
 from reclaim.durations import format_duration, parse_duration
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90), ("5m", 300), ("2h", 7200), ("3d", 259200), ("1h30m", 5400), ("1w", 604800), ("1.5h", 5400),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("5m", 300),
+        ("2h", 7200),
+        ("3d", 259200),
+        ("1h30m", 5400),
+        ("1w", 604800),
+        ("1.5h", 5400),
+    ],
+)
 def test_parse(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 

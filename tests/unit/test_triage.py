@@ -12,12 +12,15 @@ def triager() -> Triager:
     return Triager(["en", "ru", "da"])
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("My parcel never arrived and nobody answers", "en"),
-    ("Заказ так и не пришёл, никто не отвечает", "ru"),
-    ("Min pakke er aldrig kommet, og ingen svarer", "da"),
-    ("Kan merinosweateren vaskes i maskine?", "da"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("My parcel never arrived and nobody answers", "en"),
+        ("Заказ так и не пришёл, никто не отвечает", "ru"),
+        ("Min pakke er aldrig kommet, og ingen svarer", "da"),
+        ("Kan merinosweateren vaskes i maskine?", "da"),
+    ],
+)
 def test_language_is_one_of_the_configured(triager: Triager, text: str, lang: str) -> None:
     assert triager.classify(text).language == lang
 
@@ -28,18 +31,21 @@ def test_language_falls_back_to_a_configured_one_of_the_same_script() -> None:
     assert Triager(["da", "ru"]).classify("Заказ не пришёл").language == "ru"
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("Terrible service, my order is two weeks late and I want a refund", Kind.COMPLAINT),
-    ("Fantastic quality and super fast delivery, thank you!", Kind.PRAISE),
-    ("Do you ship to Iceland?", Kind.QUESTION),
-    ("Nordlys opens a new store in Bergen next spring.", Kind.OTHER),
-    ("The food was not good and the staff were not friendly", Kind.COMPLAINT),
-    ("No problems at all, everything arrived on time", Kind.PRAISE),
-    ("Ужасное обслуживание, деньги не вернули", Kind.COMPLAINT),
-    ("Огромное спасибо, всё пришло вовремя", Kind.PRAISE),
-    ("Elendig kundeservice, pakken er stadig ikke kommet", Kind.COMPLAINT),
-    ("Tusind tak, hurtig levering og god kvalitet", Kind.PRAISE),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Terrible service, my order is two weeks late and I want a refund", Kind.COMPLAINT),
+        ("Fantastic quality and super fast delivery, thank you!", Kind.PRAISE),
+        ("Do you ship to Iceland?", Kind.QUESTION),
+        ("Nordlys opens a new store in Bergen next spring.", Kind.OTHER),
+        ("The food was not good and the staff were not friendly", Kind.COMPLAINT),
+        ("No problems at all, everything arrived on time", Kind.PRAISE),
+        ("Ужасное обслуживание, деньги не вернули", Kind.COMPLAINT),
+        ("Огромное спасибо, всё пришло вовремя", Kind.PRAISE),
+        ("Elendig kundeservice, pakken er stadig ikke kommet", Kind.COMPLAINT),
+        ("Tusind tak, hurtig levering og god kvalitet", Kind.PRAISE),
+    ],
+)
 def test_kind(triager: Triager, text: str, kind: Kind) -> None:
     assert triager.classify(text).kind is kind
 
@@ -50,16 +56,19 @@ def test_negated_praise_counts_against(triager: Triager) -> None:
     assert any(e.startswith("+not") for e in t.evidence)
 
 
-@pytest.mark.parametrize(("text", "flag"), [
-    ("I'll see you in small claims court", Flag.LEGAL_THREAT),
-    ("Подам в суд и напишу в Роспотребнадзор", Flag.LEGAL_THREAT),
-    ("Jeg går til Forbrugerklagenævnet", Flag.LEGAL_THREAT),
-    ("Let me speak to a manager now", Flag.MANAGER_REQUEST),
-    ("Позовите руководителя", Flag.MANAGER_REQUEST),
-    ("Jeg vil tale med en chef", Flag.MANAGER_REQUEST),
-    ("What the fuck is this service", Flag.PROFANITY),
-    ("Это просто пиздец", Flag.PROFANITY),
-])
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("I'll see you in small claims court", Flag.LEGAL_THREAT),
+        ("Подам в суд и напишу в Роспотребнадзор", Flag.LEGAL_THREAT),
+        ("Jeg går til Forbrugerklagenævnet", Flag.LEGAL_THREAT),
+        ("Let me speak to a manager now", Flag.MANAGER_REQUEST),
+        ("Позовите руководителя", Flag.MANAGER_REQUEST),
+        ("Jeg vil tale med en chef", Flag.MANAGER_REQUEST),
+        ("What the fuck is this service", Flag.PROFANITY),
+        ("Это просто пиздец", Flag.PROFANITY),
+    ],
+)
 def test_flags_and_they_make_it_a_complaint(triager: Triager, text: str, flag: Flag) -> None:
     t = triager.classify(text)
     assert flag in t.flags
@@ -78,14 +87,17 @@ def test_severity(triager: Triager) -> None:
     assert triager.classify("Fantastic shop!").severity is Severity.LOW
 
 
-@pytest.mark.parametrize(("text", "category"), [
-    ("My parcel is late and the tracking never updates", "delivery"),
-    ("You charged my card twice", "billing"),
-    ("The cashier was rude to me", "staff"),
-    ("The zipper broke on day one, poor quality", "quality"),
-    ("I returned it a month ago and still no refund", "refund"),
-    ("The website crashes at checkout", "website"),
-])
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("My parcel is late and the tracking never updates", "delivery"),
+        ("You charged my card twice", "billing"),
+        ("The cashier was rude to me", "staff"),
+        ("The zipper broke on day one, poor quality", "quality"),
+        ("I returned it a month ago and still no refund", "refund"),
+        ("The website crashes at checkout", "website"),
+    ],
+)
 def test_category(triager: Triager, text: str, category: str) -> None:
     assert triager.classify(text).category == category
 
@@ -100,8 +112,15 @@ def test_rating_moves_the_decision(triager: Triager) -> None:
 def test_config_extends_word_lists() -> None:
     text = "The flurbo was kaputt again"
     assert Triager(["en"]).classify(text).kind is not Kind.COMPLAINT
-    extended = Triager(["en"], extensions={"en": {"kind": {"complaint": {"strong": ["kaputt"]}},
-                                                  "categories": {"gadgets": ["flurbo*"]}}})
+    extended = Triager(
+        ["en"],
+        extensions={
+            "en": {
+                "kind": {"complaint": {"strong": ["kaputt"]}},
+                "categories": {"gadgets": ["flurbo*"]},
+            }
+        },
+    )
     t = extended.classify(text)
     assert t.kind is Kind.COMPLAINT
     assert t.category == "gadgets"
@@ -116,7 +135,9 @@ def test_a_new_language_is_a_word_list_file(tmp_path: Path) -> None:
         '[categories]\ndelivery = ["paket*", "lieferung"]\n',
         encoding="utf-8",
     )
-    t = Triager(["en", "de"], extra_dirs=[tmp_path]).classify("Das Paket ist nie angekommen und die Lieferung ist schrecklich")
+    t = Triager(["en", "de"], extra_dirs=[tmp_path]).classify(
+        "Das Paket ist nie angekommen und die Lieferung ist schrecklich"
+    )
     assert (t.language, t.kind, t.category) == ("de", Kind.COMPLAINT, "delivery")
 
 

@@ -5,9 +5,16 @@ from watchers import Fetched, HtmlWatcher, RssWatcher
 from watchers.html import split_selector
 from watchers.text import decode_document, html_to_text, parse_date
 
-SELECTORS = {"item": "div.review", "id": "::attr(data-review-id)", "title": "h3", "text": "div.body",
-             "author": "span.user", "link": "h3 a::attr(href)", "published": "time::attr(datetime)",
-             "rating": "span.stars"}
+SELECTORS = {
+    "item": "div.review",
+    "id": "::attr(data-review-id)",
+    "title": "h3",
+    "text": "div.body",
+    "author": "span.user",
+    "link": "h3 a::attr(href)",
+    "published": "time::attr(datetime)",
+    "rating": "span.stars",
+}
 PAGE = """<html><head>{meta}<title>x</title></head><body>
 <div class="review" data-review-id="r1"><h3><a href="/r/1">Ужасно</a></h3>
 <div class="body">Заказ &laquo;Нордлис&raquo; не пришёл<br>уже <b>месяц</b><script>alert(1)</script></div>
@@ -21,7 +28,9 @@ def fetched(body: bytes, ctype: str | None = "text/html", url: str = "https://si
 
 
 def test_selectors_with_windows_1251_declared_only_in_meta() -> None:
-    body = PAGE.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">').encode("cp1251")
+    body = PAGE.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">').encode(
+        "cp1251"
+    )
     parsed = HtmlWatcher(selectors=SELECTORS).parse(fetched(body, "text/html"))
     first, second = parsed.items
     assert first.external_id == "r1"
