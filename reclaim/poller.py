@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from core.ingest import plan_ingest
-from reclaim.app import App, build_watcher
+from reclaim import prepare as prep
+from reclaim.app import App
 from reclaim.settings import Source
 from storage.journal import known_ids, mark_failure, mark_success, record_plan
 from storage.tables import SourceState
@@ -55,11 +58,42 @@ class Poller:
         self._own_client = client is None
         self.client = client or make_client(app.user_agent, max_connections=app.settings.polling.concurrency * 2)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reclaim-journal")
+        workers = app.settings.polling.workers
+        self._worker_count = min(os.cpu_count() or 1, 4) if workers is None else workers
+        self._workers: Executor | None = None
+
+    def _pool(self) -> Executor | None:
+        """The worker processes, started on first need (a poll of 304s never starts them)."""
+        if self._workers is None and self._worker_count > 0:
+            self._workers = ProcessPoolExecutor(
+                max_workers=self._worker_count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=prep.init,
+                initargs=(self.app.settings,),
+            )
+        return self._workers
+
+    async def warm_up(self) -> None:
+        """Start the worker processes now rather than on the first changed document."""
+        pool = self._pool()
+        if pool is not None:
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(*(loop.run_in_executor(pool, os.getpid) for _ in range(self._worker_count)))
 
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
         self._writer.shutdown(wait=True)
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
+
+    async def _prepare(self, source: Source, fetched: Fetched) -> prep.Prepared:
+        """Parse and triage in a worker process (or on the writer thread when workers = 0)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool()
+        if pool is None:
+            return await loop.run_in_executor(self._writer, prep.prepare_with, self.app, source.name, fetched)
+        return await loop.run_in_executor(pool, prep.prepare, source.name, fetched)
 
     async def _in_writer(self, fn: Callable[[], Outcome | dict[str, tuple[str | None, str | None]]]) -> object:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
@@ -97,7 +131,17 @@ class Poller:
         try:
             async with sem:
                 fetched = await fetch_with_retries(self.client, req, retries=polling.retries)
-            result = await self._in_writer(lambda: self._ingest(source, fetched))
+            if fetched.not_modified:
+                result = await self._in_writer(lambda: self._store(source, fetched, None))
+            else:
+                try:
+                    prepared = await self._prepare(source, fetched)
+                except Exception as exc:  # the parser met something it could not read at all
+                    log.exception("source %s: parse failed", source.name)
+                    error = f"could not parse the response: {exc!r}"
+                    result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
+                else:
+                    result = await self._in_writer(lambda: self._store(source, fetched, prepared))
         except FetchError as exc:
             error, status = str(exc), exc.status
             result = await self._in_writer(lambda: self._fail(source, error, status))
@@ -124,9 +168,9 @@ class Poller:
         log.warning("source %s failed: %s (next try in %s)", source.name, error, delay)
         return Outcome(source=source.name, ok=False, status=status, error=error, retry_in=delay)
 
-    def _ingest(self, source: Source, fetched: Fetched) -> Outcome:
+    def _store(self, source: Source, fetched: Fetched, prepared: prep.Prepared | None) -> Outcome:
         now = datetime.now(UTC)
-        if fetched.not_modified:
+        if prepared is None:  # 304 Not Modified
             with self.app.sessions.begin() as session:
                 mark_success(
                     session,
@@ -140,24 +184,19 @@ class Poller:
                     warnings=[],
                 )
             return Outcome(source=source.name, ok=True, status=304)
-        try:
-            parsed = build_watcher(source).parse(fetched)
-        except Exception as exc:  # the parser met something it could not read at all
-            log.exception("source %s: parse failed", source.name)
-            return self._fail(source, f"could not parse the response: {exc!r}", fetched.status)
-        for warning in parsed.warnings:
+        for warning in prepared.warnings:
             log.warning("source %s: %s", source.name, warning)
+        triages = {raw.external_id: t for raw, t in prepared.kept}
         with self.app.sessions.begin() as session:
-            known = known_ids(session, source.name, (i.external_id for i in parsed.items))
+            known = known_ids(session, source.name, triages)
             plan = plan_ingest(
                 source.name,
-                parsed.items,
+                [raw for raw, _t in prepared.kept],
                 known=known,
-                classify=self.app.classify,
+                classify=lambda raw: triages[raw.external_id],
                 draft=self.app.draft,
                 now=now,
                 first_response=self.app.settings.sla.first_response,
-                brand=self.app.brand if source.match == "brand" else None,
             )
             recorded = record_plan(session, plan)
             mark_success(
@@ -167,17 +206,17 @@ class Poller:
                 status=fetched.status,
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
-                items=len(parsed.items),
+                items=prepared.items,
                 added=recorded.mentions_added,
-                warnings=parsed.warnings,
+                warnings=prepared.warnings,
             )
         return Outcome(
             source=source.name,
             ok=True,
             status=fetched.status,
-            items=len(parsed.items),
+            items=prepared.items,
             added=recorded.mentions_added,
             complaints=recorded.complaints_opened,
-            warnings=parsed.warnings,
+            warnings=prepared.warnings,
             complaint_ids=recorded.complaint_ids,
         )

@@ -177,6 +177,7 @@ class Drafts(Strict):
 
 class Polling(Strict):
     concurrency: int = Field(default=8, ge=1, le=256)
+    workers: int | None = Field(default=None, ge=0, le=32)  # parse/triage processes; None: CPUs (max 4)
     jitter: Duration = timedelta(seconds=15)
     retries: int = Field(default=2, ge=0, le=10)
     backoff_base: Duration = timedelta(seconds=30)

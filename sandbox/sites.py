@@ -126,3 +126,18 @@ class SiteServer:
 
     def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
         self.stop()
+
+
+def main() -> None:
+    """`python -m sandbox.sites FOLDER`: serve a folder's files until killed; prints the base URL."""
+    import sys
+
+    folder = Path(sys.argv[1])
+    server = SiteServer()
+    server.add_dir(folder)
+    print(server.base, flush=True)
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -74,14 +74,13 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
         for m in plan.mentions
     ]
     ids: dict[str, int] = {}
+    stmt = (
+        _insert(session, Mention)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(Mention.id, Mention.external_id)
+    )
     for part in _chunks(rows):
-        stmt = (
-            _insert(session, Mention)
-            .values(part)
-            .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(Mention.id, Mention.external_id)
-        )
-        ids.update({ext: mid for mid, ext in session.execute(stmt)})
+        ids.update({ext: mid for mid, ext in session.execute(stmt, part)})
     with_complaint = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
     if not with_complaint:
         return Recorded(len(ids), 0)
@@ -103,9 +102,9 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
         if m.complaint is not None
     ]
     by_token: dict[str, int] = {}
+    returning = _insert(session, Complaint).returning(Complaint.id, Complaint.token)
     for part in _chunks(complaint_rows):
-        result = session.execute(_insert(session, Complaint).values(part).returning(Complaint.id, Complaint.token))
-        by_token.update({token: cid for cid, token in result})
+        by_token.update({token: cid for cid, token in session.execute(returning, part)})
     draft_rows, event_rows = [], []
     for m in with_complaint:
         assert m.complaint is not None
@@ -123,10 +122,8 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             {"complaint_id": cid, "at": now, "kind": kind, "actor": "reclaim", "data": data}
             for kind, data in opened_events(m)
         ]
-    for part in _chunks(draft_rows):
-        session.execute(_insert(session, Draft).values(part))
-    for part in _chunks(event_rows):
-        session.execute(_insert(session, Event).values(part))
+    session.execute(_insert(session, Draft), draft_rows)
+    session.execute(_insert(session, Event), event_rows)
     return Recorded(len(ids), len(by_token), tuple(by_token.values()))
 
 

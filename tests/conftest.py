@@ -59,7 +59,7 @@ def make_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) -> S
         "brand": {"name": "Nordlys", "aliases": ["nordlys", "нордлис", "nordlys.shop"]},
         "database": {"url": db_url},
         "telegram": {"bot_username": "nordlys_care_bot"},
-        "polling": {"retries": 0, "backoff_base": "30s"},
+        "polling": {"retries": 0, "backoff_base": "30s", "workers": 0},
         "sources": sources,
     }
     data.update(extra)
