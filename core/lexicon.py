@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.datafiles import load_first_toml
 from core.model import Flag
 from core.text import fold, tokens
 
@@ -204,15 +205,11 @@ def load_lexicons(
     dirs = [BUILTIN_DIR, *extra_dirs]
     out: dict[str, Lexicon] = {}
     for code in languages:
-        data: dict[str, Any] | None = None
-        for folder in reversed(dirs):
-            candidate = folder / f"{code}.toml"
-            if candidate.is_file():
-                try:
-                    data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-                except tomllib.TOMLDecodeError as exc:
-                    raise LexiconError(f"{candidate}: {exc}") from exc
-                break
+        try:
+            found = load_first_toml(f"{code}.toml", dirs)
+        except tomllib.TOMLDecodeError as exc:
+            raise LexiconError(f"word list {code}.toml: {exc}") from exc
+        data = found[0] if found else None
         if data is None:
             raise LexiconError(f"no word list for language {code!r} (looked for {code}.toml)")
         if extensions and code in extensions:

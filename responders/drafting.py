@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.datafiles import load_first_toml
 from core.model import Flag, Severity, Triage
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -68,15 +69,11 @@ def load_templates(
     dirs = [BUILTIN_DIR, *extra_dirs]
     out: dict[str, dict[str, Any]] = {}
     for lang in languages:
-        data: dict[str, Any] | None = None
-        for folder in reversed(dirs):
-            path = folder / f"{lang}.toml"
-            if path.is_file():
-                try:
-                    data = tomllib.loads(path.read_text(encoding="utf-8"))
-                except tomllib.TOMLDecodeError as exc:
-                    raise TemplateError(f"{path}: {exc}") from exc
-                break
+        try:
+            found = load_first_toml(f"{lang}.toml", dirs)
+        except tomllib.TOMLDecodeError as exc:
+            raise TemplateError(f"reply templates {lang}.toml: {exc}") from exc
+        data = found[0] if found else None
         if data is None:
             raise TemplateError(f"no reply templates for language {lang!r} (looked for {lang}.toml)")
         for key, value in (overrides or {}).get(lang, {}).items():

@@ -3,6 +3,7 @@ is set), a local HTTP site, and settings built from plain dicts."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from reclaim.app import App
+from reclaim.poller import Outcome, Poller
 from reclaim.settings import Settings
 from sandbox.sites import SiteServer
 
@@ -52,6 +54,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def site() -> Iterator[SiteServer]:
     with SiteServer() as server:
         yield server
+
+
+def poll_all(app: App) -> list[Outcome]:
+    """One poll of every configured source, with a Poller of its own."""
+
+    async def go() -> list[Outcome]:
+        poller = Poller(app)
+        try:
+            return await poller.poll(app.settings.sources)
+        finally:
+            await poller.aclose()
+
+    return asyncio.run(go())
 
 
 def make_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) -> Settings:

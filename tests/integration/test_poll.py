@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from reclaim.app import App
-from reclaim.poller import Outcome, Poller
+from reclaim.poller import Poller
 from sandbox.sites import Page, SiteServer
 from storage import queries
 from storage.tables import Complaint, Draft, Event, Mention, SourceState
+from tests.conftest import poll_all as poll
 
 
 def feed(*items: tuple[str, str, str]) -> bytes:
@@ -29,17 +30,6 @@ ITEMS = [
     ("3", "Weather today", "Sunny in Bergen, nothing about shops."),
     ("4", "Заказ в Нордлис", "Заказ так и не пришёл, позовите руководителя!"),
 ]
-
-
-def poll(app: App) -> list[Outcome]:
-    async def go() -> list[Outcome]:
-        poller = Poller(app)
-        try:
-            return await poller.poll(app.settings.sources)
-        finally:
-            await poller.aclose()
-
-    return asyncio.run(go())
 
 
 def count(app: App, table: Any) -> int:

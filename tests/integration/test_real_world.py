@@ -1,29 +1,16 @@
 """Real material from other projects: feedparser's own test feeds and real Trustpilot pages,
 served over a local HTTP server with the headers their files declare."""
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import feedparser
 from sqlalchemy import func, select
 
-from reclaim.poller import Outcome, Poller
 from sandbox.fixtures import serve_feedparser_fixtures
 from sandbox.sites import Page, SiteServer
 from storage.tables import Mention, SourceState
-from tests.conftest import shared_fixture
-
-
-def poll_all(app: Any) -> list[Outcome]:
-    async def go() -> list[Outcome]:
-        poller = Poller(app)
-        try:
-            return await poller.poll(app.settings.sources)
-        finally:
-            await poller.aclose()
-
-    return asyncio.run(go())
+from tests.conftest import poll_all, shared_fixture
 
 
 def test_every_feedparser_fixture_is_read_or_reported_without_crashing(
