@@ -41,6 +41,7 @@ class MentionPlan:
 class IngestPlan:
     source: str
     fetched_at: datetime
+    publisher: str = "manual"
     mentions: list[MentionPlan] = field(default_factory=list)
     skipped_known: int = 0
     skipped_off_brand: int = 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -30,10 +32,16 @@ class Severity(StrEnum):
 class ComplaintStatus(StrEnum):
     NEW = "new"
     DRAFT_READY = "draft_ready"
+    APPROVED = "approved"  # publishing is queued in the outbox
+    AWAITING_POST = "awaiting_post"  # manual publisher: staff posts by hand, then presses Posted
+    PUBLISH_UNCONFIRMED = "publish_unconfirmed"  # a send was cut off; a person checks before any resend
+    PUBLISHED = "published"
+    REJECTED = "rejected"
 
 
 class DraftStatus(StrEnum):
     PROPOSED = "proposed"
+    EDITED = "edited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class RawMention:
     published_at: datetime | None = None
     rating: float | None = None
     language_hint: str | None = None
+    origin: Mapping[str, Any] | None = None  # where to answer in place, e.g. {"chat_id": .., "message_id": ..}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.service import BotOptions
+from bot.texts import StaffTexts, load_texts
 from core.brand import BrandMatcher
 from core.model import RawMention, Triage
 from core.triage import Triager
@@ -15,6 +18,7 @@ from reclaim import __version__
 from reclaim.settings import HtmlSource, RssSource, Settings, Source
 from responders.drafting import Drafter, DraftRequest, load_templates
 from storage.db import make_engine, migrate, session_factory
+from storage.inbox import SqlInbox
 from watchers import HtmlWatcher, RssWatcher, Watcher
 
 USER_AGENT = f"Reclaim/{__version__} (complaint monitoring; +https://github.com/reclaim-dev/reclaim)"
@@ -68,6 +72,36 @@ class App:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
+
+    @cached_property
+    def inbox(self) -> SqlInbox:
+        return SqlInbox(self.sessions)
+
+    @cached_property
+    def staff_texts(self) -> StaffTexts:
+        return load_texts(self.settings.telegram.staff_language)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def bot_options(self) -> BotOptions | None:
+        """The bot's options, or None when no token is set (the watchers then run alone)."""
+        tg = self.settings.telegram
+        if tg.token is None or tg.staff_chat_id is None:
+            return None
+        return BotOptions(
+            token=tg.token.get_secret_value(),
+            staff_chat_id=tg.staff_chat_id,
+            staff_ids=frozenset(tg.staff_user_ids) | frozenset(tg.manager_user_ids),
+            alerts_chat_id=tg.alerts_chat() or tg.staff_chat_id,
+            zone=self.zone,
+            base_url=tg.base_url,
+            poll_timeout=tg.poll_timeout,
+            overall=(tg.limits.overall.count, tg.limits.overall.per),
+            per_group=(tg.limits.per_group.count, tg.limits.per_group.per),
+            max_retries=tg.limits.max_retries,
+        )
 
     @property
     def link_base(self) -> str | None:

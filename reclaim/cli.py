@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -231,10 +232,38 @@ def _show(d: dict[str, Any], console: Console) -> None:
         console.print(f"  {e['at']}  {e['kind']}  by {e['actor']}", markup=False)
 
 
+class Redact(logging.Filter):
+    """Keeps secrets out of every log line (httpx and the Bot API put the token in URLs)."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(s in message for s in self.secrets):
+                for s in self.secrets:
+                    message = message.replace(s, "***")
+                record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    level = logging.DEBUG if verbose > 1 else level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redact([os.environ.get("TELEGRAM_BOT_TOKEN", ""), os.environ.get("REDDIT_CLIENT_SECRET", "")]))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # request lines carry the bot token in their URL; they are only useful when debugging
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(args.verbose)
     console = Console(stderr=False, highlight=False)
     if args.command == "demo":
         from reclaim.demo import run_demo
@@ -261,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from reclaim.scheduler import Runner
 
             if not settings.telegram.token:
-                console.print("no Telegram token (TELEGRAM_BOT_TOKEN): running the watchers alone")
+                console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
             asyncio.run(Runner(app).run())
             return 0
         return _journal(app, args, console)

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.service import BotService
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller
 from reclaim.settings import Source
+from storage.alerts import raise_deadline_alerts, raise_spike_alert
 
 log = logging.getLogger("reclaim.run")
 
@@ -29,6 +31,8 @@ class Runner:
         self.stopping = asyncio.Event()
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
+        options = app.bot_options()
+        self.bot = BotService(options, app.inbox, app.staff_texts) if options else None
 
     async def _poll(self, source: Source) -> None:
         task = asyncio.current_task()
@@ -37,6 +41,8 @@ class Runner:
         try:
             outcomes = await self.poller.poll([source])
             self.polls += 1
+            if outcomes[0].complaints and self.bot is not None:
+                self.bot.kick()
             self._reschedule(source, outcomes[0])
         finally:
             if task is not None:
@@ -58,7 +64,37 @@ class Runner:
             if job is not None:
                 job.modify(next_run_time=datetime.now(UTC) + outcome.retry_in)
 
+    def check_alerts(self) -> int:
+        """Queue alerts for missed first-response deadlines and spikes (each raised once)."""
+        spike = self.app.settings.alerts.spike
+        now = datetime.now(UTC)
+        with self.app.sessions.begin() as session:
+            raised = raise_deadline_alerts(session, now)
+            raised += int(raise_spike_alert(session, now, count=spike.count, window=spike.window))
+        return raised
+
+    async def _check_alerts(self) -> None:
+        try:
+            raised = await asyncio.to_thread(self.check_alerts)
+        except Exception:
+            log.exception("checking deadlines failed; trying again at the next check")
+            return
+        if raised:
+            log.info("%d manager alert(s) queued", raised)
+            if self.bot is not None:
+                self.bot.kick()
+
     def schedule(self) -> None:
+        every = self.app.settings.alerts.check_every.total_seconds()
+        self.scheduler.add_job(
+            self._check_alerts,
+            IntervalTrigger(seconds=every),
+            id="alerts",
+            name="deadlines and spikes",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=min(every, 5)),
+            max_instances=1,
+            coalesce=True,
+        )
         jitter = self.app.settings.polling.jitter.total_seconds()
         now = datetime.now(UTC)
         for source in self.app.settings.sources:
@@ -84,6 +120,13 @@ class Runner:
                 loop.add_signal_handler(sig, self.stopping.set)
         self.schedule()
         self.scheduler.start()
+        if self.bot is not None:
+            await self.bot.start()
+        else:
+            log.warning(
+                "telegram.token is not set: watching sources only; cards and alerts wait in the journal "
+                "and are sent once the bot runs (set TELEGRAM_BOT_TOKEN)"
+            )
         log.info(
             "watching %d source(s); stop with Ctrl-C or SIGTERM",
             sum(1 for s in self.app.settings.sources if s.enabled),
@@ -98,5 +141,7 @@ class Runner:
         self.scheduler.shutdown(wait=False)
         if self.in_flight:
             await asyncio.wait(list(self.in_flight), timeout=60)
+        if self.bot is not None:
+            await self.bot.stop()
         await self.poller.aclose()
         self.app.close()

@@ -65,9 +65,32 @@ class Database(Strict):
         return value
 
 
+class Rate(Strict):
+    """At most ``count`` messages every ``per``."""
+
+    count: int = Field(ge=1, le=100_000)
+    per: Duration
+
+
+class TelegramLimits(Strict):
+    """Telegram's flood limits, which the bot keeps to (a 429's retry_after is honoured too)."""
+
+    overall: Rate = Rate(count=30, per=timedelta(seconds=1))
+    per_group: Rate = Rate(count=20, per=timedelta(minutes=1))
+    max_retries: int = Field(default=5, ge=0, le=50)
+
+
 class Telegram(Strict):
     bot_username: str | None = None
     token: SecretStr | None = None
+    base_url: HttpUrl | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081/bot
+    staff_chat_id: int | None = None
+    staff_user_ids: list[int] = []
+    manager_chat_id: int | None = None
+    manager_user_ids: list[int] = []
+    staff_language: str = "en"
+    poll_timeout: Duration = timedelta(seconds=10)
+    limits: TelegramLimits = TelegramLimits()
 
     @field_validator("bot_username")
     @classmethod
@@ -78,6 +101,39 @@ class Telegram(Strict):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
             raise ValueError("a Telegram bot username: 4-32 letters, digits or _, e.g. nordlys_care_bot")
         return value
+
+    @field_validator("staff_language")
+    @classmethod
+    def _texts_exist(cls, value: str) -> str:
+        from bot.texts import available_languages
+
+        if value not in available_languages():
+            have = ", ".join(available_languages())
+            raise ValueError(f"no staff texts for language {value!r} (have: {have}; add bot/texts/{value}.toml)")
+        return value
+
+    @field_validator("staff_user_ids", "manager_user_ids")
+    @classmethod
+    def _user_ids(cls, value: list[int]) -> list[int]:
+        for uid in value:
+            if uid <= 0:
+                raise ValueError(f"{uid} is not a Telegram user id (user ids are positive numbers; see @userinfobot)")
+        return value
+
+    @model_validator(mode="after")
+    def _bot_needs(self) -> Telegram:
+        if self.token is not None:
+            if self.staff_chat_id is None:
+                raise ValueError("staff_chat_id is required with a token: the chat where complaint cards go")
+            if not self.staff_user_ids:
+                raise ValueError("staff_user_ids is required with a token: the numeric ids of staff who may act")
+        return self
+
+    def is_staff(self, user_id: int) -> bool:
+        return user_id in self.staff_user_ids or user_id in self.manager_user_ids
+
+    def alerts_chat(self) -> int | None:
+        return self.manager_chat_id if self.manager_chat_id is not None else self.staff_chat_id
 
 
 class Selectors(Strict):
@@ -133,10 +189,12 @@ class SourceBase(Strict):
 
 class RssSource(SourceBase):
     kind: Literal["rss"]
+    publisher: Literal["manual"] = "manual"
 
 
 class HtmlSource(SourceBase):
     kind: Literal["html"]
+    publisher: Literal["manual"] = "manual"
     extract: Literal["selectors", "jsonld"] = "selectors"
     selectors: Selectors | None = None
 
@@ -154,6 +212,16 @@ Source = Annotated[RssSource | HtmlSource, Field(discriminator="kind")]
 
 class Sla(Strict):
     first_response: Duration = timedelta(hours=1)
+
+
+class Spike(Strict):
+    count: int = Field(default=5, ge=1)
+    window: Duration = timedelta(hours=1)
+
+
+class Alerts(Strict):
+    spike: Spike = Spike()
+    check_every: Duration = timedelta(seconds=30)
 
 
 class TriageSettings(Strict):
@@ -191,6 +259,7 @@ class Settings(Strict):
     telegram: Telegram = Telegram()
     sources: list[Source] = []
     sla: Sla = Sla()
+    alerts: Alerts = Alerts()
     triage: TriageSettings = TriageSettings()
     drafts: Drafts = Drafts()
     polling: Polling = Polling()

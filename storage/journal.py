@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from core.ingest import IngestPlan, opened_events
 from core.model import DraftStatus
-from storage.tables import Complaint, Draft, Event, Mention, SourceState
+from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
 CHUNK = 400
+ALERT_FLAGS = frozenset({"legal_threat", "manager_request"})  # managers hear of these at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             "severity": m.triage.severity.value,
             "category": m.triage.category,
             "triage": {"scores": m.triage.scores, "evidence": list(m.triage.evidence)},
+            "origin": dict(m.raw.origin) if m.raw.origin else None,
         }
         for m in plan.mentions
     ]
@@ -97,6 +99,7 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             "created_at": now,
             "updated_at": now,
             "first_response_due": m.complaint.first_response_due,
+            "publisher": plan.publisher,
         }
         for m in with_complaint
         if m.complaint is not None
@@ -124,6 +127,26 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
         ]
     session.execute(_insert(session, Draft), draft_rows)
     session.execute(_insert(session, Event), event_rows)
+    session.execute(_insert(session, CardQueue), [{"complaint_id": cid, "version": 1} for cid in by_token.values()])
+    alerts = [
+        {
+            "key": f"alert:{by_token[m.complaint.token]}:{flag.value}",
+            "kind": "alert",
+            "complaint_id": by_token[m.complaint.token],
+            "payload": {"reason": flag.value},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for m in with_complaint
+        if m.complaint is not None
+        for flag in m.triage.flags
+        if flag.value in ALERT_FLAGS
+    ]
+    if alerts:
+        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), alerts)
     return Recorded(len(ids), len(by_token), tuple(by_token.values()))
 
 

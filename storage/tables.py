@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Float,
@@ -97,6 +98,7 @@ class Mention(Base):
     severity: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(32))
     triage: Mapped[dict[str, Any]]
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where to answer in place (chat/message ids)
 
 
 class Complaint(Base):
@@ -116,6 +118,12 @@ class Complaint(Base):
     updated_at: Mapped[datetime]
     first_response_due: Mapped[datetime]
     first_response_at: Mapped[datetime | None]
+    publisher: Mapped[str] = mapped_column(String(16), default="manual")
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_name: Mapped[str | None] = mapped_column(String(128))
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Draft(Base):
@@ -141,3 +149,56 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(48))
     actor: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
+
+
+class Outbox(Base):
+    """Every message that leaves the process, written with the state change that caused it.
+
+    ``key`` makes a send happen at most once per purpose (``publish:12``, ``alert:12:legal_threat``).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CardQueue(Base):
+    """Complaints whose staff card must be sent or brought up to date (``version`` grows per change)."""
+
+    __tablename__ = "card_queue"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SeenUpdate(Base):
+    """Telegram update ids already acted on, so a redelivered update changes nothing."""
+
+    __tablename__ = "tg_updates"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+
+
+class StaffPrompt(Base):
+    """A question the bot asked a staff member (new draft text, reject reason); the reply answers it."""
+
+    __tablename__ = "staff_prompts"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_staff_prompts_chat_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(Integer)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

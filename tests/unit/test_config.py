@@ -11,7 +11,7 @@ from reclaim.yamlsource import ConfigError
 GOOD = """\
 brand: {name: Nordlys, aliases: [nordlys]}
 database: {url: sqlite:///reclaim.db}
-telegram: {bot_username: nordlys_care_bot}
+telegram: {bot_username: nordlys_care_bot, staff_chat_id: -1001, staff_user_ids: [42]}
 sources:
   - {name: reviews, kind: rss, url: "https://example.com/feed.xml", every: 5m}
   - name: otzyvy
@@ -125,3 +125,15 @@ def test_bad_word_list_extension_exits_2(tmp_path: Path, capsys: pytest.CaptureF
     path.write_text(GOOD + "triage: {extend: {en: {kind: {complaint: {huge: [x]}}}}}\n", encoding="utf-8")
     assert main(["--config", str(path), "check-config"]) == 2
     assert "use strong, medium or weak" in capsys.readouterr().err
+
+
+def test_telegram_keys_are_checked() -> None:
+    with_token = GOOD.replace("staff_chat_id: -1001, staff_user_ids: [42]", "token: '${TG}'")
+    assert "telegram: staff_chat_id is required with a token" in problems(with_token, env={"TG": "1:a"})
+    bad_ids = GOOD.replace("staff_user_ids: [42]", "staff_user_ids: [-5]")
+    assert "-5 is not a Telegram user id" in problems(bad_ids)
+    assert "staff_user_ids[0]" in problems(GOOD.replace("staff_user_ids: [42]", "staff_user_ids: [anna]"))
+    unknown = GOOD.replace("staff_chat_id: -1001", "staff_chat_id: -1001, staff_langauge: ru")
+    assert "telegram.staff_langauge: unknown key" in problems(unknown)
+    no_texts = GOOD.replace("staff_chat_id: -1001", "staff_chat_id: -1001, staff_language: xx")
+    assert "no staff texts for language 'xx'" in problems(no_texts)

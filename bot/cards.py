@@ -1,0 +1,188 @@
+"""The staff card of a complaint, pure: HTML text (user text escaped, cut to Telegram's limit)
+and its buttons, both following the complaint's status."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.texts import StaffTexts
+from core.inbox import Action, CardView, RejectReason
+from core.model import ComplaintStatus as S
+from core.text import cut
+
+LIMIT = 4096  # Telegram's limit on a message's text, counted after entities are parsed
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+Keyboard = list[list[Button]]
+
+
+def visible_length(markup: str) -> int:
+    """Length as Telegram counts it: tags removed, entities decoded, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", markup))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def data(complaint_id: int, action: Action, arg: str | None = None) -> str:
+    return f"c:{complaint_id}:{action.value}" + (f":{arg}" if arg else "")
+
+
+def parse_data(value: str) -> tuple[int, Action, str | None] | None:
+    parts = value.split(":", 3)
+    if len(parts) < 3 or parts[0] != "c" or not parts[1].isdigit():
+        return None
+    try:
+        action = Action(parts[2])
+    except ValueError:
+        return None
+    return int(parts[1]), action, parts[3] if len(parts) > 3 else None
+
+
+def span(delta: timedelta, t: StaffTexts) -> str:
+    minutes = max(int(abs(delta.total_seconds()) // 60), 0)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} {t.t('units', 'day')}")
+    if hours and days < 3:
+        parts.append(f"{hours} {t.t('units', 'hour')}")
+    if not days and (mins or not hours):
+        parts.append(f"{mins} {t.t('units', 'min')}")
+    return " ".join(parts)
+
+
+def clock(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
+    local, today = moment.astimezone(zone), now.astimezone(zone)
+    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%d.%m %H:%M")
+
+
+def _deadline(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
+    if v.responded_at is not None:
+        took = span(v.responded_at - v.created_at, t)
+        return t.t("card", "answered", time=clock(v.responded_at, now, zone), took=took)
+    if v.status is S.REJECTED:
+        return "—"
+    key = "overdue" if v.due < now else "due_in"
+    return t.t("card", key, time=clock(v.due, now, zone), left=span(v.due - now, t))
+
+
+def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[str]:
+    c = t.t
+    source = f"<b>{e(c('card', 'source'))}:</b> {e(v.source)}"
+    if v.url and v.url.startswith(("http://", "https://")):
+        source += f' · <a href="{e(v.url)}">{e(c("card", "open_original"))}</a>'
+    lines = [
+        f"<b>{e(c('status', v.status.value))}</b> · <b>{e(c('card', 'title', id=v.id))}</b>",
+        source,
+        f"<b>{e(c('card', 'author'))}:</b> {e(v.author or c('card', 'anonymous'))}",
+        f"<b>{e(c('card', 'language'))}:</b> {e(v.language)} · <b>{e(c('card', 'severity'))}:</b> {e(v.severity)}"
+        f" · <b>{e(c('card', 'category'))}:</b> {e(v.category)}",
+    ]
+    if v.flags:
+        names = [c("flag", f) if t.has("flag", f) else f for f in v.flags]
+        lines.append(f"<b>{e(c('card', 'flags'))}:</b> {e(', '.join(names))}")
+    if v.rating is not None:
+        lines.append(f"<b>{e(c('card', 'rating'))}:</b> {v.rating:g}/5")
+    lines.append(f"<b>{e(c('card', 'deadline'))}:</b> {e(_deadline(v, t, now, zone))}")
+    owner = v.owner_name or (str(v.owner_id) if v.owner_id else None)
+    lines.append(f"<b>{e(c('card', 'owner'))}:</b> {e(owner or c('card', 'nobody'))}")
+    return lines
+
+
+def _tail(v: CardView, t: StaffTexts) -> list[str]:
+    c = t.t
+    out: list[str] = []
+    if v.status in (S.NEW, S.DRAFT_READY):
+        label = c("card", "draft")
+        if v.draft_edited_by:
+            label += f" ({c('card', 'edited_by', name=v.draft_edited_by)})"
+    elif v.status is S.REJECTED:
+        label = c("card", "draft")
+    else:
+        label = c("card", "final")
+    out.append(f"<b>{e(label)}:</b>\n<pre>{e(v.draft)}</pre>")
+    if v.approved_by:
+        out.append(e(c("card", "approved_by", name=v.approved_by)))
+    if v.published_by and v.status is S.PUBLISHED:
+        out.append(e(c("card", "published_by", name=v.published_by)))
+    if v.status is S.REJECTED and v.reject_reason:
+        code, _, note = v.reject_reason.partition(":")
+        reason = c("reason", code) if t.has("reason", code) else code
+        out.append(e(c("card", "rejected_because", reason=f"{reason} {note}".strip())))
+    if v.publish_error and v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED):
+        out.append(f"<b>{e(c('card', 'error'))}:</b> {e(cut(v.publish_error, 300))}")
+    return out
+
+
+def render(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
+    """The card's HTML, at most LIMIT characters as Telegram counts them."""
+    head = "\n".join(_facts(v, t, now, zone))
+    tail = "\n".join(_tail(v, t))
+    original = " — ".join(p for p in (v.title or "", v.text) if p)
+    suffix = t.t("card", "cut")
+
+    def compose(excerpt: str) -> str:
+        return f"{head}\n\n<blockquote>{e(excerpt)}</blockquote>\n\n{tail}"
+
+    text = compose(original)
+    room = len(original)
+    while visible_length(text) > LIMIT and room > 0:
+        room = max(room - (visible_length(text) - LIMIT) - len(suffix) - 16, 0)
+        text = compose(cut(original, room, ellipsis=suffix) if room else suffix)
+    if visible_length(text) > LIMIT:  # the draft alone is too long: show its beginning
+        text = f"{head}\n\n{tail}"[: LIMIT - 1]
+        text = html.escape(html.unescape(_TAG.sub("", text)))
+    return text
+
+
+def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
+    b = t.t
+    take = Button(b("button", "take"), data(v.id, Action.TAKE))
+    if v.status in (S.NEW, S.DRAFT_READY):
+        return [
+            [
+                Button(b("button", "approve"), data(v.id, Action.APPROVE)),
+                Button(b("button", "edit"), data(v.id, Action.EDIT)),
+            ],
+            [Button(b("button", "reject"), data(v.id, Action.REJECT)), take],
+        ]
+    if v.status is S.AWAITING_POST:
+        return [[Button(b("button", "posted"), data(v.id, Action.POSTED))], [take]]
+    if v.status is S.PUBLISH_UNCONFIRMED:
+        return [
+            [
+                Button(b("button", "confirm_posted"), data(v.id, Action.CONFIRM_POSTED)),
+                Button(b("button", "repost"), data(v.id, Action.REPOST)),
+            ],
+            [take],
+        ]
+    return [[take]]
+
+
+def reject_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
+    r = [Button(t.t("reason", x.value), data(complaint_id, Action.REJECT_AS, x.value)) for x in RejectReason]
+    return [r[:2], r[2:], [Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL))]]
+
+
+def take_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
+    return [
+        [
+            Button(t.t("button", "take_confirm"), data(complaint_id, Action.TAKE_CONFIRM)),
+            Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL)),
+        ]
+    ]

@@ -1,0 +1,115 @@
+"""The bot's life in `reclaim run`: python-telegram-bot's Application (long polling, rate
+limits), the staff desk's handlers and the outbox dispatcher, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+from bot.dispatch import Dispatcher
+from bot.staff import StaffDesk
+from bot.texts import StaffTexts
+from core.inbox import InboxStore
+
+log = logging.getLogger("reclaim.bot")
+
+
+@dataclass(frozen=True)
+class BotOptions:
+    token: str
+    staff_chat_id: int
+    staff_ids: frozenset[int]
+    alerts_chat_id: int
+    zone: ZoneInfo
+    base_url: str | None = None
+    poll_timeout: timedelta = timedelta(seconds=10)
+    overall: tuple[int, timedelta] = (30, timedelta(seconds=1))
+    per_group: tuple[int, timedelta] = (20, timedelta(minutes=1))
+    max_retries: int = 5
+    concurrent_updates: int = 16
+
+
+def even_rate(count: int, per: timedelta) -> tuple[float, float]:
+    """aiolimiter's (max_rate, time_period) that never lets more than ``count`` through in any
+    window of ``per``: one at a time, evenly spaced (a leaky bucket of N would allow 2N)."""
+    seconds = per.total_seconds()
+    return 1.0, seconds / max(count - 1, 1) if count > 1 else seconds
+
+
+def build_application(options: BotOptions) -> Application:  # type: ignore[type-arg]
+    overall, group = even_rate(*options.overall), even_rate(*options.per_group)
+    limiter = AIORateLimiter(
+        overall_max_rate=overall[0],
+        overall_time_period=overall[1],
+        group_max_rate=group[0],
+        group_time_period=group[1],
+        max_retries=options.max_retries,
+    )
+    builder = (
+        Application.builder().token(options.token).rate_limiter(limiter).concurrent_updates(options.concurrent_updates)
+    )
+    if options.base_url:
+        base = options.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    timeout = options.poll_timeout.total_seconds()
+    builder = builder.get_updates_read_timeout(timeout + 10).connection_pool_size(64).pool_timeout(30)
+    return builder.build()
+
+
+class BotService:
+    """Owns the Application, the desk and the dispatcher for one `reclaim run`."""
+
+    def __init__(self, options: BotOptions, store: InboxStore, texts: StaffTexts) -> None:
+        self.options = options
+        self.application = build_application(options)
+        self.dispatcher = Dispatcher(
+            self.application.bot, store, texts, options.staff_chat_id, options.alerts_chat_id, options.zone
+        )
+        self.desk = StaffDesk(store, texts, options.staff_chat_id, options.staff_ids, self.dispatcher.wake)
+        self.desk.register(self.application)
+        self.application.add_error_handler(self._on_error)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        """New work in the outbox or the card queue: send it now."""
+        self.dispatcher.wake.set()
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        me = app.bot
+        log.info("bot @%s started; staff chat %s", me.username, self.options.staff_chat_id)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            timeout=int(self.options.poll_timeout.total_seconds()),
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            error_callback=self._on_poll_error,
+        )
+        await app.start()
+        self._task = asyncio.create_task(self.dispatcher.run(self._stop), name="outbox")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.wait([self._task], timeout=30)
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    @staticmethod
+    def _on_poll_error(exc: Exception) -> None:
+        log.warning("getting updates from Telegram failed (retrying): %s", exc)
+
+    @staticmethod
+    async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("a handler failed: %s", context.error, exc_info=context.error)

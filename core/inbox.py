@@ -1,0 +1,228 @@
+"""The staff inbox's rules, pure: which action is allowed when, and what it changes.
+
+The storage layer loads a complaint, asks :func:`decide`, and writes the returned
+:class:`Decision` (new status, owner, events, outbox rows) in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from core.model import ComplaintStatus as S
+
+MAX_DRAFT = 3000  # leaves room for the rest of a 4096-character Telegram card
+
+
+class Action(StrEnum):
+    TAKE = "tk"
+    TAKE_CONFIRM = "tc"
+    EDIT = "ed"
+    APPROVE = "ap"
+    REJECT = "rj"  # asks for the reason
+    REJECT_AS = "rr"  # with a reason
+    POSTED = "ps"  # manual publisher: it is posted
+    CONFIRM_POSTED = "cp"  # an unconfirmed send did reach the public
+    REPOST = "rp"  # an unconfirmed send did not: send again
+    CANCEL = "cx"
+
+
+class RejectReason(StrEnum):
+    NOT_A_COMPLAINT = "not_complaint"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+OPEN = frozenset({S.NEW, S.DRAFT_READY})
+ALLOWED: dict[Action, frozenset[S]] = {
+    Action.TAKE: frozenset(S),
+    Action.TAKE_CONFIRM: frozenset(S),
+    Action.EDIT: OPEN,
+    Action.APPROVE: OPEN,
+    Action.REJECT: OPEN,
+    Action.REJECT_AS: OPEN,
+    Action.POSTED: frozenset({S.AWAITING_POST}),
+    Action.CONFIRM_POSTED: frozenset({S.PUBLISH_UNCONFIRMED}),
+    Action.REPOST: frozenset({S.PUBLISH_UNCONFIRMED}),
+    Action.CANCEL: frozenset(S),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    id: int
+    name: str
+
+    @property
+    def actor(self) -> str:
+        return f"tg:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the rules need to know of a complaint."""
+
+    status: S
+    owner_id: int | None
+    owner_name: str | None = None
+    publisher: str = "manual"
+
+
+@dataclass(slots=True)
+class Decision:
+    """The outcome of one staff action. ``notice`` is a key of the staff texts."""
+
+    notice: str
+    changed: bool = False
+    status: S | None = None
+    owner: Staff | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    publish: bool = False  # queue the public reply in the outbox
+    ask: str | None = None  # "confirm_take", "reject_reason", "edit_text", "reject_text": the bot asks
+    reject_reason: str | None = None
+
+
+def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> Decision:
+    """Apply one staff action to a complaint's state (no I/O)."""
+    if state.status not in ALLOWED[action]:
+        return Decision(notice=f"not_now_{state.status.value}")
+    if action in (Action.TAKE, Action.TAKE_CONFIRM):
+        return _take(state, who, confirmed=action is Action.TAKE_CONFIRM)
+    if action is Action.EDIT:
+        return Decision(notice="edit_prompted", ask="edit_text")
+    if action is Action.REJECT:
+        return Decision(notice="reject_choose", ask="reject_reason")
+    if action is Action.CANCEL:
+        return Decision(notice="cancelled", changed=True)
+    if action is Action.REJECT_AS:
+        return _reject(arg, who)
+    if action is Action.APPROVE:
+        d = Decision(notice="approved", changed=True, status=S.APPROVED, publish=True)
+        d.events.append(("approved", {"by": who.id, "name": who.name}))
+        if state.owner_id is None:
+            d.owner = who
+            d.events.append(("owner_set", {"owner": who.id, "name": who.name, "previous": None}))
+        return d
+    if action in (Action.POSTED, Action.CONFIRM_POSTED):
+        d = Decision(notice="published", changed=True, status=S.PUBLISHED)
+        d.events.append(("published", {"by": who.id, "name": who.name, "publisher": state.publisher}))
+        return d
+    # Action.REPOST
+    d = Decision(notice="reposting", changed=True, status=S.APPROVED, publish=True)
+    d.events.append(("repost_requested", {"by": who.id, "name": who.name}))
+    return d
+
+
+def _take(state: State, who: Staff, *, confirmed: bool) -> Decision:
+    if state.owner_id == who.id:
+        return Decision(notice="already_yours")
+    if state.owner_id is not None and not confirmed:
+        return Decision(notice="confirm_take", ask="confirm_take")
+    d = Decision(notice="taken", changed=True, owner=who)
+    kind = "owner_changed" if state.owner_id is not None else "owner_set"
+    d.events.append((kind, {"owner": who.id, "name": who.name, "previous": state.owner_id}))
+    return d
+
+
+def _reject(arg: str | None, who: Staff) -> Decision:
+    reason = (arg or "").strip()
+    code, _, text = reason.partition(":")
+    if code not in RejectReason.__members__.values():
+        return Decision(notice="reject_choose", ask="reject_reason")
+    if code == RejectReason.OTHER and not text.strip():
+        return Decision(notice="reject_explain", ask="reject_text")
+    d = Decision(notice="rejected", changed=True, status=S.REJECTED, reject_reason=reason)
+    d.events.append(("rejected", {"by": who.id, "name": who.name, "reason": code, "note": text.strip() or None}))
+    return d
+
+
+def check_draft(text: str) -> str | None:
+    """Why an edited draft cannot be used, as a staff-text key; None when it can."""
+    if not text.strip():
+        return "edit_empty"
+    if len(text) > MAX_DRAFT:
+        return "edit_too_long"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a staff action did, for the bot to tell the presser."""
+
+    notice: str
+    changed: bool = False
+    ask: str | None = None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    id: int
+    complaint_id: int
+    user_id: int
+    purpose: str
+    answered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """Everything a staff card shows about one complaint."""
+
+    id: int
+    status: S
+    source: str
+    url: str | None
+    author: str | None
+    title: str | None
+    text: str
+    rating: float | None
+    language: str
+    kind: str
+    flags: tuple[str, ...]
+    severity: str
+    category: str
+    created_at: datetime
+    due: datetime
+    responded_at: datetime | None
+    draft: str
+    draft_edited_by: str | None
+    owner_id: int | None
+    owner_name: str | None
+    publisher: str
+    reject_reason: str | None
+    approved_by: str | None
+    published_by: str | None
+    publish_error: str | None
+    card_chat_id: int | None
+    card_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    key: str
+    kind: str  # "publish" or "alert"
+    complaint_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class InboxStore(Protocol):
+    """What the bot needs from the journal; storage.inbox implements it over SQLAlchemy."""
+
+    def act(self, complaint_id: int, action: Action, who: Staff, arg: str | None, update_id: int | None) -> Applied: ...
+    def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied: ...
+    def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None: ...
+    def find_prompt(self, chat_id: int, message_id: int) -> Prompt | None: ...
+    def card(self, complaint_id: int) -> CardView | None: ...
+    def due_cards(self, limit: int) -> list[tuple[int, int]]: ...
+    def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None: ...
+    def recover(self) -> int: ...
+    def claim(self, limit: int) -> list[OutboxItem]: ...
+    def sent(self, item: OutboxItem, result: dict[str, Any]) -> None: ...
+    def retry(self, item: OutboxItem, error: str, delay: timedelta) -> None: ...
+    def unconfirmed(self, item: OutboxItem, error: str) -> None: ...
+    def next_due(self) -> datetime | None: ...

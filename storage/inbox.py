@@ -1,0 +1,375 @@
+"""The staff inbox over SQLAlchemy: staff actions, prompts, the card queue and the outbox.
+
+Every method is one transaction. A staff action, its events, the card refresh and any
+outbox row it causes are committed together, so a crash leaves either all or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.inbox import (
+    Action,
+    Applied,
+    CardView,
+    Decision,
+    OutboxItem,
+    Prompt,
+    Staff,
+    State,
+    check_draft,
+    decide,
+)
+from core.model import ComplaintStatus, DraftStatus
+from storage.journal import _insert
+from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SeenUpdate, StaffPrompt
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def bump_card(session: Session, complaint_id: int) -> None:
+    """Mark a complaint's staff card as due to be sent or redrawn."""
+    stmt = _insert(session, CardQueue).values(complaint_id=complaint_id, version=1)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["complaint_id"], set_={"version": CardQueue.version + 1})
+    )
+
+
+def add_outbox(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    complaint_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+    status: str = "pending",
+) -> bool:
+    """Queue one outgoing message; False when a row with this key exists (it is sent once)."""
+    stmt = (
+        _insert(session, Outbox)
+        .values(
+            key=key,
+            kind=kind,
+            complaint_id=complaint_id,
+            payload=payload,
+            status=status,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Outbox.id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def first_time(session: Session, update_id: int | None, now: datetime) -> bool:
+    """Record a Telegram update id; False when it was acted on before (a redelivery)."""
+    if update_id is None:
+        return True
+    stmt = (
+        _insert(session, SeenUpdate)
+        .values(update_id=update_id, at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(SeenUpdate.update_id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def current_draft(session: Session, complaint_id: int) -> Draft | None:
+    return session.scalars(
+        select(Draft).where(Draft.complaint_id == complaint_id).order_by(Draft.id.desc()).limit(1)
+    ).first()
+
+
+class SqlInbox:
+    """Implements core.inbox.InboxStore."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Clock = _now) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    # -- staff actions -------------------------------------------------------------------
+
+    def _locked(self, session: Session, complaint_id: int) -> Complaint | None:
+        return session.scalars(select(Complaint).where(Complaint.id == complaint_id).with_for_update()).first()
+
+    def act(self, complaint_id: int, action: Action, who: Staff, arg: str | None, update_id: int | None) -> Applied:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            if not first_time(session, update_id, now):
+                return Applied(notice="already_done", duplicate=True)
+            c = self._locked(session, complaint_id)
+            if c is None:
+                return Applied(notice="unknown_complaint")
+            state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
+            decision = decide(state, action, who, arg)
+            if decision.changed:
+                self._apply(session, c, decision, who, now)
+            return Applied(notice=decision.notice, changed=decision.changed, ask=decision.ask)
+
+    def _apply(self, session: Session, c: Complaint, d: Decision, who: Staff, now: datetime) -> None:
+        if d.owner is not None:
+            c.owner_id, c.owner_name = d.owner.id, d.owner.name[:128]
+        if d.reject_reason is not None:
+            c.reject_reason = d.reject_reason
+        if d.status is ComplaintStatus.PUBLISHED and c.first_response_at is None:
+            c.first_response_at = now
+            session.execute(
+                update(Outbox)
+                .where(Outbox.key == f"publish:{c.id}")
+                .values(status="done", updated_at=now, result={"confirmed_by": who.id})
+            )
+        if d.status is not None:
+            c.status = d.status.value
+        c.updated_at = now
+        for kind, data in d.events:
+            session.add(Event(complaint_id=c.id, at=now, kind=kind, actor=who.actor, data=data))
+        if d.publish:
+            self._queue_publish(session, c, who, now)
+        bump_card(session, c.id)
+
+    def _queue_publish(self, session: Session, c: Complaint, who: Staff, now: datetime) -> None:
+        draft = current_draft(session, c.id)
+        mention = session.get(Mention, c.mention_id) if c.mention_id else None
+        payload = {
+            "publisher": c.publisher,
+            "text": draft.text if draft else "",
+            "draft_id": draft.id if draft else None,
+            "origin": mention.origin if mention else None,
+            "url": mention.url if mention else None,
+        }
+        manual = c.publisher == "manual"
+        status = "manual" if manual else "pending"
+        key = f"publish:{c.id}"
+        if not add_outbox(session, key=key, kind="publish", complaint_id=c.id, payload=payload, now=now, status=status):
+            session.execute(
+                update(Outbox)
+                .where(Outbox.key == key)
+                .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
+            )
+        if manual:
+            c.status = ComplaintStatus.AWAITING_POST.value
+        session.add(
+            Event(complaint_id=c.id, at=now, kind="publish_queued", actor=who.actor, data={"publisher": c.publisher})
+        )
+
+    def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
+        now = self.clock()
+        problem = check_draft(text)
+        if problem:
+            return Applied(notice=problem)
+        with self.sessions.begin() as session:
+            if not first_time(session, update_id, now):
+                return Applied(notice="already_done", duplicate=True)
+            c = self._locked(session, prompt.complaint_id)
+            row = session.get(StaffPrompt, prompt.id)
+            if c is None or row is None:
+                return Applied(notice="unknown_complaint")
+            if row.answered_at is not None:
+                return Applied(notice="prompt_answered")
+            if prompt.purpose == "reject_text":
+                state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
+                d = decide(state, Action.REJECT_AS, who, f"other:{text.strip()[:500]}")
+                if d.changed:
+                    row.answered_at = now
+                    self._apply(session, c, d, who, now)
+                return Applied(notice=d.notice, changed=d.changed)
+            if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
+                return Applied(notice=f"not_now_{c.status}")
+            row.answered_at = now
+            session.add(
+                Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor, created_at=now)
+            )
+            session.add(Event(complaint_id=c.id, at=now, kind="draft_edited", actor=who.actor, data={"name": who.name}))
+            c.status, c.updated_at = ComplaintStatus.DRAFT_READY.value, now
+            bump_card(session, c.id)
+            return Applied(notice="edit_saved", changed=True)
+
+    # -- prompts ---------------------------------------------------------------------------
+
+    def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                StaffPrompt(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    complaint_id=complaint_id,
+                    user_id=user_id,
+                    purpose=purpose,
+                    created_at=self.clock(),
+                )
+            )
+
+    def find_prompt(self, chat_id: int, message_id: int) -> Prompt | None:
+        with self.sessions() as session:
+            row = session.scalars(
+                select(StaffPrompt).where(StaffPrompt.chat_id == chat_id, StaffPrompt.message_id == message_id)
+            ).first()
+            if row is None:
+                return None
+            return Prompt(row.id, row.complaint_id, row.user_id, row.purpose, row.answered_at is not None)
+
+    # -- cards -------------------------------------------------------------------------------
+
+    def card(self, complaint_id: int) -> CardView | None:
+        with self.sessions() as session:
+            c = session.get(Complaint, complaint_id)
+            if c is None:
+                return None
+            m = session.get(Mention, c.mention_id) if c.mention_id else None
+            draft = current_draft(session, c.id)
+            names = self._who_did(session, c.id)
+            publish = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}")).first()
+            return CardView(
+                id=c.id,
+                status=ComplaintStatus(c.status),
+                source=m.source if m else "",
+                url=m.url if m else None,
+                author=m.author if m else None,
+                title=m.title if m else None,
+                text=m.text if m else "",
+                rating=m.rating if m else None,
+                language=c.language,
+                kind=m.kind if m else "complaint",
+                flags=tuple(c.flags),
+                severity=c.severity,
+                category=c.category,
+                created_at=c.created_at,
+                due=c.first_response_due,
+                responded_at=c.first_response_at,
+                draft=draft.text if draft else "",
+                draft_edited_by=names.get("draft_edited"),
+                owner_id=c.owner_id,
+                owner_name=c.owner_name,
+                publisher=c.publisher,
+                reject_reason=c.reject_reason,
+                approved_by=names.get("approved"),
+                published_by=names.get("published"),
+                publish_error=publish.last_error if publish is not None and publish.status != "done" else None,
+                card_chat_id=c.card_chat_id,
+                card_message_id=c.card_message_id,
+            )
+
+    def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:
+        kinds = ("approved", "published", "draft_edited")
+        rows = session.execute(
+            select(Event.kind, Event.data)
+            .where(Event.complaint_id == complaint_id, Event.kind.in_(kinds))
+            .order_by(Event.id)
+        )
+        return {kind: str((data or {}).get("name") or "") for kind, data in rows}
+
+    def due_cards(self, limit: int) -> list[tuple[int, int]]:
+        with self.sessions() as session:
+            rows = session.execute(select(CardQueue.complaint_id, CardQueue.version).order_by(CardQueue.complaint_id))
+            return [(cid, v) for cid, v in rows.fetchmany(limit)]
+
+    def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None:
+        with self.sessions.begin() as session:
+            if message_id is not None:
+                session.execute(
+                    update(Complaint)
+                    .where(Complaint.id == complaint_id)
+                    .values(card_chat_id=chat_id, card_message_id=message_id)
+                )
+            session.execute(
+                delete(CardQueue).where(CardQueue.complaint_id == complaint_id, CardQueue.version == version)
+            )
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """After a restart: alerts cut off mid-send go again; a public reply cut off mid-send is
+        never re-sent blindly: its complaint waits for a person to check (at most once in public)."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = list(session.scalars(select(Outbox).where(Outbox.status == "sending")))
+            for row in rows:
+                if row.kind == "publish":
+                    self._mark_unconfirmed(session, row, "the process stopped while this reply was being sent", now)
+                else:
+                    row.status, row.updated_at = "pending", now
+            return len(rows)
+
+    def claim(self, limit: int) -> list[OutboxItem]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = list(
+                session.scalars(
+                    select(Outbox)
+                    .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                    .order_by(Outbox.next_attempt_at, Outbox.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
+            return [OutboxItem(r.id, r.key, r.kind, r.complaint_id, dict(r.payload), r.attempts) for r in rows]
+
+    def sent(self, item: OutboxItem, result: dict[str, Any]) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, item.id)
+            if row is None:
+                return
+            row.status, row.result, row.updated_at, row.last_error = "done", result, now, None
+            if item.kind == "publish" and item.complaint_id is not None:
+                c = self._locked(session, item.complaint_id)
+                if c is not None:
+                    c.status, c.updated_at = ComplaintStatus.PUBLISHED.value, now
+                    c.first_response_at = c.first_response_at or now
+                    data = {"publisher": item.payload.get("publisher"), **result}
+                    session.add(Event(complaint_id=c.id, at=now, kind="published", actor="reclaim", data=data))
+                    bump_card(session, c.id)
+
+    def retry(self, item: OutboxItem, error: str, delay: timedelta) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, item.id)
+            if row is None:
+                return
+            row.status, row.last_error, row.updated_at = "pending", error[:2000], now
+            row.next_attempt_at = now + delay
+            if item.complaint_id is not None and item.kind == "publish":
+                bump_card(session, item.complaint_id)
+
+    def unconfirmed(self, item: OutboxItem, error: str) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, item.id)
+            if row is not None:
+                self._mark_unconfirmed(session, row, error, now)
+
+    def _mark_unconfirmed(self, session: Session, row: Outbox, error: str, now: datetime) -> None:
+        row.status, row.last_error, row.updated_at = "unconfirmed", error[:2000], now
+        if row.complaint_id is None:
+            return
+        c = self._locked(session, row.complaint_id)
+        if c is not None:
+            c.status, c.updated_at = ComplaintStatus.PUBLISH_UNCONFIRMED.value, now
+            session.add(
+                Event(complaint_id=c.id, at=now, kind="publish_unconfirmed", actor="reclaim", data={"error": error})
+            )
+            bump_card(session, c.id)
+
+    def next_due(self) -> datetime | None:
+        with self.sessions() as session:
+            return session.scalar(
+                select(Outbox.next_attempt_at)
+                .where(Outbox.status == "pending")
+                .order_by(Outbox.next_attempt_at)
+                .limit(1)
+            )
