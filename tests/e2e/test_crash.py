@@ -140,13 +140,13 @@ def test_sigkill_during_approve_and_publish_posts_each_reply_once(db_url: str, t
                 cut_off = s.scalar(select(func.count()).where(Event.kind == "publish_unconfirmed"))
             print(f"{kills} kills, {cut_off} send(s) cut off and settled by a person")
             assert set(statuses.values()) == {"published"}, statuses
-            assert dict(events) == {cid: 1 for cid in statuses}
+            assert dict(events) == dict.fromkeys(statuses, 1)
             replies: dict[int, int] = {}
             for m in tg.messages(GROUP):
                 if "reply_to_message" in m:
                     replies[m["reply_to_message"]["message_id"]] = (
                         replies.get(m["reply_to_message"]["message_id"], 0) + 1
                     )
-            assert replies == {n: 1 for n in range(1, COMPLAINTS + 1)}  # exactly one public reply each
+            assert replies == dict.fromkeys(range(1, COMPLAINTS + 1), 1)  # exactly one public reply each
         finally:
             app.close()
