@@ -31,6 +31,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/bot.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -101,12 +101,19 @@ def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[st
     lines.append(f"<b>{e(c('card', 'deadline'))}:</b> {e(_deadline(v, t, now, zone))}")
     owner = v.owner_name or (str(v.owner_id) if v.owner_id else None)
     lines.append(f"<b>{e(c('card', 'owner'))}:</b> {e(owner or c('card', 'nobody'))}")
+    if v.status in (S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.CLOSED, S.PRIVATE):
+        step = c("step", v.conversation_step) if v.conversation_step else c("card", "no_conversation")
+        lines.append(f"<b>{e(c('card', 'conversation'))}:</b> {e(step)}")
+    if v.insults:
+        lines.append(e(c("card", "insults", count=v.insults)))
     return lines
 
 
 def _tail(v: CardView, t: StaffTexts) -> list[str]:
     c = t.t
     out: list[str] = []
+    if v.status is S.PRIVATE or (v.status is S.CLOSED and not v.draft):
+        return out  # no public reply
     if v.status in (S.NEW, S.DRAFT_READY):
         label = c("card", "draft")
         if v.draft_edited_by:
@@ -137,16 +144,17 @@ def render(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
     suffix = t.t("card", "cut")
 
     def compose(excerpt: str) -> str:
-        return f"{head}\n\n<blockquote>{e(excerpt)}</blockquote>\n\n{tail}"
+        return f"{head}\n\n<blockquote>{e(excerpt)}</blockquote>" + (f"\n\n{tail}" if tail else "")
 
     text = compose(original)
     room = len(original)
     while visible_length(text) > LIMIT and room > 0:
         room = max(room - (visible_length(text) - LIMIT) - len(suffix) - 16, 0)
         text = compose(cut(original, room, ellipsis=suffix) if room else suffix)
-    if visible_length(text) > LIMIT:  # the draft alone is too long: show its beginning
-        text = f"{head}\n\n{tail}"[: LIMIT - 1]
-        text = html.escape(html.unescape(_TAG.sub("", text)))
+    if visible_length(text) > LIMIT:  # the draft alone is too long: show its beginning, as plain text
+        plain = html.unescape(_TAG.sub("", f"{head}\n\n{tail}"))
+        units = plain.encode("utf-16-le")[: (LIMIT - 1) * 2]  # Telegram counts UTF-16 code units
+        text = html.escape(units.decode("utf-16-le", errors="ignore"))
     return text
 
 
@@ -168,6 +176,18 @@ def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
             [
                 Button(b("button", "confirm_posted"), data(v.id, Action.CONFIRM_POSTED)),
                 Button(b("button", "repost"), data(v.id, Action.REPOST)),
+            ],
+            [take],
+        ]
+    if v.conversation_step in ("solution", "choosing", "promise"):
+        return [
+            [
+                Button(b("button", "offer"), data(v.id, Action.OFFER)),
+                Button(b("button", "resolved"), data(v.id, Action.RESOLVE)),
+            ],
+            [
+                Button(b("button", "set_time"), data(v.id, Action.SET_TIME)),
+                Button(b("button", "slip"), data(v.id, Action.SLIP)),
             ],
             [take],
         ]

@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.cards import clock, e, keyboard, render, span
 from bot.staff import markup
 from bot.texts import StaffTexts
-from core.inbox import CardView, InboxStore, OutboxItem
+from core.inbox import CardView, InboxStore, InThread, OutboxItem
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -47,11 +47,16 @@ class Dispatcher:
     zone: ZoneInfo
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    db: InThread = asyncio.to_thread
     _card_pause_until: datetime | None = None
+    _card_locks: dict[int, tuple[asyncio.Lock, list[int]]] = field(default_factory=dict)  # lock, users
+    _drawn: dict[int, int] = field(default_factory=dict)  # card versions drawn by this process
+    _marks: dict[int, int] = field(default_factory=dict)  # drawn, not yet written to the journal
+    _flush: asyncio.Task[None] | None = None
     _card_failures: int = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        recovered = await asyncio.to_thread(self.store.recover)
+        recovered = await self.db(self.store.recover)
         if recovered:
             log.warning("%d outgoing message(s) were cut off by the last stop; handled after restart", recovered)
         while not stop.is_set():
@@ -70,29 +75,49 @@ class Dispatcher:
                 finally:
                     for w in waiters:
                         w.cancel()
+        await self.flush_marks()
 
     async def _idle(self) -> float:
-        due = await asyncio.to_thread(self.store.next_due)
+        due = await self.db(self.store.next_due)
         if due is None:
             return 2.0
         return min(max((due - self.clock()).total_seconds(), 0.05), 2.0)
 
     async def drain(self) -> bool:
         """One round: cards first (staff see new complaints soonest), then outbox rows."""
+        await self.flush_marks()
         cards: list[tuple[int, int]] = []
         if self._card_pause_until is None or self.clock() >= self._card_pause_until:
-            cards = await asyncio.to_thread(self.store.due_cards, BATCH)
-        items = await asyncio.to_thread(self.store.claim, BATCH)
-        jobs = [self.card(cid, version) for cid, version in cards] + [self.send(item) for item in items]
-        if jobs:
-            await asyncio.gather(*jobs)
+            cards = await self.db(self.store.due_cards, BATCH)
+        if cards:  # before the alerts, so their links can point at the cards
+            await asyncio.gather(*(self.card(cid, version) for cid, version in cards))
+        items = await self.db(self.store.claim, BATCH)  # claimed only when about to be sent
+        if items:
+            await asyncio.gather(*(self.send(item) for item in items))
         return len(cards) == BATCH or len(items) == BATCH
 
     # -- cards ------------------------------------------------------------------------------
-    async def card(self, cid: int, version: int) -> None:
-        view = await asyncio.to_thread(self.store.card, cid)
+    async def card(self, cid: int, version: int, view: CardView | None = None) -> None:
+        """Draw card ``cid`` at ``version`` (``view`` when the caller has it already). One draw
+        per card at a time; a version already drawn, or older than one drawn, is skipped, so
+        concurrent redraws never leave an older card showing."""
+        entry = self._card_locks.setdefault(cid, (asyncio.Lock(), [0]))
+        entry[1][0] += 1
+        try:
+            async with entry[0]:
+                if self._drawn.get(cid, 0) >= version:
+                    return
+                if view is None:
+                    view = await self.db(self.store.card, cid)
+                await self._draw(cid, version, view)
+        finally:
+            entry[1][0] -= 1
+            if not entry[1][0]:
+                del self._card_locks[cid]
+
+    async def _draw(self, cid: int, version: int, view: CardView | None) -> None:
         if view is None:
-            await asyncio.to_thread(self.store.card_sent, cid, version, None, None)
+            await self._drawn_at(cid, version)
             return
         text = render(view, self.texts, self.clock(), self.zone)
         buttons = markup(keyboard(view, self.texts))
@@ -113,11 +138,11 @@ class Dispatcher:
                     return
                 else:
                     raise
-            await asyncio.to_thread(self.store.card_sent, cid, version, None, None)
+            await self._drawn_at(cid, version)
             self._card_failures = 0
         except BadRequest as exc:  # our own card is malformed: log it and don't loop on it
             log.error("staff card for complaint %d refused by Telegram: %s", cid, exc.message)
-            await asyncio.to_thread(self.store.card_sent, cid, version, None, None)
+            await self._drawn_at(cid, version)
         except (RetryAfter, Forbidden, NetworkError) as exc:
             self._card_failures += 1
             delay = backoff(self._card_failures, base=2.0, cap=300.0)
@@ -129,6 +154,35 @@ class Dispatcher:
             self._card_pause_until = self.clock() + delay
             log.warning("staff card %d not delivered (%s); next try in %ds", cid, exc, delay.total_seconds())
 
+    async def _drawn_at(
+        self, cid: int, version: int, chat_id: int | None = None, message_id: int | None = None
+    ) -> None:
+        if len(self._drawn) > 50_000:  # forget the oldest half; the journal keeps the truth
+            for old in list(self._drawn)[:25_000]:
+                del self._drawn[old]
+        self._drawn[cid] = max(self._drawn.get(cid, 0), version)
+        if message_id is not None:  # a new card: its message id must be kept before anything else
+            await self.db(self.store.card_sent, cid, version, chat_id, message_id)
+            return
+        # A redraw is written in batches: losing one to a crash only means drawing it again.
+        self._marks[cid] = max(self._marks.get(cid, 0), version)
+        if self._flush is None or self._flush.done():
+            self._flush = asyncio.create_task(self.flush_marks(delay=0.05))
+
+    async def flush_marks(self, delay: float = 0.0) -> None:
+        """Write the redraws made since the last flush to the journal."""
+        if delay:
+            await asyncio.sleep(delay)
+        marks, self._marks = self._marks, {}
+        if not marks:
+            return
+        try:
+            await self.db(self.store.cards_drawn, marks)
+        except Exception:
+            log.exception("could not record %d redrawn card(s); trying again", len(marks))
+            for cid, version in marks.items():
+                self._marks[cid] = max(self._marks.get(cid, 0), version)
+
     async def _new_card(self, view: CardView, version: int, text: str, buttons: InlineKeyboardMarkup) -> None:
         sent = await self.bot.send_message(
             self.staff_chat_id,
@@ -137,7 +191,7 @@ class Dispatcher:
             reply_markup=buttons,
             link_preview_options=NO_PREVIEW,
         )
-        await asyncio.to_thread(self.store.card_sent, view.id, version, self.staff_chat_id, sent.message_id)
+        await self._drawn_at(view.id, version, self.staff_chat_id, sent.message_id)
         self._card_failures = 0
 
     # -- outbox rows ---------------------------------------------------------------------------
@@ -147,26 +201,35 @@ class Dispatcher:
                 result = await self._alert(item)
             elif item.kind == "publish":
                 result = await self._publish(item)
+            elif item.kind == "say":
+                result = await self._say(item)
+            elif item.kind == "relay":
+                result = await self._relay(item)
+            elif item.kind == "remind":
+                result = await self._remind(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
-            await asyncio.to_thread(self.store.retry, item, f"Telegram flood limit: {exc}", wait)
+            await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait)
         except NetworkError as exc:
             # Only a connection that never opened proves nothing reached Telegram.
             if item.kind == "publish" and not isinstance(exc.__cause__, httpx.ConnectError):
-                await asyncio.to_thread(self.store.unconfirmed, item, f"no answer from Telegram: {exc}")
+                await self.db(self.store.unconfirmed, item, f"no answer from Telegram: {exc}")
             else:
-                await asyncio.to_thread(self.store.retry, item, str(exc), backoff(item.attempts))
+                await self.db(self.store.retry, item, str(exc), backoff(item.attempts))
         except (TelegramError, ValueError, KeyError) as exc:  # a definite refusal: nothing was posted
             log.warning("outbox %s failed: %s", item.key, exc)
-            await asyncio.to_thread(self.store.retry, item, str(exc), backoff(item.attempts, base=30.0, cap=3600.0))
+            await self.db(self.store.retry, item, str(exc), backoff(item.attempts, base=30.0, cap=3600.0))
         else:
-            await asyncio.to_thread(self.store.sent, item, result)
+            await self.db(self.store.sent, item, result)
             log.info("outbox %s sent", item.key)
 
     async def _alert(self, item: OutboxItem) -> dict[str, object]:
-        text = await asyncio.to_thread(self.alert_text, item)
+        if item.complaint_id is not None:  # its card first, so the alert can link to it
+            for cid, version in await self.db(self.store.due_cards, 1, item.complaint_id):
+                await self.card(cid, version)
+        text = await self.db(self.alert_text, item)
         sent = await self.bot.send_message(
             self.alerts_chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
         )
@@ -193,6 +256,79 @@ class Dispatcher:
         if link:
             lines.append(f'<a href="{e(link)}">{e(t.t("alert", "card"))}</a>')
         return "\n".join(lines)
+
+    async def _say(self, item: OutboxItem) -> dict[str, object]:
+        """Messages to a customer, in order; progress is kept so a retry never repeats one."""
+        p = item.payload
+        chat_id, messages = int(p["chat_id"]), list(p.get("messages") or [])
+        done = int(p.get("sent") or 0)
+        ids = []
+        for n in range(done, len(messages)):
+            m = messages[n]
+            cid = item.complaint_id
+            rows = [
+                [InlineKeyboardButton(str(label), callback_data=f"p:{cid}:{value}") for label, value in row]
+                for row in m.get("buttons") or []
+            ]
+            sent = await self.bot.send_message(
+                chat_id,
+                str(m["text"]),
+                reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+                link_preview_options=NO_PREVIEW,
+            )
+            ids.append(sent.message_id)
+            if n + 1 < len(messages):
+                await self.db(self.store.progress, item.id, n + 1)
+        return {"chat_id": chat_id, "message_ids": ids}
+
+    async def _relay(self, item: OutboxItem) -> dict[str, object]:
+        """A customer's message to the complaint's thread in the staff chat (replies go back)."""
+        p, cid = item.payload, item.complaint_id
+        view = await self.db(self.store.card, cid) if cid is not None else None
+        reply = (
+            ReplyParameters(view.card_message_id, allow_sending_without_reply=True)
+            if view is not None and view.card_message_id and view.card_chat_id == self.staff_chat_id
+            else None
+        )
+        head = e(self.texts.t("notice", "relay_header", id=cid, name=p.get("name") or "?"))
+        text = str(p.get("text") or "")
+        body = f"<b>{head}</b>\n{e(text)}" if text and text != "📎" else f"<b>{head}</b>"
+        sent = await self.bot.send_message(
+            self.staff_chat_id, body, parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW
+        )
+        ids = [sent.message_id]
+        if p.get("message_id"):
+            copied = await self.bot.copy_message(
+                self.staff_chat_id,
+                int(p["chat_id"]),
+                int(p["message_id"]),
+                reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True),
+            )
+            ids.append(copied.message_id)
+        if cid is not None:
+            for mid in ids:
+                await self.db(self.store.add_prompt, self.staff_chat_id, mid, cid, 0, "relay")
+        return {"chat_id": self.staff_chat_id, "message_ids": ids}
+
+    async def _remind(self, item: OutboxItem) -> dict[str, object]:
+        """Tell the owner, in the complaint's thread, that a time promised to the customer is near."""
+        view = await self.db(self.store.card, item.complaint_id) if item.complaint_id is not None else None
+        if view is None:
+            return {"skipped": True}
+        due = clock(datetime.fromisoformat(str(item.payload["due"])), self.clock(), self.zone)
+        owner = view.owner_name or self.texts.t("card", "nobody")
+        text = e(self.texts.t("notice", "remind", id=view.id, owner=owner, due=due))
+        if view.owner_id:
+            text = f'<a href="tg://user?id={view.owner_id}">{e(owner)}</a>: ' + text
+        reply = (
+            ReplyParameters(view.card_message_id, allow_sending_without_reply=True)
+            if view.card_message_id and view.card_chat_id == self.staff_chat_id
+            else None
+        )
+        sent = await self.bot.send_message(
+            self.staff_chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW
+        )
+        return {"chat_id": self.staff_chat_id, "message_id": sent.message_id}
 
     async def _publish(self, item: OutboxItem) -> dict[str, object]:
         p = item.payload

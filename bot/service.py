@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
+from bot.customer import CustomerDesk
 from bot.dispatch import Dispatcher
 from bot.staff import StaffDesk
 from bot.texts import StaffTexts
-from core.inbox import InboxStore
+from core.inbox import InboxStore, InThread
 
 log = logging.getLogger("reclaim.bot")
 
@@ -65,14 +66,34 @@ def build_application(options: BotOptions) -> Application:  # type: ignore[type-
 class BotService:
     """Owns the Application, the desk and the dispatcher for one `reclaim run`."""
 
-    def __init__(self, options: BotOptions, store: InboxStore, texts: StaffTexts) -> None:
+    def __init__(
+        self,
+        options: BotOptions,
+        store: InboxStore,
+        texts: StaffTexts,
+        db: InThread = asyncio.to_thread,
+        customer: CustomerDesk | None = None,
+    ) -> None:
         self.options = options
         self.application = build_application(options)
         self.dispatcher = Dispatcher(
-            self.application.bot, store, texts, options.staff_chat_id, options.alerts_chat_id, options.zone
+            self.application.bot, store, texts, options.staff_chat_id, options.alerts_chat_id, options.zone, db=db
         )
-        self.desk = StaffDesk(store, texts, options.staff_chat_id, options.staff_ids, self.dispatcher.wake)
+        self.desk = StaffDesk(
+            store,
+            texts,
+            options.staff_chat_id,
+            options.staff_ids,
+            self.dispatcher.wake,
+            db=db,
+            paint=self.dispatcher.card,
+            conversations=customer.store if customer else None,
+            zone=options.zone,
+        )
         self.desk.register(self.application)
+        if customer is not None:
+            customer.wake, customer.db = self.dispatcher.wake, db
+            customer.register(self.application)
         self.application.add_error_handler(self._on_error)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

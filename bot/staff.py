@@ -6,18 +6,34 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.cards import Keyboard, parse_data, reject_keyboard, take_keyboard
+from bot.customer import ConversationStore
 from bot.texts import StaffTexts
-from core.inbox import MAX_DRAFT, Applied, InboxStore, Staff
+from core.inbox import MAX_DRAFT, Applied, CardView, InboxStore, InThread, Staff
+from responders.conversation import Event, OptionsProposed, PromiseSet, Resolved, choose_options, parse_when
 
 log = logging.getLogger("reclaim.bot")
+# what the bot asks a staff member for → the question's text key
+PROMPTS = {
+    "edit_text": "edit_prompt",
+    "reject_text": "reject_prompt",
+    "options_text": "options_prompt",
+    "resolved_text": "resolved_prompt",
+    "time_text": "time_prompt",
+    "slip_text": "slip_prompt",
+}
+TO_CUSTOMER = ("relay", "options_text", "resolved_text", "time_text", "slip_text")
+MAX_OPTIONS = 8
 
 
 def markup(rows: Keyboard) -> InlineKeyboardMarkup:
@@ -35,6 +51,11 @@ class StaffDesk:
     redraw: asyncio.Event
     # held from sending a question until it is in the journal, so a quick answer finds it
     prompting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    db: InThread = asyncio.to_thread
+    # draws a card at a version at once (the dispatcher's); without it the dispatcher is woken
+    paint: Callable[[int, int, CardView], Awaitable[None]] | None = None
+    conversations: ConversationStore | None = None
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^c:"))
@@ -63,29 +84,38 @@ class StaffDesk:
             return
         cid, action, arg = parsed
         who = Staff(user.id, user.full_name)
-        applied = await asyncio.to_thread(self.store.act, cid, action, who, arg, update.update_id)
+        applied = await self.db(self.store.act, cid, action, who, arg, update.update_id)
         owner = None
         if applied.ask == "confirm_take":
-            view = await asyncio.to_thread(self.store.card, cid)
+            view = await self.db(self.store.card, cid)
             owner = view.owner_name if view else None
-        await self._answer(query.answer(self.notice(applied, owner)))
-        if applied.changed:
-            self.redraw.set()
+        answer = self._answer(query.answer(self.notice(applied, owner)))
+        if applied.changed and applied.card is not None and self.paint is not None:
+            await asyncio.gather(answer, self.paint(cid, applied.version, applied.card))
+        else:
+            await answer
+            if applied.changed:
+                self.redraw.set()
         message = query.message
         if applied.ask in ("confirm_take", "reject_reason") and message is not None:
             rows = take_keyboard(cid, self.texts) if applied.ask == "confirm_take" else reject_keyboard(cid, self.texts)
             await self._answer(
                 context.bot.edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=markup(rows))
             )
-        elif applied.ask in ("edit_text", "reject_text") and message is not None:
+        elif applied.ask in PROMPTS and message is not None:
             await self._prompt(context, message.chat.id, message.message_id, cid, who, applied.ask)
 
     async def _prompt(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, card_id: int, cid: int, who: Staff, purpose: str
     ) -> None:
-        key = "edit_prompt" if purpose == "edit_text" else "reject_prompt"
+        key = PROMPTS[purpose]
         mention = f'<a href="tg://user?id={who.id}">{html.escape(who.name)}</a>'
         text = f"{mention}, {html.escape(self.texts.t('notice', key, id=cid))}"
+        if purpose == "options_text" and self.conversations is not None:
+            presets = await self.db(self.conversations.presets, cid)
+            if presets:  # in the customer's language: reply "1, 3" to offer them, or write your own
+                text += "\n" + html.escape(self.texts.t("notice", "presets"))
+                text += "".join(f"\n{n}. {html.escape(label)}" for n, label in enumerate(presets, 1))
         async with self.prompting:
             sent = await context.bot.send_message(
                 chat_id,
@@ -94,35 +124,84 @@ class StaffDesk:
                 reply_parameters=ReplyParameters(card_id, allow_sending_without_reply=True),
                 reply_markup=ForceReply(selective=True),
             )
-            await asyncio.to_thread(self.store.add_prompt, chat_id, sent.message_id, cid, who.id, purpose)
+            await self.db(self.store.add_prompt, chat_id, sent.message_id, cid, who.id, purpose)
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A staff member replied to one of the bot's questions (a new draft, a reject reason)."""
         message = update.effective_message
         if message is None or message.reply_to_message is None or message.from_user is None or not message.text:
             return
+        original = message.reply_to_message
         async with self.prompting:
-            prompt = await asyncio.to_thread(
-                self.store.find_prompt, message.chat.id, message.reply_to_message.message_id
-            )
+            prompt = await self.db(self.store.find_prompt, message.chat.id, original.message_id)
+        # A reply to one of our messages that is not (yet) known: a relayed customer message is
+        # recorded just after it is sent, so a very quick reply may come first. Look again briefly.
+        mine = original.from_user is not None and original.from_user.id == context.bot.id
+        for _ in range(20 if prompt is None and mine else 0):
+            await asyncio.sleep(0.1)
+            prompt = await self.db(self.store.find_prompt, message.chat.id, original.message_id)
+            if prompt is not None:
+                break
         if prompt is None:
             return  # an ordinary conversation in the staff chat
         user = message.from_user
         if user.id not in self.staff_ids:
             await message.reply_text(self.texts.t("notice", "refused"))
             return
+        if prompt.purpose in TO_CUSTOMER:
+            if prompt.purpose == "relay" or user.id == prompt.user_id:
+                await self._conversation_reply(prompt.complaint_id, prompt.purpose, message.text, user, update)
+            else:
+                await message.reply_text(self.texts.t("notice", "not_yours"))
+            return
         if user.id != prompt.user_id:
             await message.reply_text(self.texts.t("notice", "not_yours"))
             return
         who = Staff(user.id, user.full_name)
-        applied = await asyncio.to_thread(self.store.save_edit, prompt, who, message.text, update.update_id)
+        applied = await self.db(self.store.save_edit, prompt, who, message.text, update.update_id)
         if applied.duplicate:
             return
-        if applied.changed:
+        if applied.changed and applied.card is not None and self.paint is not None:
+            await self.paint(prompt.complaint_id, applied.version, applied.card)
+        elif applied.changed:
             self.redraw.set()
         text = self.notice(applied)
         if text:
             await message.reply_text(text)
+
+    async def _conversation_reply(self, cid: int, purpose: str, text: str, user: User, update: Update) -> None:
+        """A staff reply that goes to the customer: to a relayed message, options, what was done."""
+        message = update.effective_message
+        if self.conversations is None or message is None:
+            return
+        who = Staff(user.id, user.full_name)
+        if purpose == "relay":
+            replied = await self.db(self.conversations.owner_says, cid, text, who, update.update_id)
+            notice = "relay_sent"
+        elif purpose == "options_text":
+            presets = await self.db(self.conversations.presets, cid)
+            event: Event = OptionsProposed(choose_options(text, presets)[:MAX_OPTIONS])
+            replied = await self.db(self.conversations.staff_step, cid, event, who, update.update_id)
+            notice = "options_sent"
+        elif purpose == "time_text":
+            due = parse_when(text, datetime.now(UTC), self.zone)
+            if due is None:
+                await message.reply_text(self.texts.t("notice", "time_unclear"))
+                return
+            replied = await self.db(self.conversations.staff_step, cid, PromiseSet(due), who, update.update_id)
+            notice = "time_sent"
+        elif purpose == "slip_text":
+            replied = await self.db(self.conversations.slip_reason, cid, text.strip(), who, update.update_id)
+            notice = "slip_saved"
+        else:
+            replied = await self.db(self.conversations.staff_step, cid, Resolved(text.strip()), who, update.update_id)
+            notice = "resolved_sent"
+        if replied.status == "duplicate":
+            return
+        if replied.status == "applied":
+            self.redraw.set()
+        key = {"none": "no_conversation", "ignored": "not_now_step"}.get(replied.status, notice)
+        await message.reply_text(self.texts.t("notice", key))
 
     @staticmethod
     async def _answer(call: object) -> None:

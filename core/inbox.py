@@ -6,10 +6,11 @@ The storage layer loads a complaint, asks :func:`decide`, and writes the returne
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.model import ComplaintStatus as S
 
@@ -27,6 +28,10 @@ class Action(StrEnum):
     CONFIRM_POSTED = "cp"  # an unconfirmed send did reach the public
     REPOST = "rp"  # an unconfirmed send did not: send again
     CANCEL = "cx"
+    OFFER = "of"  # the owner proposes options to the customer (asks for them)
+    RESOLVE = "rs"  # the owner says what was done (asks for it)
+    SET_TIME = "tm"  # the owner names when the customer will hear back (asks for it)
+    SLIP = "sl"  # the owner says why a promised time will slip (asks for it)
 
 
 class RejectReason(StrEnum):
@@ -48,6 +53,10 @@ ALLOWED: dict[Action, frozenset[S]] = {
     Action.CONFIRM_POSTED: frozenset({S.PUBLISH_UNCONFIRMED}),
     Action.REPOST: frozenset({S.PUBLISH_UNCONFIRMED}),
     Action.CANCEL: frozenset(S),
+    Action.OFFER: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
+    Action.RESOLVE: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
+    Action.SET_TIME: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
+    Action.SLIP: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
 }
 
 
@@ -93,6 +102,14 @@ def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> 
         return _take(state, who, confirmed=action is Action.TAKE_CONFIRM)
     if action is Action.EDIT:
         return Decision(notice="edit_prompted", ask="edit_text")
+    if action is Action.OFFER:
+        return Decision(notice="edit_prompted", ask="options_text")
+    if action is Action.RESOLVE:
+        return Decision(notice="edit_prompted", ask="resolved_text")
+    if action is Action.SET_TIME:
+        return Decision(notice="edit_prompted", ask="time_text")
+    if action is Action.SLIP:
+        return Decision(notice="edit_prompted", ask="slip_text")
     if action is Action.REJECT:
         return Decision(notice="reject_choose", ask="reject_reason")
     if action is Action.CANCEL:
@@ -156,6 +173,8 @@ class Applied:
     changed: bool = False
     ask: str | None = None
     duplicate: bool = False
+    card: CardView | None = None  # the card as the change left it, to redraw at once
+    version: int = 0  # its version in the card queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +217,8 @@ class CardView:
     publish_error: str | None
     card_chat_id: int | None
     card_message_id: int | None
+    conversation_step: str | None = None  # None: the customer has not opened the private chat
+    insults: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +231,27 @@ class OutboxItem:
     attempts: int
 
 
+T = TypeVar("T")
+
+
+class Customer(Protocol):
+    """Who wrote: a Telegram user in their private chat with the bot."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+class InThread(Protocol):
+    """Runs a blocking journal call off the event loop (``asyncio.to_thread``, or the app's
+    database threads)."""
+
+    def __call__(self, fn: Callable[..., T], /, *args: Any) -> Awaitable[T]: ...
+
+
 class InboxStore(Protocol):
     """What the bot needs from the journal; storage.inbox implements it over SQLAlchemy."""
 
@@ -218,8 +260,10 @@ class InboxStore(Protocol):
     def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None: ...
     def find_prompt(self, chat_id: int, message_id: int) -> Prompt | None: ...
     def card(self, complaint_id: int) -> CardView | None: ...
-    def due_cards(self, limit: int) -> list[tuple[int, int]]: ...
+    def due_cards(self, limit: int, only: int | None = None) -> list[tuple[int, int]]: ...
     def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None: ...
+    def cards_drawn(self, versions: dict[int, int]) -> None: ...
+    def progress(self, outbox_id: int, sent: int) -> None: ...
     def recover(self) -> int: ...
     def claim(self, limit: int) -> list[OutboxItem]: ...
     def sent(self, item: OutboxItem, result: dict[str, Any]) -> None: ...

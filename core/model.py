@@ -36,6 +36,8 @@ class ComplaintStatus(StrEnum):
     AWAITING_POST = "awaiting_post"  # manual publisher: staff posts by hand, then presses Posted
     PUBLISH_UNCONFIRMED = "publish_unconfirmed"  # a send was cut off; a person checks before any resend
     PUBLISHED = "published"
+    PRIVATE = "private"  # opened by the customer in the private chat: no public reply to make
+    CLOSED = "closed"  # the private conversation ended with a satisfied customer
     REJECTED = "rejected"
 
 

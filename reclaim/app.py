@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.customer import CustomerDesk
 from bot.service import BotOptions
 from bot.texts import StaffTexts, load_texts
 from core.brand import BrandMatcher
@@ -16,8 +18,10 @@ from core.model import RawMention, Triage
 from core.triage import Triager
 from reclaim import __version__
 from reclaim.settings import HtmlSource, RssSource, Settings, Source
+from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
-from storage.db import make_engine, migrate, session_factory
+from storage.conversations import DEFAULT_PRESETS, SqlConversations
+from storage.db import DbThreads, make_engine, migrate, session_factory
 from storage.inbox import SqlInbox
 from watchers import HtmlWatcher, RssWatcher, Watcher
 
@@ -74,8 +78,45 @@ class App:
         return session_factory(self.engine)
 
     @cached_property
+    def db(self) -> DbThreads:
+        """The threads async code runs journal calls on (one for SQLite)."""
+        return DbThreads(self.settings.database.url)
+
+    @cached_property
     def inbox(self) -> SqlInbox:
         return SqlInbox(self.sessions)
+
+    @cached_property
+    def conversations(self) -> SqlConversations:
+        c = self.settings.conversation
+        questions: dict[str, list[str]] = {**DEFAULT_QUESTIONS, **{k: list(v) for k, v in c.questions.items()}}
+        return SqlConversations(
+            self.sessions,
+            self.conversation_texts,
+            self.zone,
+            questions=questions,
+            default_promise=c.promise,
+            manager_within=c.manager_within,
+            extension=c.extension,
+            presets={**DEFAULT_PRESETS, **c.presets},
+            remind_before=c.remind_before,
+        )
+
+    def conversation_texts(self, language: str) -> Texts:
+        """The conversation's words in ``language`` (the default language's when there are none)."""
+        cache: dict[str, Texts] = self.__dict__.setdefault("_conversation_texts", {})
+        if language not in cache:
+            try:
+                cache[language] = load_conversation_texts(language, self.settings.conversation.texts_dirs)
+            except TextsError:
+                fallback = self.settings.triage.default_language or self.settings.triage.languages[0]
+                cache[language] = load_conversation_texts(fallback, self.settings.conversation.texts_dirs)
+        return cache[language]
+
+    def customer_desk(self) -> CustomerDesk:
+        languages = tuple(self.settings.triage.languages)
+        classify = self.triager.classify
+        return CustomerDesk(self.conversations, self.conversation_texts, languages, classify, asyncio.Event())
 
     @cached_property
     def staff_texts(self) -> StaffTexts:
@@ -119,5 +160,7 @@ class App:
         return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))
 
     def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

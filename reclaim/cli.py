@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -62,8 +63,24 @@ def _parser() -> argparse.ArgumentParser:
     cs = complaints.add_parser("show")
     cs.add_argument("id", type=int)
     cs.add_argument("--json", action="store_true")
+    customers = sub.add_parser("customers", help="customers of the private chat").add_subparsers(
+        dest="action", required=True
+    )
+    forget = customers.add_parser("forget", help="erase a customer's personal data (anonymous statistics stay)")
+    forget.add_argument("id", type=int, help="the customer's Telegram user id")
+    purge = sub.add_parser("purge", help="anonymise finished complaints older than `retention` (run daily by `run`)")
+    purge.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
+    demo.add_argument(
+        "--port", type=int, default=0, help="port of the local Telegram and its web page (default: any free)"
+    )
+    demo.add_argument(
+        "--stay",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep running after the walk-through (default: when run from a terminal)",
+    )
     return p
 
 
@@ -232,6 +249,29 @@ def _show(d: dict[str, Any], console: Console) -> None:
         console.print(f"  {e['at']}  {e['kind']}  by {e['actor']}", markup=False)
 
 
+def _privacy(app: App, args: argparse.Namespace, console: Console) -> int:
+    from storage.privacy import forget_customer, purge
+
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as session:
+            if args.command == "customers":
+                n = forget_customer(session, args.id, now)
+                console.print(f"customer {args.id}: personal data erased from {n} complaint(s)")
+                return 0
+            result = purge(session, now, app.settings.retention)
+    finally:
+        app.close()
+    if args.json:
+        _print_json({"anonymised": result.anonymised, "mentions_deleted": result.mentions_deleted})
+    else:
+        console.print(
+            f"anonymised {result.anonymised} finished complaint(s) and deleted {result.mentions_deleted} "
+            f"mention(s) older than {format_duration(app.settings.retention)}"
+        )
+    return 0
+
+
 class Redact(logging.Filter):
     """Keeps secrets out of every log line (httpx and the Bot API put the token in URLs)."""
 
@@ -268,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from reclaim.demo import run_demo
 
-        return run_demo(args.dir, console)
+        return run_demo(args.dir, console, port=args.port, stay=args.stay)
     try:
         settings = load_settings(config_path(args.config))
     except ConfigError as exc:
@@ -293,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
             asyncio.run(Runner(app).run())
             return 0
+        if args.command in ("customers", "purge"):
+            return _privacy(app, args, console)
         return _journal(app, args, console)
     except (ConfigError, LexiconError, TemplateError) as exc:
         print(f"config error:\n{exc}", file=sys.stderr)

@@ -1,59 +1,285 @@
-"""`reclaim demo`: the whole foundation on bundled sample sources served on localhost."""
+"""`reclaim demo`: the whole product on bundled sample sources and a local Telegram, on localhost.
+
+Sample feeds and review pages are served by a local web server; a local Bot API server stands in
+for Telegram, with a staff group, a managers' group and four people. `reclaim run`'s Runner
+polls the samples, and the real bot posts a card per complaint to the staff group. A scripted
+walk-through then works one complaint the way the team would (an outsider is refused, Anna
+takes it, edits the draft, approves it and marks it posted), narrated in the terminal. On a
+terminal the demo keeps running afterwards so you can watch and click at the local web page
+(Ctrl-C stops it); otherwise it stops when the walk-through is done.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
+from sqlalchemy import select
 
 from reclaim.app import App
-from reclaim.cli import poll_once, print_outcomes
+from reclaim.scheduler import Runner
 from reclaim.settings import load_settings
 from sandbox.sites import SiteServer
+from sandbox.telegram import BotApiServer
 from storage import queries
+from storage.tables import Complaint
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
+STAFF, MANAGERS = -1001000000001, -1001000000002
+ANNA, BOB, EVE, MARIA, EMMA = 111, 222, 999, 333, 444
 
 
-def run_demo(folder: str, console: Console) -> int:
+class Walkthrough:
+    """Acts as the people in the local Telegram and tells the terminal what happened."""
+
+    def __init__(
+        self, tg: BotApiServer, console: Console, token_of: Callable[[int], str], timeout: float = 60.0
+    ) -> None:
+        self.tg, self.console, self.token_of, self.timeout = tg, console, token_of, timeout
+
+    def wait(self, what: str, check: Callable[[], Any]) -> Any:
+        try:
+            return self.tg.wait_for(check, self.timeout)
+        except TimeoutError:
+            raise RuntimeError(f"the demo waited {self.timeout:.0f}s for {what}") from None
+
+    def cards(self) -> dict[int, dict[str, Any]]:
+        out = {}
+        for m in self.tg.messages(STAFF):
+            data = [
+                b.get("callback_data", "") for row in m.get("reply_markup", {}).get("inline_keyboard", []) for b in row
+            ]
+            if data and data[0].startswith("c:"):
+                out[int(data[0].split(":")[1])] = m
+        return out
+
+    def press(self, user: int, cid: int, action: str, *, changes: bool = True) -> str:
+        card = self.cards()[cid]
+        before = card.get("edit_date"), card["text"]
+        qid = self.tg.press(STAFF, card["message_id"], user, data=f"c:{cid}:{action}")
+        answer = self.wait("the bot to answer a button", lambda: self.tg.answer(qid))
+        if changes:
+            self.wait(
+                "the card to change", lambda: (self.cards()[cid].get("edit_date"), self.cards()[cid]["text"]) != before
+            )
+        return str(answer.get("text") or "")
+
+    def show(self, cid: int, title: str) -> None:
+        self.console.print(Panel(self.cards()[cid]["text"], title=title, title_align="left"))
+
+    def customer_said(self) -> list[dict[str, Any]]:
+        return self.tg.messages(EMMA)
+
+    def bot_to_emma(self, after: int) -> list[dict[str, Any]]:
+        """Wait for the bot's next message(s) to Emma and print them."""
+
+        def fresh() -> list[dict[str, Any]]:
+            return [m for m in self.customer_said() if m["message_id"] > after]
+
+        self.wait("the bot's answer to Emma", fresh)
+        seen: list[int] = []
+
+        def settled() -> bool:  # one answer may be several messages: wait until they stop coming
+            seen.append(len(fresh()))
+            return len(seen) > 8 and seen[-1] == seen[-8]
+
+        self.wait("the bot's answer to Emma", settled)
+        new = fresh()
+        for m in new:
+            self.console.print(f"[cyan]bot → Emma:[/cyan] {m['text']}")
+        return new
+
+    def private_chat(self, cid: int) -> None:
+        c = self.console
+        c.rule("The customer follows the link in the public reply to a private chat")
+        last = 0
+        self.tg.send_text(EMMA, EMMA, f"/start {self.token_of(cid)}")
+        c.print(f"[green]Emma:[/green] /start {self.token_of(cid)[:6]}…")
+        answers = iter(["Order 48213", "On the 3rd of November", "The coat never arrived", "No photo"])
+        for _ in range(6):
+            new = self.bot_to_emma(last)
+            last = new[-1]["message_id"]
+            buttons = [b for row in new[-1].get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+            if buttons:  # the summary: Emma confirms it
+                c.print(f"[green]Emma presses:[/green] {buttons[0]['text']}")
+                self.tg.press(EMMA, last, EMMA, data=buttons[0]["callback_data"])
+                break
+            text = next(answers, "That's all")
+            c.print(f"[green]Emma:[/green] {text}")
+            self.tg.send_text(EMMA, EMMA, text)
+        last = self.bot_to_emma(last)[-1]["message_id"]
+        c.rule("Anna offers two options from the staff group; Emma chooses")
+        self.press(ANNA, cid, "of", changes=False)
+        mid = self.cards()[cid]["message_id"]
+        prompt = self.wait(
+            "the bot's question",
+            lambda: next((m for m in reversed(self.tg.messages(STAFF)) if "💡" in m["text"]), None),
+        )
+        self.tg.send_text(STAFF, ANNA, "A new coat sent today by express\nA full refund", reply_to=prompt["message_id"])
+        new = self.bot_to_emma(last)
+        offer = new[-1]
+        choice = [b for row in offer["reply_markup"]["inline_keyboard"] for b in row][1]
+        c.print(f"[green]Emma presses:[/green] {choice['text']}")
+        self.tg.press(EMMA, offer["message_id"], EMMA, data=choice["callback_data"])
+        last = self.bot_to_emma(offer["message_id"])[-1]["message_id"]
+        c.rule("Anna resolves it; Emma rates it")
+        self.press(ANNA, cid, "rs", changes=False)
+        prompt = self.wait(
+            "the bot's question",
+            lambda: next((m for m in reversed(self.tg.messages(STAFF)) if "✔️" in m["text"]), None),
+        )
+        self.tg.send_text(
+            STAFF, ANNA, "The refund of 1,299 kr is on its way to your card.", reply_to=prompt["message_id"]
+        )
+        new = self.bot_to_emma(last)
+        rate = new[-1]
+        c.print("[green]Emma presses:[/green] 5")
+        self.tg.press(EMMA, rate["message_id"], EMMA, data=f"p:{cid}:satisfaction:5")
+        self.bot_to_emma(rate["message_id"])
+        del mid
+        self.show(cid, f"card #{cid}, closed")
+
+    def run(self) -> None:
+        c = self.console
+        c.rule("The bot posts a card per complaint to the staff group")
+        self.wait("the first card", self.cards)
+        settled: list[int] = []
+
+        def stable() -> bool:  # the card count has stopped growing
+            settled.append(len(self.cards()))
+            return len(settled) > 20 and settled[-1] == settled[-20]
+
+        self.wait("the cards to arrive", stable)
+        cards = self.cards()
+        c.print(f"{len(cards)} cards in the staff group “Nordlys care team”.")
+        english = [k for k, m in cards.items() if "Language: en" in m["text"]]
+        cid = min(english or cards)
+        self.show(cid, f"card #{cid} as it arrived")
+
+        c.rule("Eve is not on the team: her Approve is refused")
+        c.print(f"Eve sees: [italic]{self.press(EVE, cid, 'ap', changes=False)}[/italic]")
+
+        c.rule("Anna takes it: she is the customer's single contact from now on")
+        c.print(f"Anna sees: [italic]{self.press(ANNA, cid, 'tk')}[/italic]")
+
+        c.rule("Anna edits the draft: the bot asks, she replies with the new text")
+        mid = self.cards()[cid]["message_id"]
+        self.press(ANNA, cid, "ed", changes=False)
+        prompt = self.wait(
+            "the bot's question",
+            lambda: next(
+                (m for m in self.tg.messages(STAFF) if (m.get("reply_to_message") or {}).get("message_id") == mid),
+                None,
+            ),
+        )
+        c.print(f"The bot asks: [italic]{prompt['text']}[/italic]")
+        draft = self.cards()[cid]["text"]
+        text = (
+            "Thank you for telling us, and we are truly sorry: this is not the experience we want "
+            "for you. I am Anna and I will look after this personally; please write to us in a private chat "
+            "so we can sort it out."
+        )
+        self.tg.send_text(STAFF, ANNA, text, reply_to=prompt["message_id"])
+        self.wait("the edited card", lambda: self.cards()[cid]["text"] != draft)
+
+        c.rule("Anna approves; this source has no reply API, so the card shows the final text to copy")
+        c.print(f"Anna sees: [italic]{self.press(ANNA, cid, 'ap')}[/italic]")
+        self.show(cid, f"card #{cid}, approved")
+        c.print("She posts it on the site by hand, then presses Posted:")
+        c.print(f"Anna sees: [italic]{self.press(ANNA, cid, 'ps')}[/italic]")
+        self.show(cid, f"card #{cid}, published")
+
+        self.private_chat(cid)
+
+        alerts = self.tg.messages(MANAGERS)
+        c.rule(f"The managers' group got {len(alerts)} alert(s)")
+        for m in alerts:
+            c.print(Panel(m["text"], title_align="left"))
+
+
+def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None = None) -> int:
     work = Path(folder)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    with SiteServer() as site:
+    stay = sys.stdin.isatty() and sys.stdout.isatty() if stay is None else stay
+    with SiteServer() as site, BotApiServer(port=port) as tg:
         site.add_dir(SANDBOX / "samples")
-        env = {**os.environ, "SAMPLES": site.base, "DEMO_DB": str(work / "reclaim.db")}
+        tg.add_group(STAFF, "Nordlys care team")
+        tg.add_group(MANAGERS, "Nordlys managers")
+        tg.add_user(ANNA, "Anna", "anna_care")
+        tg.add_user(BOB, "Bob")
+        tg.add_user(MARIA, "Maria (manager)")
+        tg.add_user(EVE, "Eve (not on the team)")
+        tg.add_user(EMMA, "Emma", language_code="en")
+        env = {
+            **os.environ,
+            "SAMPLES": site.base,
+            "DEMO_DB": str(work / "reclaim.db"),
+            "DEMO_TELEGRAM_TOKEN": tg.token,
+            "DEMO_TELEGRAM_URL": tg.base_url,
+        }
         settings = load_settings(SANDBOX / "demo.yaml", env)
         app = App(settings)
-        try:
-            console.rule("First poll: four sample sources served on " + site.base)
-            print_outcomes(asyncio.run(poll_once(app, None, console)), console)
-            console.rule("Second poll: nothing changed, so every source answers 304")
-            print_outcomes(asyncio.run(poll_once(app, None, console)), console)
+        console.print(
+            f"Sample sources on {site.base}; a local Telegram on {tg.url} "
+            f"(watch and click as staff at [bold]{tg.url}/ui[/bold])."
+        )
+        failure: list[BaseException] = []
+        done = threading.Event()
+
+        def token_of(cid: int) -> str:
             with app.sessions() as session:
-                mentions = queries.list_mentions(session)
+                return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
+
+        async def main() -> None:
+            runner = Runner(app)
+            loop = asyncio.get_running_loop()
+            finished = asyncio.Event()
+
+            def script() -> None:
+                try:
+                    Walkthrough(tg, console, token_of).run()
+                except BaseException as exc:  # reported below, after the runner stops
+                    failure.append(exc)
+                finally:
+                    done.set()
+                    if failure or not stay:
+                        loop.call_soon_threadsafe(finished.set)
+                    else:
+                        console.rule("Your turn")
+                        console.print(
+                            f"Open {tg.url}/ui to act as Anna, Bob or Eve in the staff group; "
+                            "the bot keeps polling the samples. Ctrl-C stops the demo."
+                        )
+
+            threading.Thread(target=script, name="demo-walkthrough", daemon=True).start()
+            await runner.run(until=finished)
+
+        asyncio.run(main())
+        if failure:
+            console.print(f"[red]The demo stopped: {failure[0]}[/red]")
+            return 1
+        app = App(settings)
+        try:
+            with app.sessions() as session:
                 complaints = queries.list_complaints(session, link_base=app.link_base)
-                kinds: dict[str, int] = {}
-                for m in mentions:
-                    kinds[m["kind"]] = kinds.get(m["kind"], 0) + 1
-                console.rule(f"Journal: {len(mentions)} mentions " + str(kinds))
-                for c in reversed(complaints):
-                    detail = queries.complaint_detail(session, c["id"], link_base=app.link_base) or {}
-                    m = detail.get("mention") or {}
-                    title = (
-                        f"complaint {c['id']} · {m.get('source')} · {c['language']} · {c['severity']} · "
-                        f"{c['category']}" + (f" · {', '.join(c['flags'])}" if c["flags"] else "")
-                    )
-                    body = f"[dim]{m.get('text', '')[:160]}[/dim]\n\n" + (c["draft"] or {}).get("text", "")
-                    console.print(Panel(body, title=title, title_align="left"))
+            statuses: dict[str, int] = {}
+            for row in complaints:
+                statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+            console.rule(f"Journal: {len(complaints)} complaints {statuses}")
         finally:
             app.close()
     console.print(
         f"Journal kept in {work / 'reclaim.db'}. Next: write your own config.yaml "
-        "(see the README) and run `reclaim check-config`, then `reclaim poll --once`."
+        "(see the README), `reclaim check-config`, then `reclaim run` with TELEGRAM_BOT_TOKEN set."
     )
     return 0

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -57,7 +57,7 @@ class Poller:
         self.app = app
         self._own_client = client is None
         self.client = client or make_client(app.user_agent, max_connections=app.settings.polling.concurrency * 2)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reclaim-journal")
+        self._writer = app.db.pool  # shared with the bot: one SQLite writer thread per process
         workers = app.settings.polling.workers
         self._worker_count = min(os.cpu_count() or 1, 4) if workers is None else workers
         self._workers: Executor | None = None
@@ -83,7 +83,6 @@ class Poller:
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
-        self._writer.shutdown(wait=True)
         if self._workers is not None:
             self._workers.shutdown(wait=True, cancel_futures=True)
 

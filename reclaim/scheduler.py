@@ -32,7 +32,7 @@ class Runner:
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
         options = app.bot_options()
-        self.bot = BotService(options, app.inbox, app.staff_texts) if options else None
+        self.bot = BotService(options, app.inbox, app.staff_texts, app.db, app.customer_desk()) if options else None
 
     async def _poll(self, source: Source) -> None:
         task = asyncio.current_task()
@@ -71,11 +71,11 @@ class Runner:
         with self.app.sessions.begin() as session:
             raised = raise_deadline_alerts(session, now)
             raised += int(raise_spike_alert(session, now, count=spike.count, window=spike.window))
-        return raised
+        return raised + self.app.conversations.check_promises()
 
     async def _check_alerts(self) -> None:
         try:
-            raised = await asyncio.to_thread(self.check_alerts)
+            raised = await self.app.db(self.check_alerts)
         except Exception:
             log.exception("checking deadlines failed; trying again at the next check")
             return
@@ -84,7 +84,33 @@ class Runner:
             if self.bot is not None:
                 self.bot.kick()
 
+    def purge(self) -> None:
+        """The retention purge: finished complaints older than `retention` are anonymised."""
+        from storage.privacy import purge
+
+        with self.app.sessions.begin() as session:
+            done = purge(session, datetime.now(UTC), self.app.settings.retention)
+        if done.anonymised or done.mentions_deleted:
+            log.info(
+                "retention: anonymised %d complaint(s), deleted %d mention(s)", done.anonymised, done.mentions_deleted
+            )
+
+    async def _purge(self) -> None:
+        try:
+            await self.app.db(self.purge)
+        except Exception:
+            log.exception("the retention purge failed; trying again tomorrow")
+
     def schedule(self) -> None:
+        self.scheduler.add_job(
+            self._purge,
+            IntervalTrigger(days=1),
+            id="purge",
+            name="retention purge",
+            next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+            max_instances=1,
+            coalesce=True,
+        )
         every = self.app.settings.alerts.check_every.total_seconds()
         self.scheduler.add_job(
             self._check_alerts,

@@ -253,6 +253,18 @@ class Polling(Strict):
     user_agent: str | None = None
 
 
+class ConversationSettings(Strict):
+    """The private conversation: what to ask per category and the default times told."""
+
+    questions: dict[str, list[Literal["order", "date", "what", "photo"]]] = {}
+    promise: Duration = timedelta(hours=4)  # "you will hear from us by …" when the owner sets none
+    manager_within: Duration = timedelta(hours=2)  # when a manager will write after /manager
+    extension: Duration | None = None  # the new time after a missed one (default: `promise`)
+    remind_before: Duration = timedelta(minutes=15)  # the owner is reminded this long before a promise
+    texts_dirs: list[Path] = []  # your own responders/conversation/<code>.toml files
+    presets: dict[str, list[str]] = {}  # category → preset solution keys (presets.<key> in the texts)
+
+
 class Settings(Strict):
     brand: Brand
     database: Database = Database()
@@ -263,6 +275,8 @@ class Settings(Strict):
     triage: TriageSettings = TriageSettings()
     drafts: Drafts = Drafts()
     polling: Polling = Polling()
+    conversation: ConversationSettings = ConversationSettings()
+    retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 
     @field_validator("sources")

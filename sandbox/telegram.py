@@ -60,6 +60,8 @@ class State:
     commands: list[dict[str, Any]] = field(default_factory=list)
     sends: list[tuple[float, int, str]] = field(default_factory=list)  # (time, chat, method) accepted
     rejected_floods: int = 0
+    edit_times: dict[tuple[int, int], list[float]] = field(default_factory=dict)  # monotonic, per message
+    answer_times: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
 
 
@@ -148,13 +150,38 @@ class BotApiServer:
             self._push({"message": stored})
             return stored
 
+    def send_photo(self, chat_id: int, user_id: int, caption: str | None = None) -> dict[str, Any]:
+        """A user sends a photo (with an optional caption) in a chat."""
+        with self.cond:
+            user = self.state.users[user_id]
+            private = {"id": user_id, "type": "private", "first_name": user["first_name"]}
+            chat = self.state.chats.setdefault(chat_id, private)
+            size = len(self.state.messages) + 1
+            photo = [{"file_id": f"photo{size}", "file_unique_id": f"p{size}", "width": 800, "height": 600}]
+            message: dict[str, Any] = {"from": user, "photo": photo}
+            if caption:
+                message["caption"] = caption
+            stored = self._store(chat["id"], message)
+            self._push({"message": stored})
+            return stored
+
     def press(
-        self, chat_id: int, message_id: int, user_id: int, *, data: str | None = None, label: str | None = None
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        *,
+        data: str | None = None,
+        label: str | None = None,
+        check: bool = True,
     ) -> str:
-        """A user presses an inline button (by its callback data or its label); returns the query id."""
+        """A user presses an inline button (by its callback data or its label); returns the query id.
+        ``check=False`` sends ``data`` even if the button is gone (a client with a stale message)."""
         with self.cond:
             message = self._get(chat_id, message_id)
             buttons = [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+            if not check and data is not None:
+                buttons = [{"text": "?", "callback_data": data}]
             match = [
                 b for b in buttons if (data is not None and b.get("callback_data") == data) or b.get("text") == label
             ]
@@ -186,6 +213,22 @@ class BotApiServer:
     def answer(self, query_id: str) -> dict[str, Any] | None:
         with self.cond:
             return self.state.answers.get(query_id)
+
+    def answered_at(self, query_id: str) -> float:
+        with self.cond:
+            return self.state.answer_times[query_id]
+
+    def first_edit_after(self, chat_id: int, message_id: int, since: float, timeout: float = 10.0) -> float | None:
+        """When the message was first edited after ``since`` (time.monotonic), or None."""
+        try:
+            return float(
+                self.wait_for(
+                    lambda: next((t for t in self.state.edit_times.get((chat_id, message_id), []) if t >= since), None),
+                    timeout,
+                )
+            )
+        except TimeoutError:
+            return None
 
     def pending_updates(self) -> int:
         with self.cond:
@@ -311,6 +354,7 @@ def _jsonify(params: dict[str, Any]) -> dict[str, Any]:
 def _handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes; no 40 ms stalls
 
         def log_message(self, format: str, *args: Any) -> None:
             return

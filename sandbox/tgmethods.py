@@ -98,6 +98,7 @@ def edit_message_text(server: BotApiServer, params: dict[str, Any]) -> dict[str,
             "the same as a current content and reply markup of the message",
         )
     message.update(text=visible, html=html, edit_date=int(time.time()))
+    server.state.edit_times.setdefault((chat["id"], message["message_id"]), []).append(time.monotonic())
     if markup:
         message["reply_markup"] = markup
     else:
@@ -117,6 +118,7 @@ def edit_message_reply_markup(server: BotApiServer, params: dict[str, Any]) -> d
     else:
         message.pop("reply_markup", None)
     message["edit_date"] = int(time.time())
+    server.state.edit_times.setdefault((chat["id"], message["message_id"]), []).append(time.monotonic())
     return message
 
 
@@ -124,6 +126,7 @@ def answer_callback_query(server: BotApiServer, params: dict[str, Any]) -> bool:
     query_id = str(params.get("callback_query_id"))
     if query_id in server.state.answers:
         raise _error(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+    server.state.answer_times[query_id] = time.monotonic()
     server.state.answers[query_id] = {
         "text": params.get("text"),
         "show_alert": params.get("show_alert") in (True, "true"),
@@ -160,6 +163,22 @@ def send_document(server: BotApiServer, params: dict[str, Any]) -> dict[str, Any
     return server._store(chat["id"], message)
 
 
+def copy_message(server: BotApiServer, params: dict[str, Any]) -> dict[str, Any]:
+    """Copies a message's content (text, photo, document, caption) to another chat."""
+    chat = _chat(server, params)
+    original = server._get(int(params.get("from_chat_id") or 0), int(params.get("message_id") or 0))
+    message: dict[str, Any] = {"from": server.state.bot}
+    for key in ("text", "photo", "document", "caption"):
+        if key in original:
+            message[key] = original[key]
+    reply = params.get("reply_parameters") or {}
+    reply_id = reply.get("message_id") if isinstance(reply, dict) else None
+    if reply_id and (chat["id"], int(reply_id)) in server.state.messages:
+        message["reply_to_message"] = dict(server.state.messages[(chat["id"], int(reply_id))])
+    stored = server._store(chat["id"], message)
+    return {"message_id": stored["message_id"]}
+
+
 def set_my_commands(server: BotApiServer, params: dict[str, Any]) -> bool:
     server.state.commands = list(params.get("commands") or [])
     return True
@@ -185,6 +204,7 @@ METHODS: dict[str, Callable[[BotApiServer, dict[str, Any]], Any]] = {
     "answerCallbackQuery": answer_callback_query,
     "deleteMessage": delete_message,
     "sendDocument": send_document,
+    "copyMessage": copy_message,
     "sendChatAction": lambda s, p: True,
     "close": lambda s, p: True,
 }

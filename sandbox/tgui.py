@@ -46,9 +46,8 @@ def get(server: BotApiServer, path: str, query: Form) -> tuple[int, str, bytes]:
         f"{'▶ ' if uid == acting else ''}{html.escape(u['first_name'])}</a>"
         for uid, u in users.items()
     )
-    items = "".join(
-        _message(m, chat_id, acting) for m in server.messages(chat_id) + server.messages(chat_id, from_bot=False)
-    )
+    both = server.messages(chat_id) + server.messages(chat_id, from_bot=False)
+    items = "".join(_message(m, chat_id, acting) for m in sorted(both, key=lambda m: int(m["message_id"])))
     title = html.escape(str(chats.get(chat_id, {}).get("title") or chat_id))
     body = (
         f'<nav><a href="/ui">all chats</a> acting as: {people}</nav><h2>{title}</h2>{items}{_composer(chat_id, acting)}'

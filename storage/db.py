@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -62,3 +67,19 @@ def migrate(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class DbThreads:
+    """Where async code runs its blocking journal calls. SQLite gets one thread: it has one
+    writer at a time anyway, and a second thread would only sleep in SQLite's busy handler
+    (1, 2, 5 … 100 ms naps) while the first finishes. PostgreSQL gets a few."""
+
+    def __init__(self, url: str, *, threads: int = 8) -> None:
+        sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.pool = ThreadPoolExecutor(max_workers=1 if sqlite else threads, thread_name_prefix="reclaim-db")
+
+    async def __call__(self, fn: Callable[..., T], /, *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.inbox import (
@@ -27,7 +27,17 @@ from core.inbox import (
 )
 from core.model import ComplaintStatus, DraftStatus
 from storage.journal import _insert
-from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SeenUpdate, StaffPrompt
+from storage.tables import (
+    CardQueue,
+    Complaint,
+    ConversationRow,
+    Draft,
+    Event,
+    Mention,
+    Outbox,
+    SeenUpdate,
+    StaffPrompt,
+)
 
 Clock = Callable[[], datetime]
 
@@ -36,12 +46,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def bump_card(session: Session, complaint_id: int) -> None:
-    """Mark a complaint's staff card as due to be sent or redrawn."""
-    stmt = _insert(session, CardQueue).values(complaint_id=complaint_id, version=1)
-    session.execute(
-        stmt.on_conflict_do_update(index_elements=["complaint_id"], set_={"version": CardQueue.version + 1})
-    )
+# The upserts below run on the session's connection (Core), skipping the ORM's bulk-insert
+# machinery, which costs more than the statement itself on the staff-press path.
+
+
+def bump_card(session: Session, complaint_id: int) -> int:
+    """Mark a complaint's staff card as due to be sent or redrawn; returns its new version."""
+    stmt = _insert(session, CardQueue).values(complaint_id=complaint_id, version=1, drawn=0)
+    stmt = stmt.on_conflict_do_update(index_elements=["complaint_id"], set_={"version": CardQueue.version + 1})
+    return int(session.connection().execute(stmt.returning(CardQueue.version)).scalar_one())
 
 
 def add_outbox(
@@ -71,7 +84,7 @@ def add_outbox(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Outbox.id)
     )
-    return session.execute(stmt).first() is not None
+    return session.connection().execute(stmt).first() is not None
 
 
 def first_time(session: Session, update_id: int | None, now: datetime) -> bool:
@@ -84,7 +97,7 @@ def first_time(session: Session, update_id: int | None, now: datetime) -> bool:
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(SeenUpdate.update_id)
     )
-    return session.execute(stmt).first() is not None
+    return session.connection().execute(stmt).first() is not None
 
 
 def current_draft(session: Session, complaint_id: int) -> Draft | None:
@@ -115,9 +128,10 @@ class SqlInbox:
                 return Applied(notice="unknown_complaint")
             state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
             decision = decide(state, action, who, arg)
-            if decision.changed:
-                self._apply(session, c, decision, who, now)
-            return Applied(notice=decision.notice, changed=decision.changed, ask=decision.ask)
+            if not decision.changed:
+                return Applied(notice=decision.notice, ask=decision.ask)
+            self._apply(session, c, decision, who, now)
+            return self._changed(session, c, decision.notice, decision.ask)
 
     def _apply(self, session: Session, c: Complaint, d: Decision, who: Staff, now: datetime) -> None:
         if d.owner is not None:
@@ -138,7 +152,6 @@ class SqlInbox:
             session.add(Event(complaint_id=c.id, at=now, kind=kind, actor=who.actor, data=data))
         if d.publish:
             self._queue_publish(session, c, who, now)
-        bump_card(session, c.id)
 
     def _queue_publish(self, session: Session, c: Complaint, who: Staff, now: datetime) -> None:
         draft = current_draft(session, c.id)
@@ -182,10 +195,11 @@ class SqlInbox:
             if prompt.purpose == "reject_text":
                 state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
                 d = decide(state, Action.REJECT_AS, who, f"other:{text.strip()[:500]}")
-                if d.changed:
-                    row.answered_at = now
-                    self._apply(session, c, d, who, now)
-                return Applied(notice=d.notice, changed=d.changed)
+                if not d.changed:
+                    return Applied(notice=d.notice)
+                row.answered_at = now
+                self._apply(session, c, d, who, now)
+                return self._changed(session, c, d.notice)
             if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
                 return Applied(notice=f"not_now_{c.status}")
             row.answered_at = now
@@ -194,8 +208,7 @@ class SqlInbox:
             )
             session.add(Event(complaint_id=c.id, at=now, kind="draft_edited", actor=who.actor, data={"name": who.name}))
             c.status, c.updated_at = ComplaintStatus.DRAFT_READY.value, now
-            bump_card(session, c.id)
-            return Applied(notice="edit_saved", changed=True)
+            return self._changed(session, c, "edit_saved")
 
     # -- prompts ---------------------------------------------------------------------------
 
@@ -225,42 +238,54 @@ class SqlInbox:
 
     def card(self, complaint_id: int) -> CardView | None:
         with self.sessions() as session:
-            c = session.get(Complaint, complaint_id)
-            if c is None:
-                return None
-            m = session.get(Mention, c.mention_id) if c.mention_id else None
-            draft = current_draft(session, c.id)
-            names = self._who_did(session, c.id)
-            publish = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}")).first()
-            return CardView(
-                id=c.id,
-                status=ComplaintStatus(c.status),
-                source=m.source if m else "",
-                url=m.url if m else None,
-                author=m.author if m else None,
-                title=m.title if m else None,
-                text=m.text if m else "",
-                rating=m.rating if m else None,
-                language=c.language,
-                kind=m.kind if m else "complaint",
-                flags=tuple(c.flags),
-                severity=c.severity,
-                category=c.category,
-                created_at=c.created_at,
-                due=c.first_response_due,
-                responded_at=c.first_response_at,
-                draft=draft.text if draft else "",
-                draft_edited_by=names.get("draft_edited"),
-                owner_id=c.owner_id,
-                owner_name=c.owner_name,
-                publisher=c.publisher,
-                reject_reason=c.reject_reason,
-                approved_by=names.get("approved"),
-                published_by=names.get("published"),
-                publish_error=publish.last_error if publish is not None and publish.status != "done" else None,
-                card_chat_id=c.card_chat_id,
-                card_message_id=c.card_message_id,
-            )
+            return self._view(session, complaint_id)
+
+    def _changed(self, session: Session, c: Complaint, notice: str, ask: str | None = None) -> Applied:
+        """A change made in this transaction, with the card as it now stands and its version, so
+        the bot can redraw it at once."""
+        version = bump_card(session, c.id)
+        return Applied(notice=notice, changed=True, ask=ask, card=self._view(session, c.id), version=version)
+
+    def _view(self, session: Session, complaint_id: int) -> CardView | None:
+        c = session.get(Complaint, complaint_id)
+        if c is None:
+            return None
+        m = session.get(Mention, c.mention_id) if c.mention_id else None
+        draft = current_draft(session, c.id)
+        names = self._who_did(session, c.id)
+        publish = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}")).first()
+        conv = session.get(ConversationRow, c.id)
+        return CardView(
+            id=c.id,
+            status=ComplaintStatus(c.status),
+            source=m.source if m else "",
+            url=m.url if m else None,
+            author=m.author if m else None,
+            title=m.title if m else None,
+            text=m.text if m else "",
+            rating=m.rating if m else None,
+            language=c.language,
+            kind=m.kind if m else "complaint",
+            flags=tuple(c.flags),
+            severity=c.severity,
+            category=c.category,
+            created_at=c.created_at,
+            due=c.first_response_due,
+            responded_at=c.first_response_at,
+            draft=draft.text if draft else "",
+            draft_edited_by=names.get("draft_edited"),
+            owner_id=c.owner_id,
+            owner_name=c.owner_name,
+            publisher=c.publisher,
+            reject_reason=c.reject_reason,
+            approved_by=names.get("approved"),
+            published_by=names.get("published"),
+            publish_error=publish.last_error if publish is not None and publish.status != "done" else None,
+            card_chat_id=c.card_chat_id,
+            card_message_id=c.card_message_id,
+            conversation_step=conv.step if conv is not None and conv.customer_id is not None else None,
+            insults=int((conv.state or {}).get("insults") or 0) if conv is not None else 0,
+        )
 
     def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:
         kinds = ("approved", "published", "draft_edited")
@@ -271,10 +296,14 @@ class SqlInbox:
         )
         return {kind: str((data or {}).get("name") or "") for kind, data in rows}
 
-    def due_cards(self, limit: int) -> list[tuple[int, int]]:
+    def due_cards(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
+        """Cards to send or redraw (complaint id, version), or only complaint ``only``'s."""
+        query = select(CardQueue.complaint_id, CardQueue.version).where(CardQueue.version > CardQueue.drawn)
+        if only is not None:
+            query = query.where(CardQueue.complaint_id == only)
         with self.sessions() as session:
-            rows = session.execute(select(CardQueue.complaint_id, CardQueue.version).order_by(CardQueue.complaint_id))
-            return [(cid, v) for cid, v in rows.fetchmany(limit)]
+            rows = session.execute(query.order_by(CardQueue.complaint_id).limit(limit))
+            return [(cid, v) for cid, v in rows]
 
     def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None:
         with self.sessions.begin() as session:
@@ -285,8 +314,22 @@ class SqlInbox:
                     .values(card_chat_id=chat_id, card_message_id=message_id)
                 )
             session.execute(
-                delete(CardQueue).where(CardQueue.complaint_id == complaint_id, CardQueue.version == version)
+                update(CardQueue)
+                .where(CardQueue.complaint_id == complaint_id, CardQueue.drawn < version)
+                .values(drawn=version)
             )
+
+    def cards_drawn(self, versions: dict[int, int]) -> None:
+        """Record many redrawn cards (complaint id → version) in one transaction."""
+        if not versions:
+            return
+        stmt = (
+            update(CardQueue)
+            .where(CardQueue.complaint_id == bindparam("cid"), CardQueue.drawn < bindparam("v"))
+            .values(drawn=bindparam("v"))
+        )
+        with self.sessions.begin() as session:
+            session.connection().execute(stmt, [{"cid": cid, "v": v} for cid, v in sorted(versions.items())])
 
     # -- outbox --------------------------------------------------------------------------------
 
@@ -318,6 +361,13 @@ class SqlInbox:
             for row in rows:
                 row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
             return [OutboxItem(r.id, r.key, r.kind, r.complaint_id, dict(r.payload), r.attempts) for r in rows]
+
+    def progress(self, outbox_id: int, sent: int) -> None:
+        """How many of a row's messages went out (a retry continues after them)."""
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, outbox_id)
+            if row is not None:
+                row.payload = {**row.payload, "sent": sent}
 
     def sent(self, item: OutboxItem, result: dict[str, Any]) -> None:
         now = self.clock()

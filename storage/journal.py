@@ -127,7 +127,9 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
         ]
     session.execute(_insert(session, Draft), draft_rows)
     session.execute(_insert(session, Event), event_rows)
-    session.execute(_insert(session, CardQueue), [{"complaint_id": cid, "version": 1} for cid in by_token.values()])
+    session.execute(
+        _insert(session, CardQueue), [{"complaint_id": cid, "version": 1, "drawn": 0} for cid in by_token.values()]
+    )
     alerts = [
         {
             "key": f"alert:{by_token[m.complaint.token]}:{flag.value}",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -174,11 +175,22 @@ class Outbox(Base):
 
 
 class CardQueue(Base):
-    """Complaints whose staff card must be sent or brought up to date (``version`` grows per change)."""
+    """Each complaint's staff card: ``version`` grows with every change, ``drawn`` is the newest
+    version shown in the staff chat; the card is due while version > drawn. Versions only grow,
+    so a slow redraw can never paint an older card over a newer one."""
 
     __tablename__ = "card_queue"
+    __table_args__ = (
+        Index(
+            "ix_card_queue_due",
+            "complaint_id",
+            sqlite_where=sql_text("version > drawn"),
+            postgresql_where=sql_text("version > drawn"),
+        ),
+    )
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    drawn: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SeenUpdate(Base):
@@ -202,3 +214,34 @@ class StaffPrompt(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+
+
+class ConversationRow(Base):
+    """A complaint's private conversation: who it is bound to and the machine's state (JSON)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_customer", "customer_id", "updated_at"),)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)  # the Telegram user who used the link first
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_name: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[dict[str, Any]]
+    step: Mapped[str] = mapped_column(String(16))
+    bound_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Promise(Base):
+    """A time told to a customer; kept when the owner acts before it, missed otherwise."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_open_due", "kept_at", "missed_at", "due"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # answer, manager
+    due: Mapped[datetime]
+    made_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    kept_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
+    slip_reason: Mapped[str | None] = mapped_column(Text)  # the owner's words for the apology

@@ -112,7 +112,12 @@ def test_sample_sources_of_the_demo_are_all_read(db_url: str, site: SiteServer, 
 
     settings = load_settings(
         Path(__file__).resolve().parents[2] / "sandbox" / "demo.yaml",
-        {"SAMPLES": site.base, "DEMO_DB": "unused.db"},
+        {
+            "SAMPLES": site.base,
+            "DEMO_DB": "unused.db",
+            "DEMO_TELEGRAM_TOKEN": "1:unused",
+            "DEMO_TELEGRAM_URL": "http://127.0.0.1:9/bot",
+        },
     )
     sources = [s.model_dump(mode="json") for s in settings.sources]
     app = make_app(db_url, sources)

@@ -55,8 +55,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("drawn", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("complaint_id", name="pk_card_queue"),
     )
+    due = sa.text("version > drawn")
+    op.create_index("ix_card_queue_due", "card_queue", ["complaint_id"], sqlite_where=due, postgresql_where=due)
     op.create_table(
         "tg_updates",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -86,6 +89,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("staff_prompts")
     op.drop_table("tg_updates")
+    op.drop_index("ix_card_queue_due", "card_queue")
     op.drop_table("card_queue")
     op.drop_index("ix_outbox_complaint_id", "outbox")
     op.drop_index("ix_outbox_status_next", "outbox")

@@ -1,0 +1,97 @@
+"""Erasing personal data while keeping anonymous statistics: a customer who asks to be
+forgotten (/forget, `reclaim customers forget`), and the retention purge of finished
+complaints (`reclaim purge`, daily in `reclaim run`).
+
+What is erased: the post's author, title, text, link and origin; the drafts (they greet by
+name); the conversation's answers, corrections and the customer's id, chat and name; the text
+of messages queued to or from the customer; the customer's id in event actors. What stays: the
+complaint's dates, language, category, severity, flags, statuses, steps, promises and rating,
+so the monthly review still counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from core.model import ComplaintStatus
+from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
+
+ERASED = "[erased]"
+FINISHED = (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value, ComplaintStatus.PUBLISHED.value)
+
+
+def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: str) -> None:
+    c = session.get(Complaint, complaint_id)
+    if c is None:
+        return
+    if c.mention_id is not None:
+        session.execute(
+            update(Mention)
+            .where(Mention.id == c.mention_id)
+            .values(author=None, title=None, text=ERASED, url=None, origin=None, triage={"erased": True})
+        )
+    session.execute(update(Draft).where(Draft.complaint_id == complaint_id).values(text=ERASED))
+    row = session.get(ConversationRow, complaint_id)
+    if row is not None:
+        state = dict(row.state)
+        state.update(answers={}, known={}, corrections=[])
+        if state.get("resolution"):
+            state["resolution"] = ERASED
+        if row.customer_id is not None:
+            session.execute(
+                update(Event)
+                .where(Event.complaint_id == complaint_id, Event.actor == f"customer:tg:{row.customer_id}")
+                .values(actor="customer:erased")
+            )
+        row.state, row.customer_id, row.chat_id, row.customer_name = state, None, None, None
+    for item in session.scalars(
+        select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish")))
+    ):
+        item.payload = {"erased": True}
+        if item.status in ("pending", "sending"):
+            item.status = "cancelled"
+    session.add(
+        Event(complaint_id=complaint_id, at=now, kind="personal_data_erased", actor="reclaim", data={"why": reason})
+    )
+
+
+def forget_customer(session: Session, user_id: int, now: datetime) -> int:
+    """Erase everything about one Telegram user; returns how many complaints were theirs."""
+    ids = list(session.scalars(select(ConversationRow.complaint_id).where(ConversationRow.customer_id == user_id)))
+    for cid in ids:
+        erase_complaint(session, cid, now, "the customer asked to be forgotten")
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class Purged:
+    anonymised: int
+    mentions_deleted: int
+
+
+def purge(session: Session, now: datetime, retention: timedelta) -> Purged:
+    """Anonymise finished complaints older than ``retention`` and delete older mentions that
+    never became complaints (praise, questions, noise)."""
+    cutoff = now - retention
+    old = list(
+        session.scalars(
+            select(Complaint.id).where(
+                Complaint.status.in_(FINISHED),
+                Complaint.created_at < cutoff,
+                ~select(Event.id)
+                .where(Event.complaint_id == Complaint.id, Event.kind == "personal_data_erased")
+                .exists(),
+            )
+        )
+    )
+    for cid in old:
+        erase_complaint(session, cid, now, "retention")
+    with_complaint = select(Complaint.mention_id).where(Complaint.mention_id.is_not(None))
+    gone = session.execute(
+        delete(Mention).where(Mention.fetched_at < cutoff, Mention.id.not_in(with_complaint)).returning(Mention.id)
+    ).all()
+    return Purged(len(old), len(gone))

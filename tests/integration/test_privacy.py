@@ -1,0 +1,91 @@
+"""Privacy and retention: /forget and `reclaim customers forget` erase a customer's personal data
+but keep the anonymous statistics; `reclaim purge` anonymises finished complaints older than
+`retention` and deletes old mentions that never became complaints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
+from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage
+from reclaim.app import App
+from reclaim.cli import main
+from responders.conversation import CustomerText
+from storage.conversations import SqlConversations
+from storage.journal import record_plan
+from storage.tables import Complaint, ConversationRow, Draft, Event, Mention
+
+ZONE_NOW = datetime.now(UTC)
+
+
+class Who:
+    def __init__(self, user_id: int, name: str) -> None:
+        self.user_id, self.chat_id, self.name = user_id, user_id, name
+
+
+def seed(app: App, *, when: datetime, n: int = 1, praise: bool = False) -> list[str]:
+    plan = IngestPlan(source="reviews", fetched_at=when)
+    tokens = []
+    for i in range(n):
+        raw = RawMention(
+            external_id=f"{when.timestamp()}-{i}", text=f"Emma Larsen here, order {i} never came", author="Emma Larsen"
+        )
+        kind = Kind.PRAISE if praise else Kind.COMPLAINT
+        triage = Triage("en", kind, (), Severity.NORMAL, "delivery")
+        token = new_token()
+        tokens.append(token)
+        complaint = None if praise else ComplaintPlan(token, ComplaintStatus.PUBLISHED, when, "Dear Emma, sorry")
+        plan.mentions.append(MentionPlan(raw, triage, complaint))
+    with app.sessions.begin() as session:
+        record_plan(session, plan)  # the complaint is created at ``when``, the fetch time
+    return tokens
+
+
+def config(tmp_path: Path, db_url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"brand": {"name": "Nordlys"}, "database": {"url": db_url}}))
+    return path
+
+
+def test_forget_erases_the_person_and_keeps_the_numbers(db_url: str, make_app: Any, tmp_path: Path) -> None:
+    app: App = make_app(db_url, [])
+    (token,) = seed(app, when=ZONE_NOW)
+    conv: SqlConversations = app.conversations
+    assert conv.bind(token, Who(42, "Emma"), 1).status == "bound"
+    conv.customer_text(Who(42, "Emma"), CustomerText("my order is 77123 and I live at Strandvej 4"), 2)
+    assert main(["--config", str(config(tmp_path, db_url)), "customers", "forget", "42"]) == 0
+    with app.sessions() as s:
+        m = s.scalars(select(Mention)).one()
+        row = s.scalars(select(ConversationRow)).one()
+        c = s.scalars(select(Complaint)).one()
+        drafts = list(s.scalars(select(Draft.text)))
+        actors = set(s.scalars(select(Event.actor)))
+        kinds = list(s.scalars(select(Event.kind)))
+    assert m.author is None and "Emma" not in m.text and drafts == ["[erased]"]
+    assert row.customer_id is None and row.customer_name is None and row.state["answers"] == {}
+    assert "customer:tg:42" not in actors
+    assert "Strandvej" not in str(row.state)
+    assert c.category == "delivery" and c.language == "en" and "conversation_started" in kinds  # statistics stay
+    # the customer is no longer known: a new message opens nothing old
+    assert conv.customer_text(Who(42, "Emma"), CustomerText("hello?"), 3).status == "none"
+
+
+def test_purge_anonymises_old_finished_complaints_only(db_url: str, make_app: Any, tmp_path: Path) -> None:
+    app: App = make_app(db_url, [])
+    old = ZONE_NOW - timedelta(days=6 * 365)
+    seed(app, when=old, n=2)
+    seed(app, when=old, praise=True)
+    seed(app, when=ZONE_NOW)
+    assert main(["--config", str(config(tmp_path, db_url)), "purge"]) == 0
+    with app.sessions() as s:
+        texts = {c.id: s.get(Mention, c.mention_id).text for c in s.scalars(select(Complaint).order_by(Complaint.id))}  # type: ignore[union-attr]
+        mentions = len(list(s.scalars(select(Mention.id))))
+    assert list(texts.values())[:2] == ["[erased]", "[erased]"]
+    assert "never came" in list(texts.values())[2]
+    assert mentions == 3  # the old praise is gone
+    assert main(["--config", str(config(tmp_path, db_url)), "purge"]) == 0  # again: nothing more to do
