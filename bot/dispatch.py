@@ -107,7 +107,9 @@ class Dispatcher:
             async with entry[0]:
                 if self._drawn.get(cid, 0) >= version:
                     return
-                if view is None:
+                if view is None or view.card_message_id is None:
+                    # A caller's view may predate the card's first send, made while it waited for
+                    # this lock: read again, or the card would be sent a second time.
                     view = await self.db(self.store.card, cid)
                 await self._draw(cid, version, view)
         finally:
