@@ -98,6 +98,8 @@ def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[st
         lines.append(f"<b>{e(c('card', 'flags'))}:</b> {e(', '.join(names))}")
     if v.rating is not None:
         lines.append(f"<b>{e(c('card', 'rating'))}:</b> {v.rating:g}/5")
+    if v.score is not None:
+        lines.append(f"<b>{e(c('card', 'score'))}:</b> {v.score}")
     lines.append(f"<b>{e(c('card', 'deadline'))}:</b> {e(_deadline(v, t, now, zone))}")
     owner = v.owner_name or (str(v.owner_id) if v.owner_id else None)
     lines.append(f"<b>{e(c('card', 'owner'))}:</b> {e(owner or c('card', 'nobody'))}")
@@ -131,8 +133,13 @@ def _tail(v: CardView, t: StaffTexts) -> list[str]:
         code, _, note = v.reject_reason.partition(":")
         reason = c("reason", code) if t.has("reason", code) else code
         out.append(e(c("card", "rejected_because", reason=f"{reason} {note}".strip())))
-    if v.publish_error and v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED):
+    if v.publish_error and v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED, S.AWAITING_POST):
         out.append(f"<b>{e(c('card', 'error'))}:</b> {e(cut(v.publish_error, 300))}")
+    if v.reply_url:
+        out.append(f'<a href="{e(v.reply_url)}">{e(c("card", "our_reply"))}</a>')
+    if v.follow_up:
+        state = c("follow_up", v.follow_up) if t.has("follow_up", v.follow_up) else v.follow_up
+        out.append(f"<b>{e(c('card', 'follow_up'))}</b> ({e(state)}):\n<pre>{e(v.follow_up_text)}</pre>")
     return out
 
 
@@ -179,6 +186,17 @@ def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
             ],
             [take],
         ]
+    if v.status is S.CLOSED and v.follow_up in ("proposed", "refused", "unconfirmed", "awaiting_post"):
+        rows: Keyboard = []
+        if v.follow_up in ("proposed", "refused", "unconfirmed"):
+            rows.append([Button(b("button", "follow_up"), data(v.id, Action.FOLLOW_UP))])
+        if v.follow_up in ("awaiting_post", "unconfirmed", "refused"):
+            rows.append([Button(b("button", "posted"), data(v.id, Action.FOLLOW_UP_POSTED))])
+        edit = (
+            [Button(b("button", "edit"), data(v.id, Action.FOLLOW_UP_EDIT))] if v.follow_up != "awaiting_post" else []
+        )
+        rows.append([*edit, Button(b("button", "follow_up_skip"), data(v.id, Action.FOLLOW_UP_SKIP))])
+        return [*rows, [take]]
     if v.conversation_step in ("solution", "choosing", "promise"):
         return [
             [

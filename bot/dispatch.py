@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.cards import clock, e, keyboard, render, span
 from bot.staff import markup
 from bot.texts import StaffTexts
-from core.inbox import CardView, InboxStore, InThread, OutboxItem
+from core.inbox import CardView, InboxStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -54,9 +54,10 @@ class Dispatcher:
     _marks: dict[int, int] = field(default_factory=dict)  # drawn, not yet written to the journal
     _flush: asyncio.Task[None] | None = None
     _card_failures: int = 0
+    publishers: dict[str, Publisher] = field(default_factory=dict)  # besides "telegram", which is ours
 
     async def run(self, stop: asyncio.Event) -> None:
-        recovered = await self.db(self.store.recover)
+        recovered = await self.db(self.store.recover, frozenset(self.publishers))
         if recovered:
             log.warning("%d outgoing message(s) were cut off by the last stop; handled after restart", recovered)
         while not stop.is_set():
@@ -211,6 +212,12 @@ class Dispatcher:
                 result = await self._remind(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
+        except PublishRetry as exc:
+            log.warning("outbox %s: %s (again in %s)", item.key, exc, exc.delay)
+            await self.db(self.store.retry, item, str(exc), exc.delay)
+        except PublishRefused as exc:
+            log.warning("outbox %s refused: %s", item.key, exc)
+            await self.db(self.store.refused, item, str(exc))
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
             await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait)
@@ -334,14 +341,32 @@ class Dispatcher:
 
     async def _publish(self, item: OutboxItem) -> dict[str, object]:
         p = item.payload
-        if p.get("publisher") != "telegram":
-            raise ValueError(f"no automatic publisher {p.get('publisher')!r}")
+        publisher = str(p.get("publisher"))
+        if publisher in self.publishers:
+            return await self.publishers[publisher](item)
+        if publisher != "telegram":
+            raise ValueError(f"no automatic publisher {publisher!r}")
         origin = p.get("origin") or {}
-        chat_id, message_id = int(origin["chat_id"]), int(origin["message_id"])
-        sent = await self.bot.send_message(
-            chat_id,
-            str(p["text"]),
-            reply_parameters=ReplyParameters(message_id, allow_sending_without_reply=False),
-            link_preview_options=NO_PREVIEW,
-        )
-        return {"chat_id": chat_id, "message_id": sent.message_id}
+        chat_id = int(origin["chat_id"])
+        message_id = int(p.get("reply_to") or origin["message_id"])  # a follow-up answers our reply
+        thread = origin.get("thread_id")
+        try:
+            sent = await self.bot.send_message(
+                chat_id,
+                str(p["text"]),
+                reply_parameters=ReplyParameters(message_id, allow_sending_without_reply=bool(p.get("follow_up"))),
+                message_thread_id=int(thread) if thread else None,
+                link_preview_options=NO_PREVIEW,
+            )
+        except Forbidden as exc:
+            raise PublishRefused(f"Telegram: the bot cannot write in that group ({exc.message})") from exc
+        except BadRequest as exc:
+            if "not found" in exc.message.lower() or "deleted" in exc.message.lower():
+                raise PublishRefused(f"Telegram: the message to answer is gone ({exc.message})") from exc
+            raise
+        return {
+            "id": f"{chat_id}:{sent.message_id}",
+            "url": message_link(chat_id, sent.message_id),
+            "chat_id": chat_id,
+            "message_id": sent.message_id,
+        }

@@ -14,9 +14,10 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.customer import CustomerDesk
 from bot.dispatch import Dispatcher
+from bot.group import GroupWatch
 from bot.staff import StaffDesk
 from bot.texts import StaffTexts
-from core.inbox import InboxStore, InThread
+from core.inbox import InboxStore, InThread, Publisher
 
 log = logging.getLogger("reclaim.bot")
 
@@ -73,11 +74,20 @@ class BotService:
         texts: StaffTexts,
         db: InThread = asyncio.to_thread,
         customer: CustomerDesk | None = None,
+        group: GroupWatch | None = None,
+        publishers: dict[str, Publisher] | None = None,
     ) -> None:
         self.options = options
         self.application = build_application(options)
         self.dispatcher = Dispatcher(
-            self.application.bot, store, texts, options.staff_chat_id, options.alerts_chat_id, options.zone, db=db
+            self.application.bot,
+            store,
+            texts,
+            options.staff_chat_id,
+            options.alerts_chat_id,
+            options.zone,
+            db=db,
+            publishers=dict(publishers or {}),
         )
         self.desk = StaffDesk(
             store,
@@ -94,6 +104,9 @@ class BotService:
         if customer is not None:
             customer.wake, customer.db = self.dispatcher.wake, db
             customer.register(self.application)
+        if group is not None:
+            group.wake, group.db = self.dispatcher.wake, db
+            group.register(self.application)
         self.application.add_error_handler(self._on_error)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -31,6 +31,7 @@ PROMPTS = {
     "resolved_text": "resolved_prompt",
     "time_text": "time_prompt",
     "slip_text": "slip_prompt",
+    "follow_up_text": "follow_up_prompt",
 }
 TO_CUSTOMER = ("relay", "options_text", "resolved_text", "time_text", "slip_text")
 MAX_OPTIONS = 8

@@ -32,6 +32,10 @@ class Action(StrEnum):
     RESOLVE = "rs"  # the owner says what was done (asks for it)
     SET_TIME = "tm"  # the owner names when the customer will hear back (asks for it)
     SLIP = "sl"  # the owner says why a promised time will slip (asks for it)
+    FOLLOW_UP = "fa"  # post the proposed public follow-up
+    FOLLOW_UP_EDIT = "fe"  # rewrite it (asks for the text)
+    FOLLOW_UP_SKIP = "fs"  # no public follow-up for this one
+    FOLLOW_UP_POSTED = "fp"  # manual publisher: the follow-up is posted
 
 
 class RejectReason(StrEnum):
@@ -57,6 +61,17 @@ ALLOWED: dict[Action, frozenset[S]] = {
     Action.RESOLVE: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
     Action.SET_TIME: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
     Action.SLIP: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
+    Action.FOLLOW_UP: frozenset({S.CLOSED}),
+    Action.FOLLOW_UP_EDIT: frozenset({S.CLOSED}),
+    Action.FOLLOW_UP_SKIP: frozenset({S.CLOSED}),
+    Action.FOLLOW_UP_POSTED: frozenset({S.CLOSED}),
+}
+# the follow-up's own states (None: there is none) and which actions each allows
+FOLLOW_UP_ALLOWED: dict[Action, frozenset[str]] = {
+    Action.FOLLOW_UP: frozenset({"proposed", "refused", "unconfirmed"}),
+    Action.FOLLOW_UP_EDIT: frozenset({"proposed", "refused"}),
+    Action.FOLLOW_UP_SKIP: frozenset({"proposed", "refused", "unconfirmed"}),
+    Action.FOLLOW_UP_POSTED: frozenset({"awaiting_post", "unconfirmed", "refused"}),
 }
 
 
@@ -78,6 +93,7 @@ class State:
     owner_id: int | None
     owner_name: str | None = None
     publisher: str = "manual"
+    follow_up: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,12 +108,16 @@ class Decision:
     publish: bool = False  # queue the public reply in the outbox
     ask: str | None = None  # "confirm_take", "reject_reason", "edit_text", "reject_text": the bot asks
     reject_reason: str | None = None
+    follow_up: str | None = None  # the follow-up's new state
+    publish_follow_up: bool = False  # queue the public follow-up in the outbox
 
 
 def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> Decision:
     """Apply one staff action to a complaint's state (no I/O)."""
     if state.status not in ALLOWED[action]:
         return Decision(notice=f"not_now_{state.status.value}")
+    if action in FOLLOW_UP_ALLOWED:
+        return _follow_up(state, action, who)
     if action in (Action.TAKE, Action.TAKE_CONFIRM):
         return _take(state, who, confirmed=action is Action.TAKE_CONFIRM)
     if action is Action.EDIT:
@@ -130,6 +150,26 @@ def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> 
     # Action.REPOST
     d = Decision(notice="reposting", changed=True, status=S.APPROVED, publish=True)
     d.events.append(("repost_requested", {"by": who.id, "name": who.name}))
+    return d
+
+
+def _follow_up(state: State, action: Action, who: Staff) -> Decision:
+    if state.follow_up not in FOLLOW_UP_ALLOWED[action]:
+        return Decision(notice="follow_up_not_now")
+    if action is Action.FOLLOW_UP_EDIT:
+        return Decision(notice="edit_prompted", ask="follow_up_text")
+    if action is Action.FOLLOW_UP_SKIP:
+        d = Decision(notice="follow_up_skipped", changed=True, follow_up="skipped")
+        d.events.append(("follow_up_skipped", {"by": who.id, "name": who.name}))
+        return d
+    if action is Action.FOLLOW_UP_POSTED:
+        d = Decision(notice="published", changed=True, follow_up="posted")
+        d.events.append(("follow_up_published", {"by": who.id, "name": who.name, "publisher": state.publisher}))
+        return d
+    manual = state.publisher == "manual"
+    d = Decision(notice="approved", changed=True, follow_up="awaiting_post" if manual else "queued")
+    d.publish_follow_up = True
+    d.events.append(("follow_up_approved", {"by": who.id, "name": who.name}))
     return d
 
 
@@ -219,6 +259,10 @@ class CardView:
     card_message_id: int | None
     conversation_step: str | None = None  # None: the customer has not opened the private chat
     insults: int = 0
+    reply_url: str | None = None  # our public reply, where the publisher posted it
+    score: int | None = None  # the post's score where the place has one (Reddit)
+    follow_up: str | None = None  # the public follow-up's state: proposed, queued, posted, ...
+    follow_up_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +289,26 @@ class Customer(Protocol):
     def name(self) -> str | None: ...
 
 
+class PublishRetry(Exception):
+    """Not posted this time; try again in ``delay`` (an automatic publisher checks first whether
+    an earlier attempt got through before it posts again)."""
+
+    def __init__(self, message: str, delay: timedelta) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class PublishRefused(Exception):
+    """The place will not take the reply (a locked or deleted thread, a ban): a person decides."""
+
+
+class Publisher(Protocol):
+    """Posts one public reply (an outbox row) where the complaint was made; returns where it went
+    (``id``, ``url``), or raises PublishRetry or PublishRefused."""
+
+    def __call__(self, item: OutboxItem) -> Awaitable[dict[str, Any]]: ...
+
+
 class InThread(Protocol):
     """Runs a blocking journal call off the event loop (``asyncio.to_thread``, or the app's
     database threads)."""
@@ -264,9 +328,10 @@ class InboxStore(Protocol):
     def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None: ...
     def cards_drawn(self, versions: dict[int, int]) -> None: ...
     def progress(self, outbox_id: int, sent: int) -> None: ...
-    def recover(self) -> int: ...
+    def recover(self, checkable: frozenset[str] = frozenset()) -> int: ...
     def claim(self, limit: int) -> list[OutboxItem]: ...
     def sent(self, item: OutboxItem, result: dict[str, Any]) -> None: ...
     def retry(self, item: OutboxItem, error: str, delay: timedelta) -> None: ...
     def unconfirmed(self, item: OutboxItem, error: str) -> None: ...
+    def refused(self, item: OutboxItem, error: str) -> None: ...
     def next_due(self) -> datetime | None: ...

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -17,13 +19,14 @@ from core.brand import BrandMatcher
 from core.model import RawMention, Triage
 from core.triage import Triager
 from reclaim import __version__
-from reclaim.settings import HtmlSource, RssSource, Settings, Source
+from reclaim.settings import REDDIT_ENV, HtmlSource, RedditSource, RssSource, Settings, Source
 from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
 from storage.conversations import DEFAULT_PRESETS, SqlConversations
 from storage.db import DbThreads, make_engine, migrate, session_factory
 from storage.inbox import SqlInbox
 from watchers import HtmlWatcher, RssWatcher, Watcher
+from watchers.reddit import RedditAccess, RedditClient
 
 USER_AGENT = f"Reclaim/{__version__} (complaint monitoring; +https://github.com/reclaim-dev/reclaim)"
 
@@ -100,6 +103,7 @@ class App:
             extension=c.extension,
             presets={**DEFAULT_PRESETS, **c.presets},
             remind_before=c.remind_before,
+            follow_up=self.drafter.follow_up,
         )
 
     def conversation_texts(self, language: str) -> Texts:
@@ -159,7 +163,43 @@ class App:
     def draft(self, triage: Triage, raw: RawMention, token: str) -> str:
         return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))
 
+    @cached_property
+    def reddit(self) -> RedditClient | None:
+        """The one Reddit client (one request budget) of every reddit source and the publisher;
+        None when no source uses Reddit. Credentials come from the environment only."""
+        if not any(isinstance(s, RedditSource) and s.enabled for s in self.settings.sources):
+            return None
+        env = os.environ
+        missing = [var for var in REDDIT_ENV if not env.get(var)]
+        if missing:
+            raise RuntimeError(f"reddit sources need {', '.join(missing)} in the environment")
+        r = self.settings.reddit
+        client_id, secret, username, password = (env[v] for v in REDDIT_ENV)
+        agent = r.user_agent or f"python:reclaim:{__version__} (complaint monitoring, by /u/{username})"
+        return RedditClient(
+            RedditAccess(
+                client_id,
+                secret,
+                username,
+                password,
+                agent,
+                oauth_url=r.oauth_url,
+                reddit_url=r.reddit_url,
+                timeout=r.timeout.total_seconds(),
+                requests_per_minute=r.requests_per_minute,
+            )
+        )
+
+    @cached_property
+    def reddit_thread(self) -> ThreadPoolExecutor:
+        """praw is synchronous: every Reddit call of this process runs on this one thread."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="reddit")
+
     def close(self) -> None:
+        if "reddit_thread" in self.__dict__:
+            self.reddit_thread.shutdown(wait=False, cancel_futures=True)
+        if self.__dict__.get("reddit") is not None:
+            self.reddit.close()  # type: ignore[union-attr]
         if "db" in self.__dict__:
             self.db.close()
         if "engine" in self.__dict__:

@@ -21,13 +21,23 @@ from reclaim import __version__
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
-from reclaim.settings import Settings, config_path, load_settings
+from reclaim.settings import RedditSource, Settings, Source, TelegramGroupSource, config_path, load_settings
 from reclaim.yamlsource import ConfigError
 from responders.drafting import TemplateError
 from storage import queries
 
 EXIT_CONFIG = 2
 EXIT_SOURCES_FAILED = 3
+
+
+def where(s: Source) -> str:
+    """What a source watches, in a table cell."""
+    if isinstance(s, RedditSource):
+        parts = [f"r/{'+'.join(s.subreddits)}"] if s.subreddits else []
+        return ", ".join(parts + ([f"search {s.search!r}"] if s.search else []))
+    if isinstance(s, TelegramGroupSource):
+        return "groups " + ", ".join(map(str, s.chats))
+    return s.url
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,14 +106,14 @@ def check_config(settings: Settings, console: Console) -> int:
     bot = settings.telegram.bot_username
     links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
     console.print(f"[bold]Private chat links[/]: {links}")
-    table = Table("source", "kind", "every", "match", "url")
+    table = Table("source", "kind", "every", "match", "where")
     for s in settings.sources:
         table.add_row(
             s.name + ("" if s.enabled else " (disabled)"),
             s.kind,
             format_duration(s.every),
             s.match,
-            s.url,
+            where(s),
         )
     console.print(table)
     console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
@@ -146,6 +156,7 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
 
 async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
     sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
+    sources = [s for s in sources if not isinstance(s, TelegramGroupSource)]  # they arrive with `reclaim run`
     poller = Poller(app)
     try:
         if console.is_terminal:

@@ -20,13 +20,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from core.ingest import plan_ingest
+from core.model import RawMention
 from reclaim import prepare as prep
 from reclaim.app import App
-from reclaim.settings import Source
+from reclaim.settings import HttpSource, RedditSource, Source, TelegramGroupSource
 from storage.journal import known_ids, mark_failure, mark_success, record_plan
 from storage.tables import SourceState
 from watchers import Fetched, FetchError
 from watchers.http import Request, fetch_with_retries, make_client
+from watchers.reddit import Cursor, RedditError, listings, to_mentions
 
 log = logging.getLogger("reclaim.poll")
 
@@ -94,7 +96,7 @@ class Poller:
             return await loop.run_in_executor(self._writer, prep.prepare_with, self.app, source.name, fetched)
         return await loop.run_in_executor(pool, prep.prepare, source.name, fetched)
 
-    async def _in_writer(self, fn: Callable[[], Outcome | dict[str, tuple[str | None, str | None]]]) -> object:
+    async def _in_writer(self, fn: Callable[[], object]) -> object:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
 
     def _validators(self) -> dict[str, tuple[str | None, str | None]]:
@@ -112,10 +114,58 @@ class Poller:
                 on_done(outcome)
             return outcome
 
-        return list(await asyncio.gather(*(one(s) for s in sources)))
+        polled = [s for s in sources if not isinstance(s, TelegramGroupSource)]  # those arrive by themselves
+        return list(await asyncio.gather(*(one(s) for s in polled)))
 
     async def _poll_one(
         self, source: Source, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
+    ) -> Outcome:
+        if isinstance(source, RedditSource):
+            return await self._poll_reddit(source)
+        assert not isinstance(source, TelegramGroupSource)
+        return await self._poll_http(source, validators, sem)
+
+    async def _poll_reddit(self, source: RedditSource) -> Outcome:
+        """Every listing of a Reddit source through praw on the Reddit thread; the cursor moves
+        only when all of them were read, so a failed poll reads the same items again."""
+        started = time.perf_counter()
+        client, loop = self.app.reddit, asyncio.get_running_loop()
+        assert client is not None
+
+        def cursors() -> dict[str, object]:
+            with self.app.sessions() as session:
+                state = session.get(SourceState, source.name)
+                return dict(state.cursor or {}) if state is not None else {}
+
+        def read(saved: dict[str, object]) -> tuple[list[dict[str, object]], dict[str, object]]:
+            things: list[dict[str, object]] = []
+            moved: dict[str, object] = {}
+            for key, path, params in listings(source.subreddits, source.search, source.submissions, source.comments):
+                children, cursor = client.read(path, params, Cursor.from_json(saved.get(key)), source.max_pages)
+                things += children
+                moved[key] = cursor.to_json()
+            return things, moved
+
+        try:
+            saved = await self._in_writer(cursors)
+            assert isinstance(saved, dict)
+            things, moved = await loop.run_in_executor(self.app.reddit_thread, read, saved)
+            mentions = to_mentions(things, own=client.username, ignore=source.ignore_authors, language=source.language)
+            prepared = await loop.run_in_executor(self._writer, prep.prepare_items, self.app, source.name, mentions)
+            result = await self._in_writer(lambda: self._store(source, 200, prepared, cursor=moved))
+        except RedditError as exc:
+            error, status = str(exc), exc.status
+            result = await self._in_writer(lambda: self._fail(source, error, status))
+        except Exception as exc:
+            log.exception("source %s: unexpected error", source.name)
+            error = f"internal error: {exc!r}"
+            result = await self._in_writer(lambda: self._fail(source, error, None))
+        assert isinstance(result, Outcome)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def _poll_http(
+        self, source: HttpSource, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
     ) -> Outcome:
         started = time.perf_counter()
         polling = self.app.settings.polling
@@ -131,7 +181,7 @@ class Poller:
             async with sem:
                 fetched = await fetch_with_retries(self.client, req, retries=polling.retries)
             if fetched.not_modified:
-                result = await self._in_writer(lambda: self._store(source, fetched, None))
+                result = await self._in_writer(lambda: self._store(source, 304, None))
             else:
                 try:
                     prepared = await self._prepare(source, fetched)
@@ -140,7 +190,9 @@ class Poller:
                     error = f"could not parse the response: {exc!r}"
                     result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
                 else:
-                    result = await self._in_writer(lambda: self._store(source, fetched, prepared))
+                    result = await self._in_writer(
+                        lambda: self._store(source, fetched.status, prepared, fetched.etag, fetched.last_modified)
+                    )
         except FetchError as exc:
             error, status = str(exc), exc.status
             result = await self._in_writer(lambda: self._fail(source, error, status))
@@ -167,55 +219,86 @@ class Poller:
         log.warning("source %s failed: %s (next try in %s)", source.name, error, delay)
         return Outcome(source=source.name, ok=False, status=status, error=error, retry_in=delay)
 
-    def _store(self, source: Source, fetched: Fetched, prepared: prep.Prepared | None) -> Outcome:
-        now = datetime.now(UTC)
-        if prepared is None:  # 304 Not Modified
-            with self.app.sessions.begin() as session:
-                mark_success(
-                    session,
-                    source.name,
-                    now=now,
-                    status=304,
-                    etag=None,
-                    last_modified=None,
-                    items=0,
-                    added=0,
-                    warnings=[],
-                )
-            return Outcome(source=source.name, ok=True, status=304)
-        for warning in prepared.warnings:
-            log.warning("source %s: %s", source.name, warning)
-        triages = {raw.external_id: t for raw, t in prepared.kept}
-        with self.app.sessions.begin() as session:
-            known = known_ids(session, source.name, triages)
-            plan = plan_ingest(
-                source.name,
-                [raw for raw, _t in prepared.kept],
-                known=known,
-                classify=lambda raw: triages[raw.external_id],
-                draft=self.app.draft,
-                now=now,
-                first_response=self.app.settings.sla.first_response,
-            )
-            recorded = record_plan(session, plan)
+    def _store(
+        self,
+        source: Source,
+        status: int,
+        prepared: prep.Prepared | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        cursor: dict[str, object] | None = None,
+    ) -> Outcome:
+        return store(self.app, source, status, prepared, etag, last_modified, cursor)
+
+
+def store(
+    app: App,
+    source: Source,
+    status: int,
+    prepared: prep.Prepared | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    cursor: dict[str, object] | None = None,
+) -> Outcome:
+    """Write one poll's prepared items (or a 304) to the journal with the source's health."""
+    now = datetime.now(UTC)
+    if prepared is None:  # 304 Not Modified
+        with app.sessions.begin() as session:
             mark_success(
                 session,
                 source.name,
                 now=now,
-                status=fetched.status,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                items=prepared.items,
-                added=recorded.mentions_added,
-                warnings=prepared.warnings,
+                status=304,
+                etag=None,
+                last_modified=None,
+                items=0,
+                added=0,
+                warnings=[],
             )
-        return Outcome(
-            source=source.name,
-            ok=True,
-            status=fetched.status,
+        return Outcome(source=source.name, ok=True, status=304)
+    for warning in prepared.warnings:
+        log.warning("source %s: %s", source.name, warning)
+    triages = {raw.external_id: t for raw, t in prepared.kept}
+    with app.sessions.begin() as session:
+        known = known_ids(session, source.name, triages)
+        plan = plan_ingest(
+            source.name,
+            [raw for raw, _t in prepared.kept],
+            known=known,
+            classify=lambda raw: triages[raw.external_id],
+            draft=app.draft,
+            now=now,
+            first_response=app.settings.sla.first_response,
+        )
+        plan.publisher = source.publisher
+        recorded = record_plan(session, plan)
+        mark_success(
+            session,
+            source.name,
+            now=now,
+            status=status,
+            etag=etag,
+            last_modified=last_modified,
             items=prepared.items,
             added=recorded.mentions_added,
-            complaints=recorded.complaints_opened,
             warnings=prepared.warnings,
-            complaint_ids=recorded.complaint_ids,
+            cursor=cursor,
         )
+    return Outcome(
+        source=source.name,
+        ok=True,
+        status=status,
+        items=prepared.items,
+        added=recorded.mentions_added,
+        complaints=recorded.complaints_opened,
+        warnings=prepared.warnings,
+        complaint_ids=recorded.complaint_ids,
+    )
+
+
+def ingest_now(app: App, source_name: str, items: Sequence[RawMention]) -> tuple[int, ...]:
+    """Items a source pushed (a Telegram group message) into the journal, like a poll's; returns
+    the ids of the complaints opened."""
+    source = app.settings.source(source_name)
+    prepared = prep.prepare_items(app, source_name, list(items))
+    return store(app, source, 200, prepared).complaint_ids

@@ -40,6 +40,16 @@ def prepare_with(app: App, source_name: str, fetched: Fetched) -> Prepared:
     return out
 
 
+def prepare_items(app: App, source_name: str, items: list[RawMention]) -> Prepared:
+    """Brand match and triage for items a watcher already has as mentions (Reddit, Telegram)."""
+    source = app.settings.source(source_name)
+    out = Prepared(items=len(items))
+    for item in items:
+        if source.match == "all" or app.brand.matches(item.title, item.text):
+            out.kept.append((item, app.classify(item)))
+    return out
+
+
 def prepare(source_name: str, fetched: Fetched) -> Prepared:
     """Entry point in a worker process (after ``init``)."""
     if _APP is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import signal
@@ -12,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.group import GroupWatch
 from bot.service import BotService
+from core.inbox import Publisher
 from reclaim.app import App
-from reclaim.poller import Outcome, Poller
-from reclaim.settings import Source
+from reclaim.poller import Outcome, Poller, ingest_now
+from reclaim.settings import Source, TelegramGroupSource
+from responders.publishing import RedditPublisher
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
 
 log = logging.getLogger("reclaim.run")
@@ -32,7 +36,32 @@ class Runner:
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
         options = app.bot_options()
-        self.bot = BotService(options, app.inbox, app.staff_texts, app.db, app.customer_desk()) if options else None
+        self.bot = (
+            BotService(
+                options,
+                app.inbox,
+                app.staff_texts,
+                app.db,
+                app.customer_desk(),
+                group=self._groups(),
+                publishers=self._publishers(),
+            )
+            if options
+            else None
+        )
+
+    def _groups(self) -> GroupWatch:
+        chats = {
+            chat: (s.name, s.language)
+            for s in self.app.settings.sources
+            if isinstance(s, TelegramGroupSource) and s.enabled
+            for chat in s.chats
+        }
+        return GroupWatch(chats, functools.partial(ingest_now, self.app))
+
+    def _publishers(self) -> dict[str, Publisher]:
+        reddit = self.app.reddit
+        return {"reddit": RedditPublisher(reddit, self.app.reddit_thread)} if reddit is not None else {}
 
     async def _poll(self, source: Source) -> None:
         task = asyncio.current_task()
@@ -124,7 +153,7 @@ class Runner:
         jitter = self.app.settings.polling.jitter.total_seconds()
         now = datetime.now(UTC)
         for source in self.app.settings.sources:
-            if not source.enabled:
+            if not source.enabled or isinstance(source, TelegramGroupSource):  # groups arrive with the bot's updates
                 continue
             first = now + timedelta(seconds=random.uniform(0, min(jitter, source.every.total_seconds())))
             self.scheduler.add_job(

@@ -170,14 +170,11 @@ class Selectors(Strict):
 
 class SourceBase(Strict):
     name: str = Field(pattern=SOURCE_NAME)
-    url: HttpUrl
     every: Duration = timedelta(minutes=5)
     timeout: Duration = timedelta(seconds=20)
     match: Literal["brand", "all"] = "brand"
     enabled: bool = True
     language: str | None = None
-    max_bytes: int = Field(default=10_000_000, ge=1024)
-    headers: dict[str, str] = {}
 
     @field_validator("every")
     @classmethod
@@ -187,12 +184,18 @@ class SourceBase(Strict):
         return value
 
 
-class RssSource(SourceBase):
+class HttpSourceBase(SourceBase):
+    url: HttpUrl
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    headers: dict[str, str] = {}
+
+
+class RssSource(HttpSourceBase):
     kind: Literal["rss"]
     publisher: Literal["manual"] = "manual"
 
 
-class HtmlSource(SourceBase):
+class HtmlSource(HttpSourceBase):
     kind: Literal["html"]
     publisher: Literal["manual"] = "manual"
     extract: Literal["selectors", "jsonld"] = "selectors"
@@ -207,7 +210,63 @@ class HtmlSource(SourceBase):
         return self
 
 
-Source = Annotated[RssSource | HtmlSource, Field(discriminator="kind")]
+SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+
+
+class RedditSource(SourceBase):
+    """New submissions and comments in some subreddits, and/or a site-wide search."""
+
+    kind: Literal["reddit"]
+    every: Duration = timedelta(minutes=2)
+    subreddits: list[str] = []
+    search: str | None = Field(default=None, min_length=1, max_length=512)
+    submissions: bool = True
+    comments: bool = True
+    max_pages: int = Field(default=5, ge=1, le=10)  # pages of 100 read per listing when far behind
+    ignore_authors: list[str] = ["AutoModerator"]
+    publisher: Literal["reddit", "manual"] = "reddit"
+
+    @field_validator("subreddits")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        out = []
+        for raw in value:
+            name = raw.strip().removeprefix("/").removeprefix("r/")
+            if not SUBREDDIT.match(name):
+                raise ValueError(f"{raw!r} is not a subreddit name (letters, digits and _, e.g. nordlys)")
+            out.append(name)
+        return out
+
+    @model_validator(mode="after")
+    def _something(self) -> RedditSource:
+        if not self.subreddits and not self.search:
+            raise ValueError('a reddit source needs subreddits: [...] or search: "..." (or both)')
+        if self.subreddits and not (self.submissions or self.comments):
+            raise ValueError("submissions and comments are both off: nothing to watch in the subreddits")
+        return self
+
+
+class TelegramGroupSource(SourceBase):
+    """Groups (and channels' discussion groups) the bot is a member of, privacy mode off:
+    messages naming the brand arrive with the bot's updates, nothing is polled."""
+
+    kind: Literal["telegram_group"]
+    chats: list[int] = Field(min_length=1)
+    publisher: Literal["telegram", "manual"] = "telegram"
+
+    @field_validator("chats")
+    @classmethod
+    def _groups(cls, value: list[int]) -> list[int]:
+        for chat in value:
+            if chat >= 0:
+                raise ValueError(f"{chat} is not a group id (group ids are negative, e.g. -1001234567890)")
+        return value
+
+
+Source = Annotated[RssSource | HtmlSource | RedditSource | TelegramGroupSource, Field(discriminator="kind")]
+HttpSource = RssSource | HtmlSource
+KINDS = "rss, html, reddit or telegram_group"
+TAGS = ("rss", "html", "reddit", "telegram_group")
 
 
 class Sla(Strict):
@@ -253,6 +312,19 @@ class Polling(Strict):
     user_agent: str | None = None
 
 
+class Reddit(Strict):
+    """The Reddit API client shared by every reddit source. Credentials come only from the
+    environment: REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USERNAME, REDDIT_PASSWORD."""
+
+    user_agent: str | None = Field(
+        default=None, min_length=8
+    )  # Reddit asks for "<platform>:<app>:<version> (by /u/<you>)"
+    requests_per_minute: int = Field(default=90, ge=1, le=1000)  # Reddit allows 100 per OAuth client
+    timeout: Duration = timedelta(seconds=20)
+    oauth_url: HttpUrl = "https://oauth.reddit.com"
+    reddit_url: HttpUrl = "https://www.reddit.com"
+
+
 class ConversationSettings(Strict):
     """The private conversation: what to ask per category and the default times told."""
 
@@ -276,6 +348,7 @@ class Settings(Strict):
     drafts: Drafts = Drafts()
     polling: Polling = Polling()
     conversation: ConversationSettings = ConversationSettings()
+    reddit: Reddit = Reddit()
     retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 
@@ -299,6 +372,18 @@ class Settings(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Copenhagen)") from exc
         return value
+
+    @model_validator(mode="after")
+    def _groups_need_the_bot(self) -> Settings:
+        for src in self.sources:
+            if not isinstance(src, TelegramGroupSource):
+                continue
+            if self.telegram.staff_chat_id is None:
+                raise ValueError(f"source {src.name!r} watches Telegram groups: set telegram.token and staff_chat_id")
+            own = {self.telegram.staff_chat_id, self.telegram.manager_chat_id}
+            if own & set(src.chats):
+                raise ValueError(f"source {src.name!r}: the staff and managers' chats cannot be watched as sources")
+        return self
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -345,10 +430,12 @@ def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str,
     if problems:
         raise ConfigError(source, problems)
     try:
-        return Settings.model_validate(loaded.data)
+        settings = Settings.model_validate(loaded.data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in ("rss", "html"))]
+            loc = [
+                p for p in err["loc"] if not (isinstance(p, str) and p in ("rss", "html", "reddit", "telegram_group"))
+            ]
             line = loaded.line_of(loc)
             where = f"line {line}: " if line else ""
             msg = err["msg"].removeprefix("Value error, ")
@@ -357,11 +444,22 @@ def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str,
             elif err["type"] == "missing":
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
-                msg = f"unknown source kind {err.get('input', {}).get('kind')!r} (use rss or html)"
+                msg = f"unknown source kind {err.get('input', {}).get('kind')!r} (use {KINDS})"
             elif err["type"] == "union_tag_not_found":
-                msg = "every source needs a kind: rss or html"
+                msg = f"every source needs a kind: {KINDS}"
             problems.append(f"{where}{path_text(loc)}: {msg}")
         raise ConfigError(source, problems) from None
+    reddit = [i for i, src in enumerate(settings.sources) if isinstance(src, RedditSource) and src.enabled]
+    missing = [var for var in REDDIT_ENV if not env.get(var)]
+    if reddit and missing:
+        line = loaded.line_of(["sources", reddit[0]])
+        where = f"line {line}: " if line else ""
+        name = settings.sources[reddit[0]].name
+        raise ConfigError(source, [f"{where}sources.{reddit[0]} ({name}): set {', '.join(missing)} in the environment"])
+    return settings
+
+
+REDDIT_ENV = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USERNAME", "REDDIT_PASSWORD")
 
 
 def config_path(cli_value: str | None, env: Mapping[str, str] | None = None) -> Path:

@@ -29,6 +29,7 @@ REQUIRED = (
     "escalation",
     "signoff",
 )
+OPTIONAL = ("follow_up",)  # without it a language gets no public follow-up proposed
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,19}$")
 
 
@@ -51,7 +52,11 @@ def _check(lang: str, data: Mapping[str, Any]) -> None:
     for phrasing in data["invitation"]:
         if "{link}" not in phrasing:
             raise TemplateError(f"templates for {lang}: every invitation needs {{link}}: {phrasing!r}")
-    for key in REQUIRED:
+    for key in OPTIONAL:
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise TemplateError(f"templates for {lang}: {key} must be a list of phrasings")
+    for key in (*REQUIRED, *(k for k in OPTIONAL if data.get(k))):
         for phrasing in data[key]:
             try:
                 phrasing.format(brand="", name="", link="")
@@ -142,3 +147,19 @@ class Drafter:
         link = self.private_link(req.token)
         parts.append(pick(t["invitation"], link=link) if link else pick(t["invitation_nolink"]))
         return " ".join(parts[:1]) + "\n\n" + " ".join(parts[1:]) + "\n\n" + pick(t["signoff"])
+
+    def follow_up(self, language: str, token: str, author: str | None = None) -> str | None:
+        """The short public note on the same thread once the customer is satisfied: sorted out
+        privately, thank you for your patience. Nothing about the case itself. None when the
+        language has no follow-up phrasings (a public note in another language would be worse)."""
+        t = self.templates.get(language)
+        if t is None or not t.get("follow_up"):
+            return None
+        rng = random.Random(int.from_bytes(hashlib.sha256(b"follow-up:" + token.encode()).digest()[:8], "big"))
+
+        def pick(options: Sequence[str], **extra: str) -> str:
+            return rng.choice(list(options)).format(brand=self.brand, **extra)
+
+        name = greeting_name(author) if self.greet_by_name else None
+        greeting = pick(t["greeting"], name=name) if name else pick(t["greeting_anonymous"])
+        return f"{greeting}\n\n{pick(t['follow_up'])}\n\n{pick(t['signoff'])}"

@@ -131,8 +131,11 @@ class BotApiServer:
             self.state.chats[chat_id] = chat
         return chat
 
-    def send_text(self, chat_id: int, user_id: int, text: str, reply_to: int | None = None) -> dict[str, Any]:
-        """A user writes ``text`` in a chat (a private chat when chat_id == user_id)."""
+    def send_text(
+        self, chat_id: int, user_id: int, text: str, reply_to: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """A user writes ``text`` in a chat (a private chat when chat_id == user_id); ``extra``
+        fields go into the message as they are (``sender_chat``, ``is_automatic_forward``, ...)."""
         with self.cond:
             user = self.state.users[user_id]
             chat = self.state.chats.get(chat_id)
@@ -141,7 +144,7 @@ class BotApiServer:
                     raise KeyError(f"no chat {chat_id}; add_group first")
                 chat = {"id": user_id, "type": "private", "first_name": user["first_name"]}
                 self.state.chats[chat_id] = chat
-            message: dict[str, Any] = {"from": user, "text": text}
+            message: dict[str, Any] = {"from": user, "text": text, **extra}
             if text.startswith("/"):
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
             if reply_to is not None:

@@ -41,7 +41,7 @@ from responders.conversation import (
 from storage.inbox import add_outbox, bump_card, first_time
 from storage.journal import record_plan
 from storage.privacy import forget_customer
-from storage.tables import Complaint, ConversationRow, Mention, Promise
+from storage.tables import Complaint, ConversationRow, Draft, Mention, Promise
 from storage.tables import Event as EventRow
 
 Clock = Callable[[], datetime]
@@ -79,6 +79,9 @@ def _queue(session: Session, kind: str, complaint_id: int, payload: dict[str, An
     )
 
 
+FollowUp = Callable[[str, str, str | None], str | None]  # (language, token, author) → the follow-up's text
+
+
 class SqlConversations:
     def __init__(
         self,
@@ -93,6 +96,8 @@ class SqlConversations:
         presets: Mapping[str, Sequence[str]] | None = None,
         remind_before: timedelta = timedelta(minutes=15),
         clock: Clock = lambda: datetime.now(UTC),
+        follow_up: FollowUp | None = None,
+        follow_up_from: int = 4,
     ) -> None:
         self.sessions, self.texts_for, self.zone = sessions, texts_for, zone
         self.questions, self.default_promise, self.manager_within = questions, default_promise, manager_within
@@ -100,6 +105,7 @@ class SqlConversations:
         self.extension = extension or default_promise
         self.preset_keys = presets or DEFAULT_PRESETS
         self.remind_before = remind_before
+        self.follow_up, self.follow_up_from = follow_up, follow_up_from
 
     # -- the customer's side -----------------------------------------------------------------
 
@@ -355,6 +361,21 @@ class SqlConversations:
 
     # -- the machine ------------------------------------------------------------------------
 
+    def _propose_follow_up(self, session: Session, c: Complaint, now: datetime) -> None:
+        """A satisfied customer whose complaint was answered in public: draft the short public
+        note on the same thread for the team to approve ("sorted out privately, thank you")."""
+        if self.follow_up is None or c.follow_up is not None:
+            return
+        mention = session.get(Mention, c.mention_id) if c.mention_id else None
+        text = self.follow_up(c.language, c.token, mention.author if mention else None)
+        if text is None:
+            return
+        draft = Draft(complaint_id=c.id, text=text, status="proposed", author="reclaim", created_at=now)
+        draft.purpose = "follow_up"
+        session.add(draft)
+        c.follow_up = "proposed"
+        session.add(EventRow(complaint_id=c.id, at=now, kind="follow_up_proposed", actor="reclaim", data={}))
+
     def _context(self, conv: Conversation, c: Complaint, row: ConversationRow, now: datetime) -> Context:
         return Context(
             now=now,
@@ -394,8 +415,12 @@ class SqlConversations:
             c.status = ComplaintStatus.PUBLISHED.value
             session.add(EventRow(complaint_id=c.id, at=now, kind="reopened", actor="reclaim", data={}))
         if out.close:
+            was_public = c.status == ComplaintStatus.PUBLISHED.value
             c.status = ComplaintStatus.CLOSED.value
             session.add(EventRow(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={}))
+            rating = out.conversation.rating
+            if was_public and rating is not None and rating >= self.follow_up_from:
+                self._propose_follow_up(session, c, now)
         c.updated_at = now
         bump_card(session, c.id)
         return out

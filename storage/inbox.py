@@ -100,10 +100,19 @@ def first_time(session: Session, update_id: int | None, now: datetime) -> bool:
     return session.connection().execute(stmt).first() is not None
 
 
-def current_draft(session: Session, complaint_id: int) -> Draft | None:
+def current_draft(session: Session, complaint_id: int, purpose: str = "reply") -> Draft | None:
+    """The newest draft of the public reply (or of the follow-up, ``purpose="follow_up"``)."""
     return session.scalars(
-        select(Draft).where(Draft.complaint_id == complaint_id).order_by(Draft.id.desc()).limit(1)
+        select(Draft)
+        .where(Draft.complaint_id == complaint_id, Draft.purpose == purpose)
+        .order_by(Draft.id.desc())
+        .limit(1)
     ).first()
+
+
+def _score(origin: dict[str, Any] | None) -> int | None:
+    value = (origin or {}).get("score")
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 class SqlInbox:
@@ -126,7 +135,7 @@ class SqlInbox:
             c = self._locked(session, complaint_id)
             if c is None:
                 return Applied(notice="unknown_complaint")
-            state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
+            state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher, c.follow_up)
             decision = decide(state, action, who, arg)
             if not decision.changed:
                 return Applied(notice=decision.notice, ask=decision.ask)
@@ -150,8 +159,12 @@ class SqlInbox:
         c.updated_at = now
         for kind, data in d.events:
             session.add(Event(complaint_id=c.id, at=now, kind=kind, actor=who.actor, data=data))
+        if d.follow_up is not None:
+            c.follow_up = d.follow_up
         if d.publish:
             self._queue_publish(session, c, who, now)
+        if d.publish_follow_up:
+            self._queue_follow_up(session, c, now)
 
     def _queue_publish(self, session: Session, c: Complaint, who: Staff, now: datetime) -> None:
         draft = current_draft(session, c.id)
@@ -178,6 +191,33 @@ class SqlInbox:
             Event(complaint_id=c.id, at=now, kind="publish_queued", actor=who.actor, data={"publisher": c.publisher})
         )
 
+    def _queue_follow_up(self, session: Session, c: Complaint, now: datetime) -> None:
+        """The follow-up goes under our first public reply where we know it, else under the post."""
+        draft = current_draft(session, c.id, "follow_up")
+        mention = session.get(Mention, c.mention_id) if c.mention_id else None
+        origin = dict(mention.origin or {}) if mention else {}
+        reply_to: str | int | None = None
+        if c.reply_id and origin.get("platform") == "reddit":
+            reply_to = c.reply_id
+        elif c.reply_id and ":" in c.reply_id:  # a Telegram reply "chat:message"
+            reply_to = int(c.reply_id.rsplit(":", 1)[1])
+        payload = {
+            "publisher": c.publisher,
+            "text": draft.text if draft else "",
+            "origin": origin or None,
+            "reply_to": reply_to,
+            "url": c.reply_url or (mention.url if mention else None),
+            "follow_up": True,
+        }
+        status = "manual" if c.publisher == "manual" else "pending"
+        key = f"followup:{c.id}"
+        if not add_outbox(session, key=key, kind="publish", complaint_id=c.id, payload=payload, now=now, status=status):
+            session.execute(
+                update(Outbox)
+                .where(Outbox.key == key)
+                .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
+            )
+
     def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
         now = self.clock()
         problem = check_draft(text)
@@ -193,13 +233,22 @@ class SqlInbox:
             if row.answered_at is not None:
                 return Applied(notice="prompt_answered")
             if prompt.purpose == "reject_text":
-                state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher)
+                state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher, c.follow_up)
                 d = decide(state, Action.REJECT_AS, who, f"other:{text.strip()[:500]}")
                 if not d.changed:
                     return Applied(notice=d.notice)
                 row.answered_at = now
                 self._apply(session, c, d, who, now)
                 return self._changed(session, c, d.notice)
+            if prompt.purpose == "follow_up_text":
+                if c.follow_up not in ("proposed", "refused"):
+                    return Applied(notice="follow_up_not_now")
+                row.answered_at = now
+                draft = Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor)
+                draft.created_at, draft.purpose, c.follow_up, c.updated_at = now, "follow_up", "proposed", now
+                session.add(draft)
+                session.add(Event(complaint_id=c.id, at=now, kind="follow_up_edited", actor=who.actor, data={}))
+                return self._changed(session, c, "edit_saved")
             if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
                 return Applied(notice=f"not_now_{c.status}")
             row.answered_at = now
@@ -255,6 +304,7 @@ class SqlInbox:
         names = self._who_did(session, c.id)
         publish = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}")).first()
         conv = session.get(ConversationRow, c.id)
+        follow = current_draft(session, c.id, "follow_up") if c.follow_up else None
         return CardView(
             id=c.id,
             status=ComplaintStatus(c.status),
@@ -285,6 +335,10 @@ class SqlInbox:
             card_message_id=c.card_message_id,
             conversation_step=conv.step if conv is not None and conv.customer_id is not None else None,
             insults=int((conv.state or {}).get("insults") or 0) if conv is not None else 0,
+            reply_url=c.reply_url,
+            score=_score(m.origin if m else None),
+            follow_up=c.follow_up,
+            follow_up_text=follow.text if follow is not None else "",
         )
 
     def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:
@@ -333,14 +387,15 @@ class SqlInbox:
 
     # -- outbox --------------------------------------------------------------------------------
 
-    def recover(self) -> int:
+    def recover(self, checkable: frozenset[str] = frozenset()) -> int:
         """After a restart: alerts cut off mid-send go again; a public reply cut off mid-send is
-        never re-sent blindly: its complaint waits for a person to check (at most once in public)."""
+        never re-sent blindly: a publisher in ``checkable`` looks first whether it got through,
+        otherwise its complaint waits for a person to check (at most once in public)."""
         now = self.clock()
         with self.sessions.begin() as session:
             rows = list(session.scalars(select(Outbox).where(Outbox.status == "sending")))
             for row in rows:
-                if row.kind == "publish":
+                if row.kind == "publish" and (row.payload or {}).get("publisher") not in checkable:
                     self._mark_unconfirmed(session, row, "the process stopped while this reply was being sent", now)
                 else:
                     row.status, row.updated_at = "pending", now
@@ -378,7 +433,16 @@ class SqlInbox:
             row.status, row.result, row.updated_at, row.last_error = "done", result, now, None
             if item.kind == "publish" and item.complaint_id is not None:
                 c = self._locked(session, item.complaint_id)
-                if c is not None:
+                if c is not None and item.payload.get("follow_up"):
+                    c.follow_up, c.updated_at = "posted", now
+                    data = {"publisher": item.payload.get("publisher"), **result}
+                    session.add(
+                        Event(complaint_id=c.id, at=now, kind="follow_up_published", actor="reclaim", data=data)
+                    )
+                    bump_card(session, c.id)
+                elif c is not None:
+                    if result.get("id"):
+                        c.reply_id, c.reply_url = str(result["id"])[:64], result.get("url")
                     c.status, c.updated_at = ComplaintStatus.PUBLISHED.value, now
                     c.first_response_at = c.first_response_at or now
                     data = {"publisher": item.payload.get("publisher"), **result}
@@ -395,6 +459,28 @@ class SqlInbox:
             row.next_attempt_at = now + delay
             if item.complaint_id is not None and item.kind == "publish":
                 bump_card(session, item.complaint_id)
+
+    def refused(self, item: OutboxItem, error: str) -> None:
+        """The place will not take the reply: nothing was posted, and retrying cannot help. The
+        complaint waits for a person (post it some other way and press Posted, or go private)."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, item.id)
+            if row is None:
+                return
+            row.status, row.last_error, row.updated_at = "refused", error[:2000], now
+            c = self._locked(session, item.complaint_id) if item.complaint_id is not None else None
+            if c is None:
+                return
+            if item.payload.get("follow_up"):
+                c.follow_up = "refused"
+            else:
+                c.status = ComplaintStatus.AWAITING_POST.value
+            c.updated_at = now
+            session.add(
+                Event(complaint_id=c.id, at=now, kind="publish_refused", actor="reclaim", data={"error": error})
+            )
+            bump_card(session, c.id)
 
     def unconfirmed(self, item: OutboxItem, error: str) -> None:
         now = self.clock()

@@ -171,8 +171,11 @@ def mark_success(
     items: int,
     added: int,
     warnings: list[str],
+    cursor: dict[str, Any] | None = None,
 ) -> None:
     state = source_state(session, name)
+    if cursor is not None:
+        state.cursor = cursor
     state.last_polled_at = now
     state.last_success_at = now
     state.last_status = status

@@ -73,6 +73,7 @@ class SourceState(Base):
     next_attempt_at: Mapped[datetime | None]
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     mentions_added: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where a listing source stopped (Reddit)
 
 
 class Mention(Base):
@@ -125,6 +126,9 @@ class Complaint(Base):
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    reply_id: Mapped[str | None] = mapped_column(String(64))  # our public reply where it was posted
+    reply_url: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(String(16))  # the public follow-up: proposed, queued, ...
 
 
 class Draft(Base):
@@ -137,6 +141,7 @@ class Draft(Base):
     status: Mapped[str] = mapped_column(String(16))
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    purpose: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")  # or follow_up
 
 
 class Event(Base):

@@ -1,0 +1,49 @@
+"""Watching Telegram groups: a message in a configured group (or a channel's discussion group)
+is handed to the journal like any source's item; a complaint among them gets its card at once.
+The bot must be a member with privacy mode off (BotFather → /setprivacy → Disable)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from core.inbox import InThread
+from core.model import RawMention
+from watchers.telegram_group import to_mention
+
+log = logging.getLogger("reclaim.bot")
+# (source name, mentions) → ids of the complaints opened
+Ingest = Callable[[str, Sequence[RawMention]], Sequence[int]]
+
+
+@dataclass
+class GroupWatch:
+    sources: dict[int, tuple[str, str | None]]  # chat id → (source name, language hint)
+    ingest: Ingest
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    db: InThread = asyncio.to_thread
+
+    def register(self, app: Application) -> None:  # type: ignore[type-arg]
+        if not self.sources:
+            return
+        chats = filters.Chat(list(self.sources)) & filters.ChatType.GROUPS
+        app.add_handler(MessageHandler(chats & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, self.on_message))
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in a watched group: a mention if it is a customer's and names the brand."""
+        message = update.message
+        if message is None or message.chat.id not in self.sources:
+            return
+        name, language = self.sources[message.chat.id]
+        mention = to_mention(message.to_dict(), language=language)
+        if mention is None:
+            return
+        opened = await self.db(self.ingest, name, [mention])
+        if opened:
+            log.info("group %s: complaint(s) %s opened", name, ", ".join(map(str, opened)))
+            self.wake.set()
