@@ -77,6 +77,7 @@ class RedditServer:
         self.posted: list[dict[str, Any]] = []  # comments made through the API
         self.on_comment: Callable[[dict[str, Any]], None] | None = None
         self.comment_refusals: list[tuple[str, str]] = []  # (error type, message) given to the next POSTs
+        self.fail_paths: dict[str, int] = {}  # path → HTTP status answered instead (a broken endpoint)
         self._ids = itertools.count(36**6)
         self._clock = itertools.count(int(time.time()) - 3600)
         self._window_start, self._window_used = time.monotonic(), 0
@@ -331,6 +332,11 @@ def _handler(server: RedditServer) -> type[BaseHTTPRequestHandler]:
                 return
             if self.headers.get("Authorization") != f"bearer {ACCESS_TOKEN}":
                 self._send(401, {"message": "Unauthorized", "error": 401})
+                return
+            if path in server.fail_paths:
+                self._send(
+                    server.fail_paths[path], {"message": "Service Unavailable", "error": server.fail_paths[path]}
+                )
                 return
             remaining, used, reset = server.take_turn()
             rl = {"x-ratelimit-remaining": f"{max(remaining, 0)}.0", "x-ratelimit-used": str(used)}
