@@ -91,9 +91,6 @@ async def test_a_locked_thread_and_a_rate_limit_end_as_reddit_says(running: Any)
     rd.lock_thread(locked)
     busy = rd.add_submission("nordlys", "Nordlys support is useless", "Rude staff, broken coat, no refund.", "lee")
     await until(tg, lambda: card_of(tg, 1) and card_of(tg, 2), timeout=20)
-    rd.comment_refusals.append(
-        ("RATELIMIT", "Looks like you've been doing that a lot. Take a break for 2 seconds before trying again.")
-    )
     first = 1 if rd.things[locked]["data"]["created_utc"] < rd.things[busy]["data"]["created_utc"] else 2
     await staff_press(tg, first, "ap")  # the locked one: refused
     await journal(app, first, lambda c: c.status == "awaiting_post")
@@ -102,6 +99,9 @@ async def test_a_locked_thread_and_a_rate_limit_end_as_reddit_says(running: Any)
     assert rd.replies_to(locked) == []
 
     second = 3 - first
+    rd.comment_refusals.append(
+        ("RATELIMIT", "Looks like you've been doing that a lot. Take a break for 2 seconds before trying again.")
+    )
     await staff_press(tg, second, "ap")  # refused once with "take a break", then posted
     await journal(app, second, lambda c: c.status == "published", timeout=20)
     assert len(rd.replies_to(busy)) == 1
