@@ -455,7 +455,9 @@ def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str,
         line = loaded.line_of(["sources", reddit[0]])
         where = f"line {line}: " if line else ""
         name = settings.sources[reddit[0]].name
-        raise ConfigError(source, [f"{where}sources.{reddit[0]} ({name}): set {', '.join(missing)} in the environment"])
+        raise ConfigError(
+            source, [f"{where}sources[{reddit[0]}] ({name}): set {', '.join(missing)} in the environment"]
+        )
     return settings
 
 

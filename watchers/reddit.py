@@ -30,6 +30,7 @@ from core.text import normalise_whitespace
 SITE = "https://www.reddit.com"
 PAGE = 100
 GROUP = 50  # subreddits per multireddit request (URLs stay short)
+MARGIN = 0.5  # seconds added to the budget's window: a request counts where it arrives, a little later
 SLACK = 1800.0  # seconds an item may show up in a listing after newer ones
 SEEN = 300  # fullnames remembered per listing, against items that share a creation second
 
@@ -175,12 +176,12 @@ def listings(
 
 
 class BudgetSession(requests.Session):
-    """A requests session that lets at most ``per_minute`` requests out in any 60 seconds, and
+    """A requests session that lets at most ``per_minute`` requests out in any ``window`` (60 s), and
     counts them (every praw request, the OAuth token's included, goes through it)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, window: float = 60.0) -> None:
         super().__init__()
-        self.per_minute, self.clock = per_minute, clock
+        self.per_minute, self.clock, self.window = per_minute, clock, window
         self.sent: deque[float] = deque()
         self.total = 0
         self._lock = threading.Lock()
@@ -189,13 +190,13 @@ class BudgetSession(requests.Session):
         while True:
             with self._lock:
                 now = self.clock()
-                while self.sent and now - self.sent[0] >= 60.0:
+                while self.sent and now - self.sent[0] >= self.window + MARGIN:
                     self.sent.popleft()
                 if len(self.sent) < self.per_minute:
                     self.sent.append(now)
                     self.total += 1
                     return
-                pause = 60.0 - (now - self.sent[0])
+                pause = self.window + MARGIN - (now - self.sent[0])
             time.sleep(max(pause, 0.01))
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]

@@ -137,3 +137,52 @@ def test_telegram_keys_are_checked() -> None:
     assert "telegram.staff_langauge: unknown key" in problems(unknown)
     no_texts = GOOD.replace("staff_chat_id: -1001", "staff_chat_id: -1001, staff_language: xx")
     assert "no staff texts for language 'xx'" in problems(no_texts)
+
+
+SOCIAL = """
+brand: {name: Nordlys}
+telegram: {bot_username: nordlys_care_bot, token: "${TELEGRAM_BOT_TOKEN}", staff_chat_id: -1001, staff_user_ids: [7]}
+sources:
+  - name: reddit
+    kind: reddit
+    subreddits: [r/Nordlys, denmark]
+  - name: groups
+    kind: telegram_group
+    chats: [-1002]
+"""
+REDDIT_ENV = {
+    "REDDIT_CLIENT_ID": "i",
+    "REDDIT_CLIENT_SECRET": "s",
+    "REDDIT_USERNAME": "u",
+    "REDDIT_PASSWORD": "p",
+    "TELEGRAM_BOT_TOKEN": "1:x",
+}
+
+
+def test_social_sources_are_read_with_their_credentials_from_the_environment() -> None:
+    s = settings_from_text(SOCIAL, env=REDDIT_ENV)
+    reddit, groups = s.sources
+    assert reddit.kind == "reddit" and reddit.subreddits == ["Nordlys", "denmark"] and reddit.publisher == "reddit"
+    assert groups.kind == "telegram_group" and groups.chats == [-1002] and groups.publisher == "telegram"
+    missing = problems(SOCIAL, {k: v for k, v in REDDIT_ENV.items() if k != "REDDIT_PASSWORD"})
+    assert "line 5: sources[0] (reddit): set REDDIT_PASSWORD in the environment" in missing
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("subreddits: [r/Nordlys, denmark]", "subreddits: [no spaces]"),
+        ("subreddits: [r/Nordlys, denmark]", "subreddits: [a_b]\n    submissions: false\n    comments: false"),
+        ("chats: [-1002]", "chats: [42]"),
+        ("chats: [-1002]", "chats: [-1001]"),
+        ("kind: reddit", "kind: redit"),
+    ],
+)
+def test_social_mistakes_are_named(change: str, expected: str) -> None:
+    text = problems(SOCIAL.replace(change, expected), REDDIT_ENV)
+    assert {
+        "subreddits: [no spaces]": "sources[0].subreddits: 'no spaces' is not a subreddit name",
+        "chats: [42]": "sources[1].chats: 42 is not a group id",
+        "chats: [-1001]": "the staff and managers' chats cannot be watched as sources",
+        "kind: redit": "unknown source kind 'redit' (use rss, html, reddit or telegram_group)",
+    }.get(expected, "submissions and comments are both off: nothing to watch") in text
