@@ -153,9 +153,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, RedditServer(cassettes=Path("/nonexistent"), window=unlimited) as server:
         server.pace = False  # praw's own header pacing off: count requests, not sleeps
         print(f"Reddit requests per poll (polls every {args.every}; configured budget {args.limit}/min)")
-        print(
-            f"{'subreddits':>10} {'reclaim/poll':>13} {'baseline/poll':>14} {'reclaim/min':>12} {'baseline/min':>13} {'ratio':>7}"
-        )
+        heads = ("subreddits", 10), ("reclaim/poll", 13), ("baseline/poll", 14), ("reclaim/min", 12)
+        print(" ".join(f"{h:>{w}}" for h, w in (*heads, ("baseline/min", 13), ("ratio", 7))))
         for n in args.subreddits:
             subs = [f"bench{n}x{i}" for i in range(n)]
             mine, base = ours(server, subs, args.polls, Path(tmp)), baseline(server, subs, args.polls)
