@@ -122,6 +122,8 @@ def _tail(v: CardView, t: StaffTexts) -> list[str]:
             label += f" ({c('card', 'edited_by', name=v.draft_edited_by)})"
     elif v.status is S.REJECTED:
         label = c("card", "draft")
+    elif v.status in (S.PUBLISHED, S.CLOSED) and v.publisher != "manual":
+        label = c("card", "posted_text")
     else:
         label = c("card", "final")
     out.append(f"<b>{e(label)}:</b>\n<pre>{e(v.draft)}</pre>")

@@ -12,6 +12,7 @@ terminal the demo keeps running afterwards so you can watch and click at the loc
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import sys
@@ -27,23 +28,32 @@ from sqlalchemy import select
 from reclaim.app import App
 from reclaim.scheduler import Runner
 from reclaim.settings import load_settings
+from sandbox.reddit import RedditServer
 from sandbox.sites import SiteServer
 from sandbox.telegram import BotApiServer
 from storage import queries
-from storage.tables import Complaint
+from storage.tables import Complaint, SourceState
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
-STAFF, MANAGERS = -1001000000001, -1001000000002
-ANNA, BOB, EVE, MARIA, EMMA = 111, 222, 999, 333, 444
+STAFF, MANAGERS, FANS = -1001000000001, -1001000000002, -1001000000003
+ANNA, BOB, EVE, MARIA, EMMA, OLE = 111, 222, 999, 333, 444, 555
+NO_CASSETTES = Path("/nonexistent")  # the demo's Reddit has only what it posts itself
 
 
 class Walkthrough:
     """Acts as the people in the local Telegram and tells the terminal what happened."""
 
     def __init__(
-        self, tg: BotApiServer, console: Console, token_of: Callable[[int], str], timeout: float = 60.0
+        self,
+        tg: BotApiServer,
+        console: Console,
+        token_of: Callable[[int], str],
+        timeout: float = 60.0,
+        reddit: RedditServer | None = None,
+        polled: Callable[[], bool] = lambda: True,
     ) -> None:
         self.tg, self.console, self.token_of, self.timeout = tg, console, token_of, timeout
+        self.reddit, self.polled = reddit, polled
 
     def wait(self, what: str, check: Callable[[], Any]) -> Any:
         try:
@@ -147,10 +157,36 @@ class Walkthrough:
         del mid
         self.show(cid, f"card #{cid}, closed")
 
+    def answered(self, cid: int) -> bool:
+        return "our public reply" in self.cards()[cid]["text"]
+
+    def social(self, cards: dict[int, dict[str, Any]]) -> None:
+        """Where the bot can answer in place, approving is all it takes."""
+        c = self.console
+        for name, where in (("reddit-nordlys", "on Reddit"), ("tg-fans", "in the Telegram group")):
+            cid = next((k for k, m in cards.items() if name in m["text"]), None)
+            if cid is None:
+                continue
+            c.rule(f"A complaint from {name}: Bob approves it and the bot answers {where} itself")
+            self.press(BOB, cid, "ap")
+            self.wait("the public reply", functools.partial(self.answered, cid))
+            if name == "tg-fans":
+                reply = self.wait(
+                    "the reply in the group",
+                    lambda: next((m for m in self.tg.messages(FANS) if m.get("from", {}).get("is_bot")), None),
+                )
+                c.print(f"[cyan]bot in “Nordlys fans”, answering Ole:[/cyan] {reply['text']}")
+            elif self.reddit is not None:
+                server = self.reddit
+                posted: list[dict[str, Any]] = self.wait("the reply on Reddit", lambda: server.posted)
+                c.print(f"[cyan]bot on r/nordlys:[/cyan] {posted[-1]['body']}")
+            self.show(cid, f"card #{cid}, answered {where}")
+
     def run(self) -> None:
         c = self.console
         c.rule("The bot posts a card per complaint to the staff group")
         self.wait("the first card", self.cards)
+        self.wait("every source's first poll", self.polled)
         settled: list[int] = []
 
         def stable() -> bool:  # the card count has stopped growing
@@ -160,8 +196,10 @@ class Walkthrough:
         self.wait("the cards to arrive", stable)
         cards = self.cards()
         c.print(f"{len(cards)} cards in the staff group “Nordlys care team”.")
-        english = [k for k, m in cards.items() if "Language: en" in m["text"]]
-        cid = min(english or cards)
+        social = {k for k, m in cards.items() if "reddit-nordlys" in m["text"] or "tg-fans" in m["text"]}
+        manual = [k for k in cards if k not in social]
+        english = [k for k in manual if "Language: en" in cards[k]["text"]]
+        cid = min(english or manual)
         self.show(cid, f"card #{cid} as it arrived")
 
         c.rule("Eve is not on the team: her Approve is refused")
@@ -198,6 +236,7 @@ class Walkthrough:
         self.show(cid, f"card #{cid}, published")
 
         self.private_chat(cid)
+        self.social(cards)
 
         alerts = self.tg.messages(MANAGERS)
         c.rule(f"The managers' group got {len(alerts)} alert(s)")
@@ -211,8 +250,17 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
         shutil.rmtree(work)
     work.mkdir(parents=True)
     stay = sys.stdin.isatty() and sys.stdout.isatty() if stay is None else stay
-    with SiteServer() as site, BotApiServer(port=port) as tg:
+    with SiteServer() as site, BotApiServer(port=port) as tg, RedditServer(cassettes=NO_CASSETTES) as reddit:
         site.add_dir(SANDBOX / "samples")
+        reddit.add_submission(
+            "nordlys",
+            "Nordlys sent the wrong size twice",
+            "Ordered a medium coat, got a small, exchanged it and got a small again. Nobody answers my emails.",
+            author="fjordwalker",
+        )
+        reddit.add_submission("nordlys", "Love my Nordlys coat", "Warm, well made and it came in two days!", "sunny_dk")
+        tg.add_group(FANS, "Nordlys fans")
+        tg.add_user(OLE, "Ole", language_code="en")
         tg.add_group(STAFF, "Nordlys care team")
         tg.add_group(MANAGERS, "Nordlys managers")
         tg.add_user(ANNA, "Anna", "anna_care")
@@ -226,11 +274,15 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
             "DEMO_DB": str(work / "reclaim.db"),
             "DEMO_TELEGRAM_TOKEN": tg.token,
             "DEMO_TELEGRAM_URL": tg.base_url,
+            "DEMO_REDDIT_URL": reddit.url,
+            **reddit.env(),
         }
+        os.environ.update(reddit.env())  # the local Reddit's own login, as a real one would be set
         settings = load_settings(SANDBOX / "demo.yaml", env)
         app = App(settings)
+        tg.send_text(FANS, OLE, "Has anyone else had Nordlys lose their parcel? Two weeks and support never replies.")
         console.print(
-            f"Sample sources on {site.base}; a local Telegram on {tg.url} "
+            f"Sample sources on {site.base}; a local Reddit on {reddit.url}; a local Telegram on {tg.url} "
             f"(watch and click as staff at [bold]{tg.url}/ui[/bold])."
         )
         failure: list[BaseException] = []
@@ -240,6 +292,12 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
             with app.sessions() as session:
                 return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
 
+        def polled() -> bool:
+            pollable = {s.name for s in settings.sources if s.kind != "telegram_group"}
+            with app.sessions() as session:
+                done = set(session.scalars(select(SourceState.name).where(SourceState.last_polled_at.is_not(None))))
+            return pollable <= done
+
         async def main() -> None:
             runner = Runner(app)
             loop = asyncio.get_running_loop()
@@ -247,7 +305,7 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
 
             def script() -> None:
                 try:
-                    Walkthrough(tg, console, token_of).run()
+                    Walkthrough(tg, console, token_of, reddit=reddit, polled=polled).run()
                 except BaseException as exc:  # reported below, after the runner stops
                     failure.append(exc)
                 finally:
