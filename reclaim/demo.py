@@ -157,6 +157,9 @@ class Walkthrough:
         del mid
         self.show(cid, f"card #{cid}, closed")
 
+    def reddit_replies(self) -> list[dict[str, Any]]:
+        return self.reddit.posted if self.reddit is not None else []
+
     def answered(self, cid: int) -> bool:
         return "our public reply" in self.cards()[cid]["text"]
 
@@ -177,8 +180,7 @@ class Walkthrough:
                 )
                 c.print(f"[cyan]bot in “Nordlys fans”, answering Ole:[/cyan] {reply['text']}")
             elif self.reddit is not None:
-                server = self.reddit
-                posted: list[dict[str, Any]] = self.wait("the reply on Reddit", lambda: server.posted)
+                posted: list[dict[str, Any]] = self.wait("the reply on Reddit", self.reddit_replies)
                 c.print(f"[cyan]bot on r/nordlys:[/cyan] {posted[-1]['body']}")
             self.show(cid, f"card #{cid}, answered {where}")
 
