@@ -110,7 +110,7 @@ def test_sigkill_during_approve_and_publish_posts_each_reply_once(db_url: str, t
         app = App(Settings.model_validate({k: v for k, v in data.items() if k != "telegram"}))
         try:
             seed(app, tg)
-            kills = 0
+            kills = stalls = progress = 0
             deadline = time.monotonic() + 150
             while time.monotonic() < deadline:
                 proc = start(config)
@@ -119,7 +119,9 @@ def test_sigkill_during_approve_and_publish_posts_each_reply_once(db_url: str, t
                     for _ in range(rng.randint(1, 3)):
                         press_something(tg, rng)
                         time.sleep(rng.uniform(0.0, 0.05))
-                    time.sleep(rng.uniform(0.0, 0.3))  # the kill lands anywhere in approve → send → record
+                    # the kill lands anywhere in approve → send → record; on a machine too busy to get
+                    # there before the kill, each cycle without progress leaves it a little longer
+                    time.sleep(rng.uniform(0.0, 0.3) + 0.15 * stalls)
                 finally:
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
@@ -127,6 +129,9 @@ def test_sigkill_during_approve_and_publish_posts_each_reply_once(db_url: str, t
                     tg.state.calls["getUpdates"] = 0
                 with app.sessions() as s:
                     published = s.scalar(select(func.count()).where(Complaint.status == "published")) or 0
+                    changed = s.scalar(select(func.count()).select_from(Event)) or 0
+                stalls = 0 if changed > progress else stalls + 1
+                progress = changed
                 if published == COMPLAINTS:
                     break
             assert kills >= 3
