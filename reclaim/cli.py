@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.lexicon import LexiconError
-from reclaim import __version__
+from reclaim import __version__, cli_review
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("id", type=int, help="the customer's Telegram user id")
     purge = sub.add_parser("purge", help="anonymise finished complaints older than `retention` (run daily by `run`)")
     purge.add_argument("--json", action="store_true")
+    cli_review.add_parsers(sub)
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
     demo.add_argument(
@@ -305,7 +306,8 @@ def setup_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose > 1 else level
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(Redact([os.environ.get("TELEGRAM_BOT_TOKEN", ""), os.environ.get("REDDIT_CLIENT_SECRET", "")]))
+    secrets = ("TELEGRAM_BOT_TOKEN", "REDDIT_CLIENT_SECRET", "REDDIT_PASSWORD")
+    handler.addFilter(Redact([os.environ.get(name, "") for name in secrets]))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # request lines carry the bot token in their URL; they are only useful when debugging
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
@@ -344,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
             asyncio.run(Runner(app).run())
             return 0
+        if args.command in ("report", "actions"):
+            return cli_review.run(app, args, console)
         if args.command in ("customers", "purge"):
             return _privacy(app, args, console)
         return _journal(app, args, console)

@@ -325,6 +325,36 @@ class Reddit(Strict):
     reddit_url: HttpUrl = "https://www.reddit.com"
 
 
+DEFAULT_CAUSES = [
+    "late_delivery",
+    "wrong_item",
+    "damaged_goods",
+    "product_quality",
+    "rude_staff",
+    "billing_error",
+    "website_problem",
+    "policy",
+]
+
+
+class Review(Strict):
+    """Learning from complaints: the causes owners choose from, and the monthly review."""
+
+    causes: list[str] = Field(default_factory=lambda: list(DEFAULT_CAUSES), min_length=1, max_length=24)
+    send_monthly: bool = True  # the review goes to the managers' chat on the 1st
+    send_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @field_validator("causes")
+    @classmethod
+    def _cause_names(cls, value: list[str]) -> list[str]:
+        for cause in value:
+            if not re.fullmatch(r"[\w-]{1,40}", cause):
+                raise ValueError(f"{cause!r}: a cause is one word of letters, digits, _ or - (e.g. late_delivery)")
+        if len(set(value)) != len(value):
+            raise ValueError("each cause once")
+        return value
+
+
 class ConversationSettings(Strict):
     """The private conversation: what to ask per category and the default times told."""
 
@@ -349,6 +379,7 @@ class Settings(Strict):
     polling: Polling = Polling()
     conversation: ConversationSettings = ConversationSettings()
     reddit: Reddit = Reddit()
+    review: Review = Review()
     retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -83,6 +84,7 @@ class Mention(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
         Index("ix_mentions_kind_fetched", "kind", "fetched_at"),
+        Index("ix_mentions_fetched_at", "fetched_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64))
@@ -107,7 +109,10 @@ class Complaint(Base):
     """A complaint opened from a mention; its history lives in ``events``."""
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_status_due", "status", "first_response_due"),)
+    __table_args__ = (
+        Index("ix_complaints_status_due", "status", "first_response_due"),
+        Index("ix_complaints_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), unique=True)
     status: Mapped[str] = mapped_column(String(24))
@@ -129,6 +134,8 @@ class Complaint(Base):
     reply_id: Mapped[str | None] = mapped_column(String(64))  # our public reply where it was posted
     reply_url: Mapped[str | None] = mapped_column(Text)
     follow_up: Mapped[str | None] = mapped_column(String(16))  # the public follow-up: proposed, queued, ...
+    root_cause: Mapped[str | None] = mapped_column(String(64), index=True)  # one of review.causes, or other:…
+    justified: Mapped[bool | None] = mapped_column(Boolean)  # was the customer right?
 
 
 class Draft(Base):
@@ -148,7 +155,10 @@ class Event(Base):
     """Append-only log of every step of a complaint."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_complaint_id_id", "complaint_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_complaint_id_id", "complaint_id", "id"),
+        Index("ix_events_kind_at", "kind", "at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
     at: Mapped[datetime]
@@ -250,3 +260,26 @@ class Promise(Base):
     kept_at: Mapped[datetime | None]
     missed_at: Mapped[datetime | None]
     slip_reason: Mapped[str | None] = mapped_column(Text)  # the owner's words for the apology
+
+
+class Action(Base):
+    """A corrective action: what will change so a cause of complaints stops, who owns it, by when."""
+
+    __tablename__ = "corrective_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    due: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # open, done, dropped
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    done_at: Mapped[datetime | None]
+
+
+class ActionComplaint(Base):
+    """Which complaints an action covers (one action, many complaints)."""
+
+    __tablename__ = "action_complaints"
+    action_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id"), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, index=True)

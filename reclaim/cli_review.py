@@ -1,0 +1,107 @@
+"""`reclaim report` and `reclaim actions`: the monthly review and corrective actions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from reclaim.app import App
+from reclaim.report import render
+from storage.actions import ActionError, SqlActions
+from storage.review import collect
+
+
+def previous_month(now: datetime) -> str:
+    first = now.date().replace(day=1)
+    last = first - timedelta(days=1)
+    return f"{last.year}-{last.month:02d}"
+
+
+def add_parsers(sub: Any) -> None:
+    report = sub.add_parser("report", help="the monthly review (volumes, speed, promises, causes, actions)")
+    report.add_argument("--month", help="YYYY-MM (default: last month)")
+    report.add_argument("--format", choices=["html", "csv", "json"], default="html")
+    report.add_argument(
+        "--out", metavar="PATH", help="file to write (default: reclaim-review-MONTH.html; stdout for csv/json)"
+    )
+    actions = sub.add_parser("actions", help="corrective actions").add_subparsers(dest="action", required=True)
+    al = actions.add_parser("list")
+    al.add_argument("--json", action="store_true")
+    al.add_argument("--status", choices=["open", "done", "dropped", "all"], default="all")
+    aa = actions.add_parser("add", help="what will change, for which cause, who owns it, by when")
+    aa.add_argument("--title", required=True)
+    aa.add_argument("--cause", required=True, help="one of review.causes")
+    aa.add_argument("--owner")
+    aa.add_argument("--due", help="YYYY-MM-DD")
+    aa.add_argument("--complaints", help="complaint ids it covers, e.g. 12,15,31")
+    aa.add_argument("--link-cause", action="store_true", help="also cover this cause's complaints of the last 90 days")
+    for name in ("done", "drop"):
+        a = actions.add_parser(name)
+        a.add_argument("id", type=int)
+
+
+def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    if args.command == "report":
+        return _report(app, args, console)
+    store = SqlActions(app.sessions, app.settings.review.causes)
+    try:
+        if args.action == "list":
+            rows = store.list(None if args.status == "all" else args.status)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+                return 0
+            table = Table("id", "title", "cause", "owner", "due", "status", "complaints")
+            for r in rows:
+                due = (r["due"] or "")[:10]
+                table.add_row(
+                    str(r["id"]), r["title"], r["cause"], r["owner"] or "", due, r["status"], str(r["complaints"])
+                )
+            console.print(table)
+            return 0
+        if args.action == "add":
+            due = None
+            if args.due:
+                try:
+                    day = datetime.strptime(args.due, "%Y-%m-%d").date()
+                except ValueError:
+                    raise ActionError(f"--due: write a date as YYYY-MM-DD (got {args.due!r})") from None
+                due = datetime.combine(day, time(23, 59), tzinfo=app.zone).astimezone(UTC)
+            ids = [int(x) for x in args.complaints.split(",") if x.strip()] if args.complaints else []
+            action_id, covered = store.add(
+                args.title, args.cause, args.owner, due, ids, "cli", link_cause=args.link_cause
+            )
+            console.print(f"action #{action_id} opened for {args.cause}, covering {covered} complaint(s)")
+            return 0
+        action_id = store.finish(args.id, "done" if args.action == "done" else "dropped")
+        console.print(f"action #{action_id} is {'done' if args.action == 'done' else 'dropped'}")
+        return 0
+    except (ActionError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _report(app: App, args: argparse.Namespace, console: Console) -> int:
+    month = args.month or previous_month(datetime.now(app.zone))
+    try:
+        with app.sessions() as session:
+            review = collect(session, month, app.zone, app.settings.sla.first_response)
+    except ValueError as exc:
+        print(f"error: --month: {exc}", file=sys.stderr)
+        return 2
+    data = render(review, args.format, app.settings.brand.name)
+    out = args.out or (f"reclaim-review-{month}.html" if args.format == "html" else None)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    Path(out).write_bytes(data)
+    console.print(
+        f"{month}: {review.kinds.get('complaint', 0)} complaints against {review.praise} compliments; written to {out}"
+    )
+    return 0
