@@ -108,6 +108,9 @@ def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[st
         lines.append(f"<b>{e(c('card', 'conversation'))}:</b> {e(step)}")
     if v.insults:
         lines.append(e(c("card", "insults", count=v.insults)))
+    if v.root_cause:
+        judged = "" if v.justified is None else f" ({c('card', 'justified' if v.justified else 'not_justified')})"
+        lines.append(f"<b>{e(c('card', 'cause'))}:</b> {e(cause_label(v.root_cause) + judged)}")
     return lines
 
 
@@ -188,6 +191,16 @@ def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
             ],
             [take],
         ]
+    rows = _keyboard(v, t)
+    resolved = v.status is S.CLOSED or v.conversation_step in ("satisfaction", "closed")
+    if resolved and v.root_cause is None and v.status is not S.REJECTED:
+        rows.insert(-1, [Button(b("button", "cause"), data(v.id, Action.CAUSE))])
+    return rows
+
+
+def _keyboard(v: CardView, t: StaffTexts) -> Keyboard:
+    b = t.t
+    take = Button(b("button", "take"), data(v.id, Action.TAKE))
     if v.status is S.CLOSED and v.follow_up in ("proposed", "refused", "unconfirmed", "awaiting_post"):
         rows: Keyboard = []
         if v.follow_up in ("proposed", "refused", "unconfirmed"):
@@ -212,6 +225,28 @@ def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
             [take],
         ]
     return [[take]]
+
+
+def cause_keyboard(complaint_id: int, causes: list[str], t: StaffTexts) -> Keyboard:
+    """The company's causes, two a row (a button carries the cause's number), then Other and Cancel."""
+    buttons = [Button(cause_label(c), data(complaint_id, Action.CAUSE_SET, str(n))) for n, c in enumerate(causes)]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    other = Button(t.t("button", "other_cause"), data(complaint_id, Action.CAUSE_SET, "other"))
+    return [*rows, [other, Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL))]]
+
+
+def justified_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
+    return [
+        [
+            Button(t.t("button", "justified_yes"), data(complaint_id, Action.JUSTIFIED, "1")),
+            Button(t.t("button", "justified_no"), data(complaint_id, Action.JUSTIFIED, "0")),
+        ]
+    ]
+
+
+def cause_label(cause: str) -> str:
+    """late_delivery → late delivery; other:words → words."""
+    return cause.split(":", 1)[1] if cause.startswith("other:") else cause.replace("_", " ")
 
 
 def reject_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:

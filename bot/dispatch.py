@@ -254,7 +254,8 @@ class Dispatcher:
         if view is None:
             return e(f"{reason} #{item.complaint_id}")
         due = clock(view.due, self.clock(), self.zone)
-        head = t.t("alert", reason, id=view.id, source=view.source, severity=view.severity, due=due)
+        extra = {k: str(v).replace("_", " ") for k, v in p.items() if k in ("cause", "action")}
+        head = t.t("alert", reason, id=view.id, source=view.source, severity=view.severity, due=due, **extra)
         owner = t.t("alert", "owner", owner=view.owner_name) if view.owner_name else t.t("alert", "no_owner")
         lines = [f"<b>{e(head)}</b>", e(owner)]
         link = (

@@ -35,6 +35,7 @@ class BotOptions:
     per_group: tuple[int, timedelta] = (20, timedelta(minutes=1))
     max_retries: int = 5
     concurrent_updates: int = 16
+    causes: tuple[str, ...] = ()  # review.causes, for the root-cause buttons
 
 
 def even_rate(count: int, per: timedelta) -> tuple[float, float]:
@@ -99,6 +100,7 @@ class BotService:
             paint=self.dispatcher.card,
             conversations=customer.store if customer else None,
             zone=options.zone,
+            causes=list(options.causes),
         )
         self.desk.register(self.application)
         if customer is not None:

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.cards import Keyboard, parse_data, reject_keyboard, take_keyboard
+from bot.cards import Keyboard, cause_keyboard, justified_keyboard, parse_data, reject_keyboard, take_keyboard
 from bot.customer import ConversationStore
 from bot.texts import StaffTexts
 from core.inbox import MAX_DRAFT, Applied, CardView, InboxStore, InThread, Staff
@@ -32,6 +32,7 @@ PROMPTS = {
     "time_text": "time_prompt",
     "slip_text": "slip_prompt",
     "follow_up_text": "follow_up_prompt",
+    "cause_text": "cause_prompt",
 }
 TO_CUSTOMER = ("relay", "options_text", "resolved_text", "time_text", "slip_text")
 MAX_OPTIONS = 8
@@ -57,6 +58,7 @@ class StaffDesk:
     paint: Callable[[int, int, CardView], Awaitable[None]] | None = None
     conversations: ConversationStore | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    causes: list[str] = field(default_factory=list)  # review.causes, in their order
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^c:"))
@@ -98,8 +100,14 @@ class StaffDesk:
             if applied.changed:
                 self.redraw.set()
         message = query.message
-        if applied.ask in ("confirm_take", "reject_reason") and message is not None:
-            rows = take_keyboard(cid, self.texts) if applied.ask == "confirm_take" else reject_keyboard(cid, self.texts)
+        choices = {
+            "confirm_take": lambda: take_keyboard(cid, self.texts),
+            "reject_reason": lambda: reject_keyboard(cid, self.texts),
+            "cause": lambda: cause_keyboard(cid, self.causes, self.texts),
+            "justified": lambda: justified_keyboard(cid, self.texts),
+        }
+        if applied.ask in choices and message is not None:
+            rows = choices[applied.ask]()  # after the redraw above: the question replaces its buttons
             await self._answer(
                 context.bot.edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=markup(rows))
             )
@@ -166,6 +174,14 @@ class StaffDesk:
             await self.paint(prompt.complaint_id, applied.version, applied.card)
         elif applied.changed:
             self.redraw.set()
+        card = applied.card
+        if applied.ask == "justified" and card is not None and card.card_message_id and card.card_chat_id:
+            rows = justified_keyboard(prompt.complaint_id, self.texts)
+            await self._answer(
+                context.bot.edit_message_reply_markup(
+                    card.card_chat_id, card.card_message_id, reply_markup=markup(rows)
+                )
+            )
         text = self.notice(applied)
         if text:
             await message.reply_text(text)

@@ -36,6 +36,9 @@ class Action(StrEnum):
     FOLLOW_UP_EDIT = "fe"  # rewrite it (asks for the text)
     FOLLOW_UP_SKIP = "fs"  # no public follow-up for this one
     FOLLOW_UP_POSTED = "fp"  # manual publisher: the follow-up is posted
+    CAUSE = "ca"  # record the root cause (shows the company's causes)
+    CAUSE_SET = "cs"  # with the cause's number in review.causes, or "other" (asks for words)
+    JUSTIFIED = "cj"  # with 1 or 0: was the customer right?
 
 
 class RejectReason(StrEnum):
@@ -65,6 +68,9 @@ ALLOWED: dict[Action, frozenset[S]] = {
     Action.FOLLOW_UP_EDIT: frozenset({S.CLOSED}),
     Action.FOLLOW_UP_SKIP: frozenset({S.CLOSED}),
     Action.FOLLOW_UP_POSTED: frozenset({S.CLOSED}),
+    Action.CAUSE: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
+    Action.CAUSE_SET: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
+    Action.JUSTIFIED: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
 }
 # the follow-up's own states (None: there is none) and which actions each allows
 FOLLOW_UP_ALLOWED: dict[Action, frozenset[str]] = {
@@ -110,6 +116,8 @@ class Decision:
     reject_reason: str | None = None
     follow_up: str | None = None  # the follow-up's new state
     publish_follow_up: bool = False  # queue the public follow-up in the outbox
+    cause: str | None = None  # the root cause to record
+    justified: bool | None = None
 
 
 def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> Decision:
@@ -118,6 +126,21 @@ def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> 
         return Decision(notice=f"not_now_{state.status.value}")
     if action in FOLLOW_UP_ALLOWED:
         return _follow_up(state, action, who)
+    if action is Action.CAUSE:
+        return Decision(notice="cause_choose", ask="cause")
+    if action is Action.CAUSE_SET:
+        cause = (arg or "").strip()
+        if not cause:
+            return Decision(notice="cause_choose", ask="cause")
+        if cause == "other":
+            return Decision(notice="edit_prompted", ask="cause_text")
+        return Decision(notice="cause_saved", changed=True, cause=cause, ask="justified")
+    if action is Action.JUSTIFIED:
+        if arg not in ("1", "0"):
+            return Decision(notice="cause_saved", ask="justified")
+        d = Decision(notice="justified_saved", changed=True, justified=arg == "1")
+        d.events.append(("justified_recorded", {"by": who.id, "name": who.name, "justified": arg == "1"}))
+        return d
     if action in (Action.TAKE, Action.TAKE_CONFIRM):
         return _take(state, who, confirmed=action is Action.TAKE_CONFIRM)
     if action is Action.EDIT:
@@ -263,6 +286,8 @@ class CardView:
     score: int | None = None  # the post's score where the place has one (Reddit)
     follow_up: str | None = None  # the public follow-up's state: proposed, queued, posted, ...
     follow_up_text: str = ""
+    root_cause: str | None = None
+    justified: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

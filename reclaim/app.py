@@ -87,7 +87,7 @@ class App:
 
     @cached_property
     def inbox(self) -> SqlInbox:
-        return SqlInbox(self.sessions)
+        return SqlInbox(self.sessions, causes=self.settings.review.causes)
 
     @cached_property
     def conversations(self) -> SqlConversations:
@@ -146,6 +146,7 @@ class App:
             overall=(tg.limits.overall.count, tg.limits.overall.per),
             per_group=(tg.limits.per_group.count, tg.limits.per_group.per),
             max_retries=tg.limits.max_retries,
+            causes=tuple(self.settings.review.causes),
         )
 
     @property

@@ -6,7 +6,7 @@ outbox row it causes are committed together, so a crash leaves either all or non
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,9 +118,10 @@ def _score(origin: dict[str, Any] | None) -> int | None:
 class SqlInbox:
     """Implements core.inbox.InboxStore."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, clock: Clock = _now) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Clock = _now, causes: Sequence[str] = ()) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.causes = list(causes)  # review.causes: a cause button carries its number in this list
 
     # -- staff actions -------------------------------------------------------------------
 
@@ -136,6 +137,8 @@ class SqlInbox:
             if c is None:
                 return Applied(notice="unknown_complaint")
             state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher, c.follow_up)
+            if action is Action.CAUSE_SET and arg not in (None, "other"):
+                arg = self.causes[int(arg)] if arg.isdigit() and int(arg) < len(self.causes) else None
             decision = decide(state, action, who, arg)
             if not decision.changed:
                 return Applied(notice=decision.notice, ask=decision.ask)
@@ -161,6 +164,12 @@ class SqlInbox:
             session.add(Event(complaint_id=c.id, at=now, kind=kind, actor=who.actor, data=data))
         if d.follow_up is not None:
             c.follow_up = d.follow_up
+        if d.cause is not None:
+            from storage.actions import record_cause  # actions build on the outbox here
+
+            record_cause(session, c, d.cause, None, who.actor, now)
+        if d.justified is not None:
+            c.justified = d.justified
         if d.publish:
             self._queue_publish(session, c, who, now)
         if d.publish_follow_up:
@@ -240,6 +249,12 @@ class SqlInbox:
                 row.answered_at = now
                 self._apply(session, c, d, who, now)
                 return self._changed(session, c, d.notice)
+            if prompt.purpose == "cause_text":
+                from storage.actions import record_cause
+
+                row.answered_at = now
+                record_cause(session, c, f"other:{text.strip()[:57]}", None, who.actor, now)
+                return self._changed(session, c, "cause_saved", ask="justified")
             if prompt.purpose == "follow_up_text":
                 if c.follow_up not in ("proposed", "refused"):
                     return Applied(notice="follow_up_not_now")
@@ -339,6 +354,8 @@ class SqlInbox:
             score=_score(m.origin if m else None),
             follow_up=c.follow_up,
             follow_up_text=follow.text if follow is not None else "",
+            root_cause=c.root_cause,
+            justified=c.justified,
         )
 
     def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:
