@@ -10,10 +10,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -55,6 +56,8 @@ class Dispatcher:
     _flush: asyncio.Task[None] | None = None
     _card_failures: int = 0
     publishers: dict[str, Publisher] = field(default_factory=dict)  # besides "telegram", which is ours
+    # a document for the managers' chat from an outbox payload: (file name, bytes, caption)
+    documents: Callable[[dict[str, Any]], tuple[str, bytes, str]] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         recovered = await self.db(self.store.recover, frozenset(self.publishers))
@@ -210,6 +213,8 @@ class Dispatcher:
                 result = await self._relay(item)
             elif item.kind == "remind":
                 result = await self._remind(item)
+            elif item.kind == "document":
+                result = await self._document(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except PublishRetry as exc:
@@ -339,6 +344,16 @@ class Dispatcher:
             self.staff_chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW
         )
         return {"chat_id": self.staff_chat_id, "message_id": sent.message_id}
+
+    async def _document(self, item: OutboxItem) -> dict[str, object]:
+        """A file for the managers (the monthly review), made when it is sent."""
+        if self.documents is None:
+            raise ValueError("no document maker configured")
+        name, data, caption = await asyncio.to_thread(self.documents, item.payload)
+        sent = await self.bot.send_document(
+            self.alerts_chat_id, InputFile(data, filename=name), caption=caption[:1024], filename=name
+        )
+        return {"chat_id": self.alerts_chat_id, "message_id": sent.message_id, "file": name, "bytes": len(data)}
 
     async def _publish(self, item: OutboxItem) -> dict[str, object]:
         p = item.payload

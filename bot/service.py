@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -77,6 +79,7 @@ class BotService:
         customer: CustomerDesk | None = None,
         group: GroupWatch | None = None,
         publishers: dict[str, Publisher] | None = None,
+        documents: Callable[[dict[str, Any]], tuple[str, bytes, str]] | None = None,
     ) -> None:
         self.options = options
         self.application = build_application(options)
@@ -89,6 +92,7 @@ class BotService:
             options.zone,
             db=db,
             publishers=dict(publishers or {}),
+            documents=documents,
         )
         self.desk = StaffDesk(
             store,

@@ -52,6 +52,12 @@ def month_range(month: str) -> tuple[date, date]:
     return first, following
 
 
+def previous_month(now: datetime) -> str:
+    """The month before ``now``'s, as YYYY-MM."""
+    last = now.date().replace(day=1) - timedelta(days=1)
+    return f"{last.year}-{last.month:02d}"
+
+
 def week_of(day: date) -> str:
     """The ISO week a day belongs to, as ``2026-W47``."""
     year, week, _ = day.isocalendar()

@@ -7,6 +7,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from bot.service import BotOptions
 from bot.texts import StaffTexts, load_texts
 from core.brand import BrandMatcher
 from core.model import RawMention, Triage
+from core.review import human
 from core.triage import Triager
 from reclaim import __version__
 from reclaim.settings import REDDIT_ENV, HtmlSource, RedditSource, RssSource, Settings, Source
@@ -163,6 +165,21 @@ class App:
 
     def draft(self, triage: Triage, raw: RawMention, token: str) -> str:
         return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))
+
+    def review_document(self, payload: dict[str, Any]) -> tuple[str, bytes, str]:
+        """The monthly review as an HTML file for the managers' chat, with a one-line caption."""
+        from reclaim.report import render  # matplotlib is loaded only when a review is made
+        from storage.review import collect
+
+        month = str(payload["month"])
+        with self.sessions() as session:
+            review = collect(session, month, self.zone, self.settings.sla.first_response)
+        complaints = review.kinds.get("complaint", 0)
+        caption = (
+            f"{self.settings.brand.name}: review of {month}. {complaints} complaints against {review.praise} "
+            f"compliments; median first answer {human(review.first_response.median)}."
+        )
+        return f"reclaim-review-{month}.html", render(review, "html", self.settings.brand.name), caption
 
     @cached_property
     def reddit(self) -> RedditClient | None:

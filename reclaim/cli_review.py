@@ -5,23 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from core.review import previous_month
 from reclaim.app import App
-from reclaim.report import render
 from storage.actions import ActionError, SqlActions
 from storage.review import collect
-
-
-def previous_month(now: datetime) -> str:
-    first = now.date().replace(day=1)
-    last = first - timedelta(days=1)
-    return f"{last.year}-{last.month:02d}"
 
 
 def add_parsers(sub: Any) -> None:
@@ -88,6 +82,8 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def _report(app: App, args: argparse.Namespace, console: Console) -> int:
+    from reclaim.report import render  # matplotlib loads only for a report
+
     month = args.month or previous_month(datetime.now(app.zone))
     try:
         with app.sessions() as session:

@@ -11,16 +11,19 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.group import GroupWatch
 from bot.service import BotService
 from core.inbox import Publisher
+from core.review import previous_month
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller, ingest_now
 from reclaim.settings import Source, TelegramGroupSource
 from responders.publishing import RedditPublisher
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
+from storage.inbox import add_outbox
 
 log = logging.getLogger("reclaim.run")
 
@@ -45,6 +48,7 @@ class Runner:
                 app.customer_desk(),
                 group=self._groups(),
                 publishers=self._publishers(),
+                documents=app.review_document,
             )
             if options
             else None
@@ -130,7 +134,40 @@ class Runner:
         except Exception:
             log.exception("the retention purge failed; trying again tomorrow")
 
+    def queue_review(self, month: str | None = None) -> bool:
+        """Queue the monthly review (last month's by default) for the managers' chat, once."""
+        now = datetime.now(self.app.zone)
+        month = month or previous_month(now)
+        with self.app.sessions.begin() as session:
+            queued = add_outbox(session, key=f"review:{month}", kind="document", complaint_id=None,
+                                payload={"month": month}, now=datetime.now(UTC))  # fmt: skip
+        if queued:
+            log.info("the review of %s is queued for the managers' chat", month)
+            if self.bot is not None:
+                self.bot.kick()
+        return queued
+
+    async def _queue_review(self) -> None:
+        try:
+            await self.app.db(self.queue_review)
+        except Exception:
+            log.exception("queueing the monthly review failed")
+
     def schedule(self) -> None:
+        review = self.app.settings.review
+        if review.send_monthly:
+            hour, minute = (int(p) for p in review.send_at.split(":"))
+            self.scheduler.add_job(
+                self._queue_review,
+                CronTrigger(day=1, hour=hour, minute=minute, timezone=self.app.zone),
+                id="review",
+                name="monthly review",
+                misfire_grace_time=20 * 3600,  # a stop over the 1st: still sent that day
+                coalesce=True,
+            )
+            now = datetime.now(self.app.zone)
+            if now.day == 1 and (now.hour, now.minute) >= (hour, minute):  # started after the time on the 1st
+                self.scheduler.add_job(self._queue_review, next_run_time=datetime.now(UTC) + timedelta(seconds=30))
         self.scheduler.add_job(
             self._purge,
             IntervalTrigger(days=1),

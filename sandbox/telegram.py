@@ -63,6 +63,7 @@ class State:
     edit_times: dict[tuple[int, int], list[float]] = field(default_factory=dict)  # monotonic, per message
     answer_times: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id → what was uploaded
 
 
 class BotApiServer:
@@ -337,7 +338,7 @@ def _decode(handler: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
             payload = part.get_payload(decode=True)
             payload = payload if isinstance(payload, bytes) else b""
             if part.get_filename():
-                out[str(name)] = {"filename": part.get_filename(), "size": len(payload or b"")}
+                out[str(name)] = {"filename": part.get_filename(), "size": len(payload), "content": payload}
             else:
                 out[str(name)] = (payload or b"").decode("utf-8")
         return _jsonify(out)

@@ -149,13 +149,15 @@ def send_document(server: BotApiServer, params: dict[str, Any]) -> dict[str, Any
     if not isinstance(doc, dict):
         raise _error(400, "Bad Request: there is no document in the request")
     caption = params.get("caption")
+    file_id = f"doc{len(server.state.files) + 1}"
+    server.state.files[file_id] = bytes(doc.pop("content", b""))
     message: dict[str, Any] = {
         "from": server.state.bot,
         "document": {
             "file_name": doc["filename"],
             "file_size": doc["size"],
-            "file_id": f"doc{doc['size']}",
-            "file_unique_id": f"u{doc['size']}",
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
         },
     }
     if caption:

@@ -112,3 +112,27 @@ async def test_causes_are_recorded_from_the_card_and_a_fix_that_did_not_hold_is_
         justified = dict(s.execute(select(Complaint.id, Complaint.justified)).all())
     assert causes == {1: "wrong_item", 2: "late_delivery", 3: "other:Courier lost the parcel"}
     assert justified == {1: True, 2: None, 3: False}
+
+
+async def test_the_monthly_review_reaches_the_managers_as_an_html_document_once(db_url: str, make_app: Any) -> None:
+    from sandbox.month import generate
+
+    with BotApiServer() as tg:
+        people(tg)
+        app = make_app(db_url, [], telegram=telegram_settings(tg), timezone="Europe/Copenhagen")
+        truth = generate(app.sessions, "2026-10", complaints=120, seed=2, now=datetime(2026, 11, 1, tzinfo=UTC))
+        runner = Runner(app)
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(until=stop))
+        try:
+            assert await app.db(runner.queue_review, "2026-10")
+            assert not await app.db(runner.queue_review, "2026-10")  # the 1st came twice: sent once
+            doc = await until(tg, lambda: next((m for m in tg.messages(MANAGERS) if "document" in m), None), 30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    assert doc["document"]["file_name"] == "reclaim-review-2026-10.html"
+    assert f"{truth.kinds['complaint']} complaints against {truth.kinds['praise']} compliments" in doc["caption"]
+    html = tg.state.files[doc["document"]["file_id"]].decode("utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 5
+    assert len([m for m in tg.messages(MANAGERS) if "document" in m]) == 1
