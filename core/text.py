@@ -26,6 +26,19 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+_SENTENCE_END = re.compile(r"[.!?;]|\n")
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Indexes (into ``tokens(text)``) of the tokens that begin a sentence, 0 first."""
+    starts, last_end = [0], 0
+    for n, m in enumerate(_TOKEN.finditer(text)):
+        if n and _SENTENCE_END.search(text[last_end : m.start()]):
+            starts.append(n)
+        last_end = m.end()
+    return starts
+
+
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:
     """Cut ``text`` to at most ``limit`` characters at a word boundary where possible."""
     if len(text) <= limit:

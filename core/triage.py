@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 from core.lexicon import Lexicon, Match, load_lexicons
 from core.model import Flag, Kind, Severity, Triage
-from core.text import fold, tokens
+from core.text import fold, sentence_starts, tokens
 
 _CYRILLIC = re.compile(r"[а-я]")
 _LATIN = re.compile(r"[a-zæøåäöüéèàç]")
@@ -84,15 +85,19 @@ class Triager:
         return self.default_language
 
     @staticmethod
-    def _negated(toks: Sequence[str], index: int, lex: Lexicon) -> bool:
-        window = list(toks[max(index - NEGATION_WINDOW, 0) : index])
+    def _negated(toks: Sequence[str], index: int, lex: Lexicon, sentence: int = 0) -> bool:
+        """A negation word shortly before ``index``, in the same sentence (from ``sentence``) and
+        after any contrast word ("not fast, but awful": the awful stands)."""
+        window = list(toks[max(index - NEGATION_WINDOW, sentence, 0) : index])
         for i in range(len(window) - 1, -1, -1):
             if window[i] in lex.contrast:
                 window = window[i + 1 :]
                 break
         return any(t in lex.negations for t in window)
 
-    def _score(self, lex: Lexicon, toks: Sequence[str], matches: list[Match]) -> tuple[_Scores, list[str]]:
+    def _score(
+        self, lex: Lexicon, toks: Sequence[str], matches: list[Match], starts: Sequence[int] = ()
+    ) -> tuple[_Scores, list[str]]:
         scores, evidence = _Scores(), []
         for m in matches:
             group, text = m.term.group, " ".join(toks[m.start : m.end])
@@ -101,7 +106,8 @@ class Triager:
             if group == "question":
                 scores.question += 1
                 continue
-            negated = not m.term.has_negation and self._negated(toks, m.start, lex)
+            sentence = starts[bisect.bisect_right(starts, m.start) - 1] if starts else 0
+            negated = not m.term.has_negation and self._negated(toks, m.start, lex, sentence)
             if group == "complaint" and not negated:
                 scores.complaint += m.term.weight
                 evidence.append(f"+{text}")
@@ -169,12 +175,13 @@ class Triager:
         full = text if not title or title.strip() in text else f"{title.strip()}. {text}"
         folded = fold(full)
         toks = tokens(folded)
+        starts = sentence_starts(folded)
         hint = language_hint.split("-")[0].lower() if language_hint else None
         lang = self.detect_language(folded, toks, hint)
         lex = self.lexicons[lang]
         matches = lex.matcher.find(toks)
         groups = Counter(m.term.group for m in matches)
-        scores, evidence = self._score(lex, toks, matches)
+        scores, evidence = self._score(lex, toks, matches, starts)
         flags = tuple(f for f in Flag if groups[f"flag:{f.value}"])
         topical = any(g.startswith("category:") for g in groups)
         loose_negations = sum(1 for t in toks if t in lex.negations)

@@ -146,3 +146,15 @@ def test_unknown_language_and_bad_strength_are_clear_errors(tmp_path: Path) -> N
         load_lexicons(["xx"])
     with pytest.raises(LexiconError, match="use strong, medium or weak"):
         load_lexicons(["en"], extensions={"en": {"kind": {"complaint": {"huge": ["x"]}}}})
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Nordlys mistede min pakke", "Min ordre kom aldrig frem, og ingen svarer. Elendigt."),
+        ("Nordlys", "Nobody answers. Terrible."),
+    ],
+)
+def test_a_negation_ends_with_its_sentence(triager: Triager, title: str, text: str) -> None:
+    """'…nobody answers. Terrible.': the 'nobody' does not turn the next sentence's 'terrible'."""
+    assert triager.classify(text, title=title).kind is Kind.COMPLAINT
