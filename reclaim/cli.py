@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.lexicon import LexiconError
-from reclaim import __version__, cli_review
+from reclaim import __version__, cli_review, cli_web
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="anonymise finished complaints older than `retention` (run daily by `run`)")
     purge.add_argument("--json", action="store_true")
     cli_review.add_parsers(sub)
+    cli_web.add_parsers(sub)
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
     demo.add_argument(
@@ -346,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
             asyncio.run(Runner(app).run())
             return 0
+        if args.command in ("web", "users"):
+            return cli_web.run(app, args, console)
         if args.command in ("report", "actions"):
             return cli_review.run(app, args, console)
         if args.command in ("customers", "purge"):

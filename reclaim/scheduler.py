@@ -9,6 +9,7 @@ import logging
 import random
 import signal
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -38,6 +39,7 @@ class Runner:
         self.stopping = asyncio.Event()
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
+        self.web: Any = None  # the dashboard's server while it runs
         options = app.bot_options()
         self.bot = (
             BotService(
@@ -212,6 +214,13 @@ class Runner:
                 loop.add_signal_handler(sig, self.stopping.set)
         self.schedule()
         self.scheduler.start()
+        web_task = None
+        if self.app.settings.web.enabled:
+            from reclaim.web import server
+
+            self.web = server(self.app)
+            web_task = asyncio.create_task(self.web.serve(), name="web")
+            log.info("dashboard on http://%s", self.app.settings.web.listen)
         if self.bot is not None:
             await self.bot.start()
         else:
@@ -235,5 +244,8 @@ class Runner:
             await asyncio.wait(list(self.in_flight), timeout=60)
         if self.bot is not None:
             await self.bot.stop()
+        if web_task is not None and self.web is not None:
+            self.web.should_exit = True
+            await asyncio.wait([web_task], timeout=10)
         await self.poller.aclose()
         self.app.close()

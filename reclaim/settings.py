@@ -355,6 +355,23 @@ class Review(Strict):
         return value
 
 
+class Web(Strict):
+    """The web dashboard `reclaim run` (and `reclaim web`) serves. Users: `reclaim users add`."""
+
+    enabled: bool = True
+    listen: str = Field(default="127.0.0.1:8080", pattern=r"^[\w.:\[\]-]+:\d{1,5}$")
+    secure_cookies: bool = False  # true when it is served over https (behind a proxy)
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+
 class ConversationSettings(Strict):
     """The private conversation: what to ask per category and the default times told."""
 
@@ -380,6 +397,7 @@ class Settings(Strict):
     conversation: ConversationSettings = ConversationSettings()
     reddit: Reddit = Reddit()
     review: Review = Review()
+    web: Web = Web()
     retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 

@@ -267,12 +267,29 @@ class SqlInbox:
             if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
                 return Applied(notice=f"not_now_{c.status}")
             row.answered_at = now
-            session.add(
-                Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor, created_at=now)
-            )
-            session.add(Event(complaint_id=c.id, at=now, kind="draft_edited", actor=who.actor, data={"name": who.name}))
-            c.status, c.updated_at = ComplaintStatus.DRAFT_READY.value, now
-            return self._changed(session, c, "edit_saved")
+            return self._edit(session, c, who, text, now)
+
+    def edit_draft(self, complaint_id: int, who: Staff, text: str) -> Applied:
+        """A new text for the public reply, written outside Telegram (the web dashboard)."""
+        now = self.clock()
+        problem = check_draft(text)
+        if problem:
+            return Applied(notice=problem)
+        with self.sessions.begin() as session:
+            c = self._locked(session, complaint_id)
+            if c is None:
+                return Applied(notice="unknown_complaint")
+            if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
+                return Applied(notice=f"not_now_{c.status}")
+            return self._edit(session, c, who, text, now)
+
+    def _edit(self, session: Session, c: Complaint, who: Staff, text: str, now: datetime) -> Applied:
+        session.add(
+            Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor, created_at=now)
+        )
+        session.add(Event(complaint_id=c.id, at=now, kind="draft_edited", actor=who.actor, data={"name": who.name}))
+        c.status, c.updated_at = ComplaintStatus.DRAFT_READY.value, now
+        return self._changed(session, c, "edit_saved")
 
     # -- prompts ---------------------------------------------------------------------------
 

@@ -58,7 +58,10 @@ def _current_drafts(session: Session, ids: list[int]) -> dict[int, Draft]:
     if not ids:
         return {}
     newest = (
-        select(func.max(Draft.id)).where(Draft.complaint_id.in_(ids)).group_by(Draft.complaint_id).scalar_subquery()
+        select(func.max(Draft.id))
+        .where(Draft.complaint_id.in_(ids), Draft.purpose == "reply")
+        .group_by(Draft.complaint_id)
+        .scalar_subquery()
     )
     return {d.complaint_id: d for d in session.scalars(select(Draft).where(Draft.id.in_(newest)))}
 

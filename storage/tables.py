@@ -283,3 +283,17 @@ class ActionComplaint(Base):
     __tablename__ = "action_complaints"
     action_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id"), primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, index=True)
+
+
+class WebUser(Base):
+    """A login for the web dashboard: staff act on complaints, managers also see reports and
+    manage corrective actions. Only an Argon2 hash of the password is kept."""
+
+    __tablename__ = "web_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # staff, manager
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # the same person in the staff chat
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -76,6 +76,7 @@ def make_settings(db_url: str, sources: list[dict[str, Any]], **extra: Any) -> S
         "telegram": {"bot_username": "nordlys_care_bot"},
         "polling": {"retries": 0, "backoff_base": "30s", "workers": 0},
         "sources": sources,
+        "web": {"enabled": False},  # tests that want the dashboard say so (and pick a free port)
     }
     data.update(extra)
     return Settings.model_validate(data)

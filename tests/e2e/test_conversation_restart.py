@@ -46,6 +46,7 @@ def test_killed_between_every_two_steps_it_ends_the_same(tmp_path: Path, db_url:
     settings = {
         "brand": {"name": "Nordlys"},
         "database": {"url": db_url},
+        "web": {"enabled": False},
         "timezone": "Europe/Copenhagen",
         "alerts": {"check_every": "1s"},
     }

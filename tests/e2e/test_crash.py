@@ -96,6 +96,7 @@ def test_sigkill_during_approve_and_publish_posts_each_reply_once(db_url: str, t
         data = {
             "brand": {"name": "Nordlys"},
             "database": {"url": db_url},
+            "web": {"enabled": False},
             "telegram": {
                 "bot_username": "nordlys_care_bot",
                 "token": "${TELEGRAM_BOT_TOKEN}",

@@ -119,6 +119,7 @@ def test_killed_between_posting_and_recording_posts_nothing_twice(db_url: str, t
         data = {
             "brand": {"name": "Nordlys"},
             "database": {"url": db_url},
+            "web": {"enabled": False},
             "telegram": settings,
             "reddit": reddit_settings(rd),
             "polling": {"jitter": "0s", "workers": 0},

@@ -1,0 +1,62 @@
+"""`reclaim web` (the dashboard alone) and `reclaim users` (its logins)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import select
+
+from reclaim.app import App
+from storage.tables import WebUser
+from storage.users import SqlUsers, UserError
+
+
+def add_parsers(sub: Any) -> None:
+    sub.add_parser("web", help="serve the web dashboard alone (`reclaim run` serves it too)")
+    users = sub.add_parser("users", help="logins for the web dashboard").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="a new login; the password from $RECLAIM_NEW_PASSWORD or asked for")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["staff", "manager"], required=True)
+    add.add_argument("--telegram-id", type=int, help="the same person's numeric id in the staff chat")
+    users.add_parser("list")
+
+
+def _password() -> str:
+    given = os.environ.get("RECLAIM_NEW_PASSWORD")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("set RECLAIM_NEW_PASSWORD, or run this in a terminal to be asked")
+    first = getpass.getpass("password (10 characters or more): ")
+    if first != getpass.getpass("again: "):
+        raise UserError("the two passwords differ")
+    return first
+
+
+def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    if args.command == "web":
+        from reclaim.web import server
+
+        console.print(f"dashboard on http://{app.settings.web.listen} (Ctrl-C stops it)")
+        asyncio.run(server(app).serve())
+        return 0
+    users = SqlUsers(app.sessions)
+    if args.action == "list":
+        with app.sessions() as session:
+            for u in session.scalars(select(WebUser).order_by(WebUser.name)):
+                state = " (disabled)" if u.disabled else ""
+                console.print(f"{u.name}\t{u.role}\t{u.telegram_id or ''}{state}")
+        return 0
+    try:
+        user = users.add(args.name, _password(), args.role, args.telegram_id)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    console.print(f"{user.name} can log in as {user.role}")
+    return 0

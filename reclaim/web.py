@@ -1,0 +1,338 @@
+"""The web dashboard (Starlette, server-rendered pages, no JavaScript needed).
+
+Logins are the journal's web users, with Argon2 password hashes. The session cookie is signed
+with ``RECLAIM_WEB_SECRET``, or a random key per process when that is unset, which logs
+everyone out on restart. Every form carries a per-session CSRF token.
+
+Roles:
+- staff see the inbox, complaints and sources, and approve, edit, reject or take from a
+  complaint's page;
+- managers also see the monthly review and manage corrective actions.
+
+Everything a page does goes through the same journal calls as the Telegram staff chat, so a
+card there is redrawn by the running bot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.cards import cause_label
+from core.inbox import Action, Staff
+from core.review import human, previous_month
+from reclaim.app import App
+from storage import dashboard
+from storage.actions import ActionError, SqlActions
+from storage.users import SqlUsers, User
+
+log = logging.getLogger("reclaim.web")
+TEMPLATES = Path(__file__).parent / "templates"
+ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "ps": Action.POSTED,
+           "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST}  # fmt: skip
+NOTICES = {
+    "approved": "Approved: the reply is on its way.",
+    "taken": "It's yours now: you are the customer's single contact.",
+    "confirm_take": "Someone else owns it; confirm to take it over.",
+    "already_yours": "It is already yours.",
+    "rejected": "Rejected.",
+    "published": "Marked as posted.",
+    "edit_saved": "The new draft is saved.",
+    "edit_empty": "The draft cannot be empty.",
+    "edit_too_long": "That draft is too long.",
+}
+
+
+class Web:
+    def __init__(self, app: App, secret: str | None = None) -> None:
+        self.app = app
+        self.users = SqlUsers(app.sessions)
+        self.actions = SqlActions(app.sessions, app.settings.review.causes)
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        env.filters["human"] = human
+        env.filters["cause"] = cause_label
+        env.filters["local"] = lambda d: d.astimezone(app.zone).strftime("%Y-%m-%d %H:%M") if d else "—"
+        self.env = env
+        secret = secret or os.environ.get("RECLAIM_WEB_SECRET")
+        if not secret:
+            log.warning("RECLAIM_WEB_SECRET is not set: dashboard logins last until this process stops")
+            secret = secrets.token_urlsafe(32)
+        web = app.settings.web
+        self.asgi = Starlette(
+            routes=[
+                Route("/login", self.login, methods=["GET", "POST"]),
+                Route("/logout", self.logout, methods=["POST"]),
+                Route("/", self.inbox),
+                Route("/complaints/{cid:int}", self.complaint),
+                Route("/complaints/{cid:int}/act", self.act, methods=["POST"]),
+                Route("/complaints/{cid:int}/edit", self.edit, methods=["POST"]),
+                Route("/sources", self.sources),
+                Route("/actions", self.action_list, methods=["GET", "POST"]),
+                Route("/actions/{aid:int}/{what:str}", self.action_finish, methods=["POST"]),
+                Route("/report", self.report),
+            ],
+            middleware=[
+                Middleware(
+                    SessionMiddleware,
+                    secret_key=secret,
+                    session_cookie="reclaim_session",
+                    max_age=int(web.session_hours * 3600),
+                    same_site="strict",
+                    https_only=web.secure_cookies,
+                )
+            ],
+        )
+        self.asgi.add_middleware(_Headers)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def page(self, request: Request, name: str, user: User | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+        session = request.session
+        session.setdefault("csrf", secrets.token_urlsafe(32))
+        notice = session.pop("notice", None)
+        html = self.env.get_template(name).render(
+            user=user, csrf=session["csrf"], notice=notice, brand=self.app.settings.brand.name, **ctx
+        )
+        return HTMLResponse(html, status_code=status)
+
+    async def user(self, request: Request) -> User | None:
+        uid = request.session.get("uid")
+        return await self.app.db(self.users.get, int(uid)) if isinstance(uid, int) else None
+
+    async def form(self, request: Request) -> FormData:
+        """A POST's fields, once its CSRF token matches the session's."""
+        data = await request.form()
+        token, expected = str(data.get("csrf") or ""), str(request.session.get("csrf") or "")
+        if not expected or not hmac.compare_digest(token, expected):
+            raise HTTPException(403, "the form has expired: reload the page and try again")
+        return data
+
+    def say(self, request: Request, notice: str) -> None:
+        request.session["notice"] = NOTICES.get(notice, notice.replace("_", " "))
+
+    # -- pages ------------------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.page(request, "login.html", None)
+        data = await self.form(request)
+        user = await self.app.db(self.users.verify, str(data.get("name") or ""), str(data.get("password") or ""))
+        if user is None:
+            return self.page(request, "login.html", None, status=401, error="Wrong name or password.")
+        request.session.clear()
+        request.session.update({"uid": user.id, "csrf": secrets.token_urlsafe(32)})  # a new session on login
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        await self.form(request)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    async def inbox(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        q = request.query_params
+        f = dashboard.Filters(
+            status=q.get("status") or None,
+            source=q.get("source") or None,
+            language=q.get("language") or None,
+            owner=q.get("owner") or None,
+            overdue=q.get("overdue") == "1",
+            page=int(q["page"]) if q.get("page", "").isdigit() else 1,
+        )
+
+        def read() -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
+            with self.app.sessions() as session:
+                rows, total = dashboard.inbox(session, f, datetime.now(UTC))
+                return rows, total, dashboard.choices(session)
+
+        rows, total, choices = await self.app.db(read)
+        pages = max((total + dashboard.PAGE - 1) // dashboard.PAGE, 1)
+        return self.page(request, "inbox.html", user, rows=rows, total=total, f=f, choices=choices, pages=pages)
+
+    async def complaint(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        cid = int(request.path_params["cid"])
+
+        def read() -> dict[str, Any] | None:
+            with self.app.sessions() as session:
+                return dashboard.complaint(session, cid)
+
+        data = await self.app.db(read)
+        if data is None:
+            raise HTTPException(404, f"no complaint #{cid}")
+        return self.page(request, "complaint.html", user, now=datetime.now(UTC), **data)
+
+    def staff(self, user: User) -> Staff:
+        # web-only logins act under a negative id, which no Telegram user has
+        return Staff(user.telegram_id if user.telegram_id else -user.id, user.name)
+
+    async def act(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        data = await self.form(request)
+        cid, code = int(request.path_params["cid"]), str(data.get("action") or "")
+        if code not in ACTIONS:
+            raise HTTPException(400, "unknown action")
+        arg = str(data.get("reason") or "") or None
+        applied = await self.app.db(self.app.inbox.act, cid, ACTIONS[code], self.staff(user), arg, None)
+        self.say(request, applied.notice)
+        return RedirectResponse(f"/complaints/{cid}", status_code=303)
+
+    async def edit(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        data = await self.form(request)
+        cid = int(request.path_params["cid"])
+        applied = await self.app.db(self.app.inbox.edit_draft, cid, self.staff(user), str(data.get("text") or ""))
+        self.say(request, applied.notice)
+        return RedirectResponse(f"/complaints/{cid}", status_code=303)
+
+    async def sources(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+
+        def read() -> list[Any]:
+            with self.app.sessions() as session:
+                rows = dashboard.sources(session)
+                session.expunge_all()
+                return rows
+
+        states = {s.name: s for s in await self.app.db(read)}
+        configured = [(s, states.get(s.name)) for s in self.app.settings.sources]
+        return self.page(request, "sources.html", user, configured=configured)
+
+    async def action_list(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        if request.method == "POST":
+            data = await self.form(request)
+            if not user.manager:
+                raise HTTPException(403, "only managers manage corrective actions")
+            due = None
+            if data.get("due"):
+                try:
+                    day = datetime.strptime(str(data["due"]), "%Y-%m-%d").date()
+                except ValueError:
+                    raise HTTPException(400, "write the due date as YYYY-MM-DD") from None
+                due = datetime.combine(day, time(23, 59), tzinfo=self.app.zone).astimezone(UTC)
+            ids = [int(x) for x in str(data.get("complaints") or "").replace(" ", "").split(",") if x.isdigit()]
+            try:
+                action_id, covered = await self.app.db(
+                    self.actions.add, str(data.get("title") or ""), str(data.get("cause") or ""),
+                    str(data.get("owner") or "") or None, due, ids, f"web:{user.name}",
+                )  # fmt: skip
+            except ActionError as exc:
+                self.say(request, str(exc))
+            else:
+                self.say(request, f"Action #{action_id} opened, covering {covered} complaint(s).")
+            return RedirectResponse("/actions", status_code=303)
+        rows = await self.app.db(self.actions.list, None)
+        return self.page(request, "actions.html", user, actions=rows, causes=self.app.settings.review.causes)
+
+    async def action_finish(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        await self.form(request)
+        if not user.manager:
+            raise HTTPException(403, "only managers manage corrective actions")
+        what = request.path_params["what"]
+        if what not in ("done", "drop"):
+            raise HTTPException(404)
+        try:
+            await self.app.db(
+                self.actions.finish, int(request.path_params["aid"]), "done" if what == "done" else "dropped"
+            )
+        except ActionError as exc:
+            self.say(request, str(exc))
+        return RedirectResponse("/actions", status_code=303)
+
+    async def report(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        if not user.manager:
+            raise HTTPException(403, "the monthly review is for managers")
+        month = request.query_params.get("month") or previous_month(datetime.now(self.app.zone))
+        html = await self.app.db(self.render_report, month)
+        return HTMLResponse(html)
+
+    def render_report(self, month: str) -> str:
+        from reclaim.report import render_html
+        from storage.review import collect
+
+        try:
+            with self.app.sessions() as session:
+                review = collect(session, month, self.app.zone, self.app.settings.sla.first_response)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return render_html(review, self.app.settings.brand.name)
+
+
+class _Headers:
+    """Security headers on every answer: no framing, no sniffing, only our own resources."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy",
+                     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'"),
+                ]  # fmt: skip
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class Server(uvicorn.Server):
+    """uvicorn inside `reclaim run`: the Runner owns SIGINT/SIGTERM and stops it itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def server(app: App, web: Web | None = None) -> Server:
+    settings = app.settings.web
+    config = uvicorn.Config(
+        (web or Web(app)).asgi,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,
+        server_header=False,
+    )
+    return Server(config)

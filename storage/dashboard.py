@@ -1,0 +1,116 @@
+"""The dashboard's reads: the inbox with filters (indexed, one page at a time) and a complaint with
+its original, drafts, timeline, private conversation and promises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from storage.inbox import current_draft
+from storage.tables import Complaint, ConversationRow, Event, Mention, Outbox, Promise, SourceState
+
+OPEN = ("new", "draft_ready", "approved", "awaiting_post", "publish_unconfirmed", "published", "private")
+STATUSES = (*OPEN, "closed", "rejected")
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None  # one status; None: every open one
+    source: str | None = None
+    language: str | None = None
+    owner: str | None = None  # an owner's name; "-" for nobody
+    overdue: bool = False
+    page: int = 1
+
+
+def inbox(session: Session, f: Filters, now: datetime) -> tuple[list[dict[str, Any]], int]:
+    """One page of complaints, newest first, and how many match."""
+    query = select(
+        Complaint.id,
+        Complaint.status,
+        Complaint.language,
+        Complaint.severity,
+        Complaint.category,
+        Complaint.created_at,
+        Complaint.first_response_due,
+        Complaint.first_response_at,
+        Complaint.owner_name,
+        Mention.source,
+        Mention.author,
+        Mention.title,
+        func.substr(Mention.text, 1, 160).label("excerpt"),
+    ).join(Mention, Mention.id == Complaint.mention_id, isouter=True)
+    conditions: list[ColumnElement[bool]] = [Complaint.status == f.status if f.status else Complaint.status.in_(OPEN)]
+    if f.source:
+        conditions.append(Mention.source == f.source)
+    if f.language:
+        conditions.append(Complaint.language == f.language)
+    if f.owner == "-":
+        conditions.append(Complaint.owner_id.is_(None))
+    elif f.owner:
+        conditions.append(Complaint.owner_name == f.owner)
+    if f.overdue:
+        conditions += [Complaint.first_response_at.is_(None), Complaint.first_response_due < now]
+    query = query.where(*conditions)
+    total = session.scalar(
+        select(func.count()).select_from(Complaint).join(Mention, Mention.id == Complaint.mention_id, isouter=True)
+        .where(*conditions)
+    )  # fmt: skip
+    rows = session.execute(query.order_by(Complaint.id.desc()).limit(PAGE).offset((max(f.page, 1) - 1) * PAGE))
+    out = []
+    for r in rows:
+        item = dict(r._mapping)
+        item["overdue"] = r.first_response_at is None and r.first_response_due < now and r.status in OPEN
+        out.append(item)
+    return out, int(total or 0)
+
+
+def choices(session: Session) -> dict[str, list[str]]:
+    """What the inbox's filters offer."""
+    sources = [s for (s,) in session.execute(select(SourceState.name).order_by(SourceState.name))]
+    languages = [
+        lang for (lang,) in session.execute(select(Complaint.language).distinct().order_by(Complaint.language))
+    ]
+    owners = [str(o) for (o,) in session.execute(select(Complaint.owner_name).where(Complaint.owner_name.is_not(None))
+                                            .distinct().order_by(Complaint.owner_name))]  # fmt: skip
+    return {"statuses": list(STATUSES), "sources": sources, "languages": languages, "owners": owners}
+
+
+def complaint(session: Session, complaint_id: int) -> dict[str, Any] | None:
+    c = session.get(Complaint, complaint_id)
+    if c is None:
+        return None
+    m = session.get(Mention, c.mention_id) if c.mention_id else None
+    draft = current_draft(session, c.id)
+    follow = current_draft(session, c.id, "follow_up")
+    events = list(session.scalars(select(Event).where(Event.complaint_id == c.id).order_by(Event.id)))
+    conv = session.get(ConversationRow, c.id)
+    promises = list(session.scalars(select(Promise).where(Promise.complaint_id == c.id).order_by(Promise.id)))
+    transcript: list[dict[str, Any]] = []
+    for row in session.scalars(select(Outbox).where(Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "relay")))
+                               .order_by(Outbox.id)):  # fmt: skip
+        if row.kind == "relay":
+            transcript.append({"at": row.created_at, "who": "customer", "text": str(row.payload.get("text") or "")})
+        else:
+            for message in row.payload.get("messages") or []:
+                transcript.append({"at": row.created_at, "who": "reclaim", "text": str(message.get("text") or "")})
+    return {
+        "c": c,
+        "m": m,
+        "draft": draft,
+        "follow_up": follow,
+        "events": events,
+        "conversation": conv.state if conv is not None and conv.customer_id is not None else None,
+        "customer": conv.customer_name if conv is not None else None,
+        "promises": promises,
+        "transcript": transcript,
+    }
+
+
+def sources(session: Session) -> list[SourceState]:
+    return list(session.scalars(select(SourceState).order_by(SourceState.name)))

@@ -1,0 +1,73 @@
+"""Dashboard logins: Argon2id password hashes (argon2-cffi), roles staff and manager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.tables import WebUser
+
+ROLES = ("staff", "manager")
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("a password nobody has")  # unknown names take as long as wrong passwords
+
+
+class UserError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    role: str
+    telegram_id: int | None
+
+    @property
+    def manager(self) -> bool:
+        return self.role == "manager"
+
+
+class SqlUsers:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def add(self, name: str, password: str, role: str, telegram_id: int | None = None) -> User:
+        name = name.strip()
+        if role not in ROLES:
+            raise UserError(f"a role is staff or manager (got {role!r})")
+        if not name or len(name) > 64:
+            raise UserError("a user name is 1 to 64 characters")
+        if len(password) < 10:
+            raise UserError("a password has at least 10 characters")
+        with self.sessions.begin() as session:
+            if session.scalar(select(WebUser.id).where(WebUser.name == name)) is not None:
+                raise UserError(f"there is already a user {name!r}")
+            row = WebUser(name=name, password_hash=_hasher.hash(password), role=role, telegram_id=telegram_id,
+                          created_at=datetime.now(UTC), disabled=False)  # fmt: skip
+            session.add(row)
+            session.flush()
+            return User(row.id, row.name, row.role, row.telegram_id)
+
+    def verify(self, name: str, password: str) -> User | None:
+        with self.sessions() as session:
+            row = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+            try:
+                _hasher.verify(row.password_hash if row is not None else _DUMMY, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            if row is None or row.disabled:
+                return None
+            return User(row.id, row.name, row.role, row.telegram_id)
+
+    def get(self, user_id: int) -> User | None:
+        with self.sessions() as session:
+            row = session.get(WebUser, user_id)
+            if row is None or row.disabled:
+                return None
+            return User(row.id, row.name, row.role, row.telegram_id)
