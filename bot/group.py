@@ -43,7 +43,18 @@ class GroupWatch:
         mention = to_mention(message.to_dict(), language=language)
         if mention is None:
             return
-        opened = await self.db(self.ingest, name, [mention])
+        opened: Sequence[int] = ()
+        for attempt, pause in enumerate((0.2, 1.0, 3.0, None)):
+            try:
+                opened = await self.db(self.ingest, name, [mention])
+                break
+            except Exception:  # a busy journal: the message exists nowhere else, so try again
+                if pause is None:
+                    log.exception("group %s: message %s could not be recorded", name, mention.external_id)
+                    return
+                log.warning("group %s: recording message %s failed (try %d); again", name, mention.external_id,
+                            attempt + 1, exc_info=True)  # fmt: skip
+                await asyncio.sleep(pause)
         if opened:
             log.info("group %s: complaint(s) %s opened", name, ", ".join(map(str, opened)))
             self.wake.set()

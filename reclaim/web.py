@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 import secrets
+import time as _time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -71,6 +72,7 @@ class Web:
         env.filters["cause"] = cause_label
         env.filters["local"] = lambda d: d.astimezone(app.zone).strftime("%Y-%m-%d %H:%M") if d else "—"
         self.env = env
+        self._choices: tuple[float, dict[str, list[str]]] | None = None
         secret = secret or os.environ.get("RECLAIM_WEB_SECRET")
         if not secret:
             log.warning("RECLAIM_WEB_SECRET is not set: dashboard logins last until this process stops")
@@ -124,6 +126,13 @@ class Web:
             raise HTTPException(403, "the form has expired: reload the page and try again")
         return data
 
+    def choices(self, session: Any) -> dict[str, list[str]]:
+        """The inbox filters' options, read at most once a minute (they change rarely)."""
+        now = _time.monotonic()
+        if self._choices is None or now - self._choices[0] > 60:
+            self._choices = (now, dashboard.choices(session, list(self.app.settings.triage.languages)))
+        return self._choices[1]
+
     def say(self, request: Request, notice: str) -> None:
         request.session["notice"] = NOTICES.get(notice, notice.replace("_", " "))
 
@@ -161,7 +170,7 @@ class Web:
         def read() -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
             with self.app.sessions() as session:
                 rows, total = dashboard.inbox(session, f, datetime.now(UTC))
-                return rows, total, dashboard.choices(session)
+                return rows, total, self.choices(session)
 
         rows, total, choices = await self.app.db(read)
         pages = max((total + dashboard.PAGE - 1) // dashboard.PAGE, 1)

@@ -150,6 +150,7 @@ def _complaint(
     rejected = answer is not None and rng.random() < 0.04
     c = Complaint(
         mention_id=m.id,
+        source=m.source,
         status="draft_ready",
         language=m.language,
         severity="normal",

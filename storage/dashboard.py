@@ -40,14 +40,14 @@ def inbox(session: Session, f: Filters, now: datetime) -> tuple[list[dict[str, A
         Complaint.first_response_due,
         Complaint.first_response_at,
         Complaint.owner_name,
-        Mention.source,
+        Complaint.source,
         Mention.author,
         Mention.title,
         func.substr(Mention.text, 1, 160).label("excerpt"),
     ).join(Mention, Mention.id == Complaint.mention_id, isouter=True)
     conditions: list[ColumnElement[bool]] = [Complaint.status == f.status if f.status else Complaint.status.in_(OPEN)]
     if f.source:
-        conditions.append(Mention.source == f.source)
+        conditions.append(Complaint.source == f.source)
     if f.language:
         conditions.append(Complaint.language == f.language)
     if f.owner == "-":
@@ -57,10 +57,7 @@ def inbox(session: Session, f: Filters, now: datetime) -> tuple[list[dict[str, A
     if f.overdue:
         conditions += [Complaint.first_response_at.is_(None), Complaint.first_response_due < now]
     query = query.where(*conditions)
-    total = session.scalar(
-        select(func.count()).select_from(Complaint).join(Mention, Mention.id == Complaint.mention_id, isouter=True)
-        .where(*conditions)
-    )  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(Complaint).where(*conditions))
     rows = session.execute(query.order_by(Complaint.id.desc()).limit(PAGE).offset((max(f.page, 1) - 1) * PAGE))
     out = []
     for r in rows:
@@ -70,14 +67,11 @@ def inbox(session: Session, f: Filters, now: datetime) -> tuple[list[dict[str, A
     return out, int(total or 0)
 
 
-def choices(session: Session) -> dict[str, list[str]]:
-    """What the inbox's filters offer."""
+def choices(session: Session, languages: list[str]) -> dict[str, list[str]]:
+    """What the inbox's filters offer (owners: everyone who ever took a complaint)."""
     sources = [s for (s,) in session.execute(select(SourceState.name).order_by(SourceState.name))]
-    languages = [
-        lang for (lang,) in session.execute(select(Complaint.language).distinct().order_by(Complaint.language))
-    ]
-    owners = [str(o) for (o,) in session.execute(select(Complaint.owner_name).where(Complaint.owner_name.is_not(None))
-                                            .distinct().order_by(Complaint.owner_name))]  # fmt: skip
+    named = select(Complaint.owner_name).where(Complaint.owner_name.is_not(None)).distinct()
+    owners = [str(o) for (o,) in session.execute(named.order_by(Complaint.owner_name))]
     return {"statuses": list(STATUSES), "sources": sources, "languages": languages, "owners": owners}
 
 

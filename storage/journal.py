@@ -100,6 +100,7 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             "updated_at": now,
             "first_response_due": m.complaint.first_response_due,
             "publisher": plan.publisher,
+            "source": plan.source,
         }
         for m in with_complaint
         if m.complaint is not None
@@ -153,10 +154,12 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
 
 
 def source_state(session: Session, name: str) -> SourceState:
-    state = session.get(SourceState, name)
-    if state is None:
-        state = SourceState(name=name, consecutive_failures=0, items_seen=0, mentions_added=0)
-        session.add(state)
+    """A source's row, made if missing, and locked for this transaction: two writers (two group
+    messages at once) neither collide on making it nor lose each other's counts."""
+    new = {"name": name, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}
+    session.execute(_insert(session, SourceState).values(**new).on_conflict_do_nothing(index_elements=["name"]))
+    state = session.get(SourceState, name, with_for_update=True, populate_existing=True)
+    assert state is not None
     return state
 
 

@@ -115,6 +115,7 @@ class Complaint(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), unique=True)
+    source: Mapped[str | None] = mapped_column(String(64), index=True)  # the mention's, for the inbox's filter
     status: Mapped[str] = mapped_column(String(24))
     language: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
@@ -127,7 +128,7 @@ class Complaint(Base):
     first_response_at: Mapped[datetime | None]
     publisher: Mapped[str] = mapped_column(String(16), default="manual")
     owner_id: Mapped[int | None] = mapped_column(BigInteger)
-    owner_name: Mapped[str | None] = mapped_column(String(128))
+    owner_name: Mapped[str | None] = mapped_column(String(128), index=True)
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     reject_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Logins for the web dashboard.
+"""Logins for the web dashboard; complaints carry their source, for the inbox's filter.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,7 +28,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_web_users"),
         sa.UniqueConstraint("name", name="uq_web_users_name"),
     )
+    with op.batch_alter_table("complaints") as t:
+        t.add_column(sa.Column("source", sa.String(64)))
+        t.create_index("ix_complaints_source", ["source"])
+        t.create_index("ix_complaints_owner_name", ["owner_name"])
+    op.execute("UPDATE complaints SET source = (SELECT source FROM mentions WHERE mentions.id = complaints.mention_id)")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("complaints") as t:
+        t.drop_index("ix_complaints_owner_name")
+        t.drop_index("ix_complaints_source")
+        t.drop_column("source")
     op.drop_table("web_users")
