@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command in ("web", "users"):
             return cli_web.run(app, args, console)
-        if args.command in ("report", "actions"):
+        if args.command in ("report", "actions", "faq"):
             return cli_review.run(app, args, console)
         if args.command in ("customers", "purge"):
             return _privacy(app, args, console)

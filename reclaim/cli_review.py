@@ -15,6 +15,7 @@ from rich.table import Table
 from core.review import previous_month
 from reclaim.app import App
 from storage.actions import ActionError, SqlActions
+from storage.faq import SqlFaq, markdown, page
 from storage.review import collect
 
 
@@ -39,11 +40,28 @@ def add_parsers(sub: Any) -> None:
     for name in ("done", "drop"):
         a = actions.add_parser(name)
         a.add_argument("id", type=int)
+    faq = sub.add_parser("faq", help="the public questions-and-answers page").add_subparsers(
+        dest="action", required=True
+    )
+    export = faq.add_parser("export", help="the entries as HTML or Markdown for the company's site")
+    export.add_argument("--format", choices=["html", "md"], default="html")
+    export.add_argument("--language", help="one language's entries (default: all)")
+    export.add_argument("--out", metavar="PATH", help="file to write (default: stdout)")
 
 
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
     if args.command == "report":
         return _report(app, args, console)
+    if args.command == "faq":
+        entries = SqlFaq(app.sessions).entries(args.language)
+        title = f"{app.settings.brand.name}: questions and answers"
+        text = markdown(entries, title) if args.format == "md" else page(entries, title, args.language or "en")
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} written to {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
     store = SqlActions(app.sessions, app.settings.review.causes)
     try:
         if args.action == "list":

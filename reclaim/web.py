@@ -43,6 +43,8 @@ from core.review import human, previous_month
 from reclaim.app import App
 from storage import dashboard
 from storage.actions import ActionError, SqlActions
+from storage.faq import FaqError, SqlFaq, markdown
+from storage.faq import page as faq_page
 from storage.users import SqlUsers, User
 
 log = logging.getLogger("reclaim.web")
@@ -67,6 +69,7 @@ class Web:
         self.app = app
         self.users = SqlUsers(app.sessions)
         self.actions = SqlActions(app.sessions, app.settings.review.causes)
+        self.faq = SqlFaq(app.sessions)
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         env.filters["human"] = human
         env.filters["cause"] = cause_label
@@ -90,6 +93,10 @@ class Web:
                 Route("/actions", self.action_list, methods=["GET", "POST"]),
                 Route("/actions/{aid:int}/{what:str}", self.action_finish, methods=["POST"]),
                 Route("/report", self.report),
+                Route("/complaints/{cid:int}/faq", self.faq_add, methods=["POST"]),
+                Route("/faq", self.faq_list),
+                Route("/faq/{eid:int}/remove", self.faq_remove, methods=["POST"]),
+                Route("/faq.{fmt:str}", self.faq_export),
             ],
             middleware=[
                 Middleware(
@@ -289,6 +296,57 @@ class Web:
         month = request.query_params.get("month") or previous_month(datetime.now(self.app.zone))
         html = await self.app.db(self.render_report, month)
         return HTMLResponse(html)
+
+    async def faq_add(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        data = await self.form(request)
+        cid = int(request.path_params["cid"])
+        language = str(data.get("language") or "") or "en"
+        try:
+            await self.app.db(self.faq.add, str(data.get("question") or ""), str(data.get("answer") or ""), language,
+                              cid, f"web:{user.name}")  # fmt: skip
+        except FaqError as exc:
+            self.say(request, str(exc))
+        else:
+            self.say(request, "Added to the public FAQ.")
+        return RedirectResponse(f"/complaints/{cid}", status_code=303)
+
+    async def faq_list(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        entries = await self.app.db(self.faq.entries, None)
+        return self.page(request, "faq.html", user, entries=entries, languages=self.app.settings.triage.languages)
+
+    async def faq_remove(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        await self.form(request)
+        if not user.manager:
+            raise HTTPException(403, "managers take entries off the public FAQ")
+        try:
+            await self.app.db(self.faq.remove, int(request.path_params["eid"]))
+        except FaqError as exc:
+            self.say(request, str(exc))
+        return RedirectResponse("/faq", status_code=303)
+
+    async def faq_export(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        fmt, language = request.path_params["fmt"], request.query_params.get("language") or None
+        if fmt not in ("md", "html"):
+            raise HTTPException(404)
+        entries = await self.app.db(self.faq.entries, language)
+        title = f"{self.app.settings.brand.name}: questions and answers"
+        name = f"faq{'-' + language if language else ''}.{fmt}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if fmt == "md":
+            return Response(markdown(entries, title), media_type="text/markdown; charset=utf-8", headers=headers)
+        return HTMLResponse(faq_page(entries, title, language or "en"), headers=headers)
 
     def render_report(self, month: str) -> str:
         from reclaim.report import render_html

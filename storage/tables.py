@@ -298,3 +298,16 @@ class WebUser(Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # the same person in the staff chat
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FaqEntry(Base):
+    """A question the team has answered, promoted to the public questions-and-answers page."""
+
+    __tablename__ = "faq_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))  # where it came from
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -118,6 +118,16 @@ async def test_staff_and_managers_in_chromium(dashboard: Any) -> None:
                 c = s.get(Complaint, cid)
                 assert c is not None and c.status == "awaiting_post" and c.owner_id == 111
 
+            await page.click("text=Add a question and answer to the public FAQ")
+            await page.fill("#faq-question", "Do you ship to <Greenland>?")
+            await page.fill("#faq-answer", "Yes, within 5 days.\nTracking comes by e-mail.")
+            await page.click("text=Add to the FAQ")
+            await page.wait_for_selector("text=Added to the public FAQ.")
+            await page.goto(base + "/faq")
+            assert "Do you ship to <Greenland>?" in await page.inner_text("section.faq h2")
+            exported = await page.request.get(base + "/faq.md?language=en")
+            assert "## Do you ship to \\<Greenland\\>?" in await exported.text()
+
             await page.goto(base + "/actions")
             assert await page.locator("#new-action").count() == 0
             csrf = await page.get_attribute("input[name=csrf]", "value")
