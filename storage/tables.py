@@ -112,6 +112,13 @@ class Complaint(Base):
     __table_args__ = (
         Index("ix_complaints_status_due", "status", "first_response_due"),
         Index("ix_complaints_created_at", "created_at"),
+        # the inbox's "overdue" filter: only complaints still without a first answer
+        Index(
+            "ix_complaints_unanswered_id",
+            "id",
+            sqlite_where=sql_text("first_response_at IS NULL"),
+            postgresql_where=sql_text("first_response_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), unique=True)

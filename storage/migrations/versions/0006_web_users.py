@@ -32,10 +32,15 @@ def upgrade() -> None:
         t.add_column(sa.Column("source", sa.String(64)))
         t.create_index("ix_complaints_source", ["source"])
         t.create_index("ix_complaints_owner_name", ["owner_name"])
+    unanswered = sa.text("first_response_at IS NULL")
+    op.create_index(
+        "ix_complaints_unanswered_id", "complaints", ["id"], sqlite_where=unanswered, postgresql_where=unanswered
+    )
     op.execute("UPDATE complaints SET source = (SELECT source FROM mentions WHERE mentions.id = complaints.mention_id)")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_complaints_unanswered_id", "complaints")
     with op.batch_alter_table("complaints") as t:
         t.drop_index("ix_complaints_owner_name")
         t.drop_index("ix_complaints_source")
