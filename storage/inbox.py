@@ -110,6 +110,20 @@ def current_draft(session: Session, complaint_id: int, purpose: str = "reply") -
     ).first()
 
 
+def _requeue(
+    session: Session, key: str, complaint_id: int, payload: dict[str, Any], status: str, now: datetime
+) -> None:
+    """Queue a public post, or queue it again (a repost after a person checked) with new content."""
+    if not add_outbox(
+        session, key=key, kind="publish", complaint_id=complaint_id, payload=payload, now=now, status=status
+    ):
+        session.execute(
+            update(Outbox)
+            .where(Outbox.key == key)
+            .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
+        )
+
+
 def _score(origin: dict[str, Any] | None) -> int | None:
     value = (origin or {}).get("score")
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -187,13 +201,7 @@ class SqlInbox:
         }
         manual = c.publisher == "manual"
         status = "manual" if manual else "pending"
-        key = f"publish:{c.id}"
-        if not add_outbox(session, key=key, kind="publish", complaint_id=c.id, payload=payload, now=now, status=status):
-            session.execute(
-                update(Outbox)
-                .where(Outbox.key == key)
-                .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
-            )
+        _requeue(session, f"publish:{c.id}", c.id, payload, status, now)
         if manual:
             c.status = ComplaintStatus.AWAITING_POST.value
         session.add(
@@ -219,13 +227,7 @@ class SqlInbox:
             "follow_up": True,
         }
         status = "manual" if c.publisher == "manual" else "pending"
-        key = f"followup:{c.id}"
-        if not add_outbox(session, key=key, kind="publish", complaint_id=c.id, payload=payload, now=now, status=status):
-            session.execute(
-                update(Outbox)
-                .where(Outbox.key == key)
-                .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
-            )
+        _requeue(session, f"followup:{c.id}", c.id, payload, status, now)
 
     def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
         now = self.clock()
