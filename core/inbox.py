@@ -88,7 +88,8 @@ class Staff:
 
     @property
     def actor(self) -> str:
-        return f"tg:{self.id}"
+        """Who did it, in the event log: a Telegram user, or (negative ids) a dashboard login."""
+        return f"tg:{self.id}" if self.id > 0 else f"web:{-self.id}"
 
 
 @dataclass(frozen=True, slots=True)

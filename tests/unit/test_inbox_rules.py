@@ -75,3 +75,8 @@ def test_drafts_staff_write_are_checked() -> None:
     assert check_draft("   ") == "edit_empty"
     assert check_draft("x" * (MAX_DRAFT + 1)) == "edit_too_long"
     assert check_draft("Thank you") is None
+
+
+def test_the_event_log_tells_telegram_users_from_dashboard_logins() -> None:
+    assert Staff(111, "Anna").actor == "tg:111"
+    assert Staff(-3, "anna").actor == "web:3"
