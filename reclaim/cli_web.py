@@ -25,6 +25,9 @@ def add_parsers(sub: Any) -> None:
     add.add_argument("--role", choices=["staff", "manager"], required=True)
     add.add_argument("--telegram-id", type=int, help="the same person's numeric id in the staff chat")
     users.add_parser("list")
+    for name, text in (("disable", "stop a login (its sessions end too)"), ("enable", "allow a login again"),
+                       ("password", "a new password (from $RECLAIM_NEW_PASSWORD or asked)")):  # fmt: skip
+        users.add_parser(name, help=text).add_argument("name")
 
 
 def _password() -> str:
@@ -54,6 +57,14 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
                 console.print(f"{u.name}\t{u.role}\t{u.telegram_id or ''}{state}")
         return 0
     try:
+        if args.action in ("disable", "enable"):
+            users.set_disabled(args.name, args.action == "disable")
+            console.print(f"{args.name} is {args.action}d")
+            return 0
+        if args.action == "password":
+            users.set_password(args.name, _password())
+            console.print(f"{args.name} has a new password")
+            return 0
         user = users.add(args.name, _password(), args.role, args.telegram_id)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -54,6 +54,23 @@ class SqlUsers:
             session.flush()
             return User(row.id, row.name, row.role, row.telegram_id)
 
+    def set_password(self, name: str, password: str) -> None:
+        if len(password) < 10:
+            raise UserError("a password has at least 10 characters")
+        with self.sessions.begin() as session:
+            row = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+            if row is None:
+                raise UserError(f"no user {name!r}")
+            row.password_hash = _hasher.hash(password)
+
+    def set_disabled(self, name: str, disabled: bool) -> None:
+        """A disabled login cannot log in, and its open sessions stop working at their next page."""
+        with self.sessions.begin() as session:
+            row = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+            if row is None:
+                raise UserError(f"no user {name!r}")
+            row.disabled = disabled
+
     def verify(self, name: str, password: str) -> User | None:
         with self.sessions() as session:
             row = session.scalar(select(WebUser).where(WebUser.name == name.strip()))

@@ -1,0 +1,43 @@
+"""Dashboard logins from the command line: added with a role, refused with a wrong password,
+disabled and enabled again, given a new password; only an Argon2 hash is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from reclaim.cli import main
+from storage.db import session_factory
+from storage.tables import WebUser
+from storage.users import SqlUsers
+
+
+def test_logins_from_the_command_line(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"brand: {{name: Nordlys}}\ndatabase: {{url: '{db_url}'}}\n", encoding="utf-8")
+    run = ["--config", str(config), "users"]
+    monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "short")
+    assert main([*run, "add", "anna", "--role", "staff"]) == 2  # too short
+    monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "a long enough secret")
+    assert main([*run, "add", "anna", "--role", "staff", "--telegram-id", "111"]) == 0
+    assert main([*run, "add", "anna", "--role", "manager"]) == 2  # taken
+    engine = create_engine(db_url)
+    try:
+        users = SqlUsers(session_factory(engine))
+        with session_factory(engine)() as s:
+            stored = s.scalars(select(WebUser.password_hash)).one()
+        assert stored.startswith("$argon2id$") and "a long enough secret" not in stored
+        assert users.verify("anna", "a long enough secret") is not None
+        assert users.verify("anna", "a long enough secreT") is None
+        assert main([*run, "disable", "anna"]) == 0
+        assert users.verify("anna", "a long enough secret") is None
+        assert main([*run, "enable", "anna"]) == 0
+        monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "another long secret")
+        assert main([*run, "password", "anna"]) == 0
+        assert users.verify("anna", "a long enough secret") is None
+        assert users.verify("anna", "another long secret") is not None
+        assert main([*run, "disable", "nobody"]) == 2
+    finally:
+        engine.dispose()
