@@ -152,7 +152,7 @@ class Poller:
             things, moved = await loop.run_in_executor(self.app.reddit_thread, read, saved)
             mentions = to_mentions(things, own=client.username, ignore=source.ignore_authors, language=source.language)
             prepared = await loop.run_in_executor(self._writer, prep.prepare_items, self.app, source.name, mentions)
-            result = await self._in_writer(lambda: self._store(source, 200, prepared, cursor=moved))
+            result = await self._in_writer(lambda: store(self.app, source, 200, prepared, cursor=moved))
         except RedditError as exc:
             error, status = str(exc), exc.status
             result = await self._in_writer(lambda: self._fail(source, error, status))
@@ -181,7 +181,7 @@ class Poller:
             async with sem:
                 fetched = await fetch_with_retries(self.client, req, retries=polling.retries)
             if fetched.not_modified:
-                result = await self._in_writer(lambda: self._store(source, 304, None))
+                result = await self._in_writer(lambda: store(self.app, source, 304, None))
             else:
                 try:
                     prepared = await self._prepare(source, fetched)
@@ -191,7 +191,7 @@ class Poller:
                     result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
                 else:
                     result = await self._in_writer(
-                        lambda: self._store(source, fetched.status, prepared, fetched.etag, fetched.last_modified)
+                        lambda: store(self.app, source, fetched.status, prepared, fetched.etag, fetched.last_modified)
                     )
         except FetchError as exc:
             error, status = str(exc), exc.status
@@ -218,17 +218,6 @@ class Poller:
             )
         log.warning("source %s failed: %s (next try in %s)", source.name, error, delay)
         return Outcome(source=source.name, ok=False, status=status, error=error, retry_in=delay)
-
-    def _store(
-        self,
-        source: Source,
-        status: int,
-        prepared: prep.Prepared | None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        cursor: dict[str, object] | None = None,
-    ) -> Outcome:
-        return store(self.app, source, status, prepared, etag, last_modified, cursor)
 
 
 def store(
