@@ -84,7 +84,7 @@ def _deadline(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
 def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[str]:
     c = t.t
     source = f"<b>{e(c('card', 'source'))}:</b> {e(v.source)}"
-    if v.url and v.url.startswith(("http://", "https://")):
+    if v.url:  # only http(s) links reach the journal (core.model.RawMention)
         source += f' · <a href="{e(v.url)}">{e(c("card", "open_original"))}</a>'
     lines = [
         f"<b>{e(c('status', v.status.value))}</b> · <b>{e(c('card', 'title', id=v.id))}</b>",

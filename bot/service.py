@@ -4,14 +4,16 @@ limits), the staff desk's handlers and the outbox dispatcher, started and stoppe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.customer import CustomerDesk
@@ -22,6 +24,7 @@ from bot.texts import StaffTexts
 from core.inbox import InboxStore, InThread, Publisher
 
 log = logging.getLogger("reclaim.bot")
+Report = Callable[[str, str | None, float | None], Awaitable[None]]  # (state, detail, retry in s)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,37 @@ class BotService:
         )
         await app.start()
         self._task = asyncio.create_task(self.dispatcher.run(self._stop), name="outbox")
+
+    async def start_with_retries(
+        self, report: Report, stopping: asyncio.Event, *, first: float = 1.0, cap: float = 300.0
+    ) -> bool:
+        """Start once Telegram answers and accepts the token, trying again with backoff (1 s,
+        2 s … up to 5 min) while it is unreachable or refuses; False if stopped before that.
+        What went wrong is said in one line, never with the token (InvalidToken's message has it)."""
+        delay = first
+        while not stopping.is_set():
+            await report("starting", None, None)
+            try:
+                await self.start()
+            except InvalidToken:
+                why = "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
+            except NetworkError as exc:
+                why = f"Telegram cannot be reached ({type(exc).__name__})"
+            except TelegramError as exc:
+                why = f"Telegram refused to start the bot ({type(exc).__name__})"
+            else:
+                await report("running", None, None)
+                return True
+            log.error("%s; trying again in %.0fs (the watchers and the dashboard go on)", why, delay)
+            await report("waiting", why, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+            delay = min(delay * 2, cap)
+        return False
+
+    @property
+    def started(self) -> bool:
+        return self._task is not None
 
     async def stop(self) -> None:
         self._stop.set()

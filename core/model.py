@@ -64,6 +64,26 @@ class RawMention:
     language_hint: str | None = None
     origin: Mapping[str, Any] | None = None  # where to answer in place, e.g. {"chat_id": .., "message_id": ..}
 
+    def __post_init__(self) -> None:
+        # The one check of a source's link: only http(s) may ever become a link (dashboard,
+        # cards, exports). Anything else (javascript:, data: …) is kept as text in origin.
+        if self.url is not None and safe_url(self.url) is None:
+            object.__setattr__(self, "origin", {**(self.origin or {}), "link_text": self.url[:2000]})
+            object.__setattr__(self, "url", None)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) address a browser may open, else None."""
+    if not url:
+        return None
+    value = url.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        return None
+    if any(ch in value for ch in '<>"') or any(ord(ch) < 32 for ch in value):
+        return None
+    return value
+
 
 @dataclass(frozen=True, slots=True)
 class Triage:

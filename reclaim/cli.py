@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,10 +20,13 @@ from reclaim import __version__, cli_review, cli_web
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
+from reclaim.redact import REDACT, RedactingFormatter
 from reclaim.settings import RedditSource, Settings, Source, TelegramGroupSource, config_path, load_settings
+from reclaim.web_server import ListenError
 from reclaim.yamlsource import ConfigError
 from responders.drafting import TemplateError
 from storage import queries
+from storage.status import statuses
 
 EXIT_CONFIG = 2
 EXIT_SOURCES_FAILED = 3
@@ -57,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="keep polling every source on its own interval")
     sources = sub.add_parser("sources", help="health of each source")
     sources.add_argument("--json", action="store_true")
+    status = sub.add_parser("status", help="how `reclaim run`'s parts are doing (the Telegram bot)")
+    status.add_argument("--json", action="store_true")
     mentions = sub.add_parser("mentions", help="the journal's mentions").add_subparsers(dest="action", required=True)
     ml = mentions.add_parser("list")
     ml.add_argument("--json", action="store_true")
@@ -195,6 +199,14 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
                     str(h["mentions_added"]),
                 )
             console.print(table)
+            _print_status(statuses(session), console)
+            return 0
+        if args.command == "status":
+            rows = statuses(session)
+            if args.json:
+                _print_json(rows)
+            else:
+                _print_status(rows, console, empty="no `reclaim run` has reported yet")
             return 0
         if args.command == "mentions":
             rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
@@ -245,6 +257,16 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
         return 0
 
 
+def _print_status(rows: Sequence[dict[str, Any]], console: Console, empty: str | None = None) -> None:
+    for r in rows:
+        line = f"{r['component']}: {r['state']} since {r['since'][:19]}"
+        line += f" — {r['detail']}" if r["detail"] else ""
+        line += f"; next attempt {r['next_attempt_at'][:19]}" if r["next_attempt_at"] else ""
+        console.print(line, markup=False)
+    if not rows and empty:
+        console.print(empty)
+
+
 def _show(d: dict[str, Any], console: Console) -> None:
     m = d["mention"] or {}
     console.print(
@@ -285,30 +307,13 @@ def _privacy(app: App, args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-class Redact(logging.Filter):
-    """Keeps secrets out of every log line (httpx and the Bot API put the token in URLs)."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            if any(s in message for s in self.secrets):
-                for s in self.secrets:
-                    message = message.replace(s, "***")
-                record.msg, record.args = message, None
-        return True
-
-
 def setup_logging(verbose: int) -> None:
     level = logging.INFO if verbose else logging.WARNING
     level = logging.DEBUG if verbose > 1 else level
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = ("TELEGRAM_BOT_TOKEN", "REDDIT_CLIENT_SECRET", "REDDIT_PASSWORD")
-    handler.addFilter(Redact([os.environ.get(name, "") for name in secrets]))
+    # every line, tracebacks included, with the known secrets replaced (reclaim.redact)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    REDACT.add_environment()
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # request lines carry the bot token in their URL; they are only useful when debugging
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
@@ -316,8 +321,22 @@ def setup_logging(verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; an unexpected error is one logged traceback with no secret in it."""
     args = _parser().parse_args(argv)
     setup_logging(args.verbose)
+    try:
+        return _main(args)
+    except ListenError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        logging.getLogger("reclaim").critical("reclaim stopped on an unexpected error", exc_info=True)
+        return 1
+
+
+def _main(args: argparse.Namespace) -> int:
     console = Console(stderr=False, highlight=False)
     if args.command == "demo":
         from reclaim.demo import run_demo
@@ -325,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.dir, console, port=args.port, stay=args.stay)
     try:
         settings = load_settings(config_path(args.config))
+        REDACT.add(settings.secret_values())
     except ConfigError as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

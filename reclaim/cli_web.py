@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
@@ -45,9 +46,12 @@ def _password() -> str:
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
     if args.command == "web":
         from reclaim.web import server
+        from reclaim.web_server import bind
 
+        sock = bind(app.settings.web)
         console.print(f"dashboard on http://{app.settings.web.listen} (Ctrl-C stops it)")
-        asyncio.run(server(app).serve())
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(server(app).serve(sockets=[sock]))
         return 0
     users = SqlUsers(app.sessions)
     if args.action == "list":

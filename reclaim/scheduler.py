@@ -25,6 +25,7 @@ from reclaim.settings import Source, TelegramGroupSource
 from responders.publishing import RedditPublisher
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
 from storage.inbox import add_outbox
+from storage.status import set_status
 
 log = logging.getLogger("reclaim.run")
 
@@ -98,6 +99,20 @@ class Runner:
             job = self.scheduler.get_job(source.name)
             if job is not None:
                 job.modify(next_run_time=datetime.now(UTC) + outcome.retry_in)
+
+    async def _bot_state(self, state: str, detail: str | None, retry_in: float | None) -> None:
+        """The bot's state in the journal, for `reclaim status` and `reclaim sources`."""
+        now = datetime.now(UTC)
+        later = now + timedelta(seconds=retry_in) if retry_in is not None else None
+
+        def write() -> None:
+            with self.app.sessions.begin() as session:
+                set_status(session, "telegram", state, now, detail, later)
+
+        try:
+            await self.app.db(write)
+        except Exception:
+            log.exception("recording the bot's state failed")
 
     def check_alerts(self) -> int:
         """Queue alerts for missed first-response deadlines and spikes (each raised once)."""
@@ -212,17 +227,21 @@ class Runner:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.stopping.set)
-        self.schedule()
-        self.scheduler.start()
         web_task = None
         if self.app.settings.web.enabled:
             from reclaim.web import server
+            from reclaim.web_server import bind
 
+            sock = bind(self.app.settings.web)  # a taken port stops us here, before anything started
             self.web = server(self.app)
-            web_task = asyncio.create_task(self.web.serve(), name="web")
+            web_task = asyncio.create_task(self.web.serve(sockets=[sock]), name="web")
+        self.schedule()
+        self.scheduler.start()
+        if web_task is not None:
             log.info("dashboard on http://%s", self.app.settings.web.listen)
-        if self.bot is not None:
-            await self.bot.start()
+        bot_task = None
+        if self.bot is not None:  # in the background: an unreachable Telegram holds up nothing else
+            bot_task = asyncio.create_task(self.bot.start_with_retries(self._bot_state, self.stopping), name="bot")
         else:
             log.warning(
                 "telegram.token is not set: watching sources only; cards and alerts wait in the journal "
@@ -238,12 +257,15 @@ class Runner:
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
             w.cancel()
+        self.stopping.set()  # also ends the bot's start retries
         log.info("stopping: finishing polls in flight")
         self.scheduler.shutdown(wait=False)
         if self.in_flight:
             await asyncio.wait(list(self.in_flight), timeout=60)
-        if self.bot is not None:
+        if bot_task is not None and self.bot is not None:
+            await asyncio.wait([bot_task], timeout=15)
             await self.bot.stop()
+            await self._bot_state("stopped", None, None)
         if web_task is not None and self.web is not None:
             self.web.should_exit = True
             await asyncio.wait([web_task], timeout=10)

@@ -362,6 +362,9 @@ class Web(Strict):
     listen: str = Field(default="127.0.0.1:8080", pattern=r"^[\w.:\[\]-]+:\d{1,5}$")
     secure_cookies: bool = False  # true when it is served over https (behind a proxy)
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # more failed logins than this for one name, or from one address, within the window: HTTP 429
+    login_attempts: int = Field(default=10, ge=1, le=10_000)
+    login_window: Duration = timedelta(minutes=15)
 
     @property
     def host(self) -> str:
@@ -434,6 +437,16 @@ class Settings(Strict):
                 raise ValueError(f"source {src.name!r}: the staff and managers' chats cannot be watched as sources")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret this config holds (kept out of logs and tracebacks by reclaim.redact)."""
+        out = [self.telegram.token.get_secret_value() if self.telegram.token else None]
+        out.append(urlsplit(self.database.url).password)
+        for src in self.sources:
+            for name, value in (src.headers if isinstance(src, HttpSourceBase) else {}).items():
+                if is_credential_header(name, value):
+                    out += [value, value.split(None, 1)[-1]]
+        return [v for v in out if v]
+
     def source(self, name: str) -> Source:
         for s in self.sources:
             if s.name == name:
@@ -448,7 +461,31 @@ ENV_OVERRIDES = {
 }
 
 
+# a source header that carries a credential: by its name, or by a value like "Bearer …"
+CREDENTIAL_HEADER = re.compile(r"auth|token|secret|passw|cookie|api[-_]?key|session|signature", re.I)
+CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)\s+\S", re.I)
+
+
+def is_credential_header(name: str, value: str) -> bool:
+    return bool(CREDENTIAL_HEADER.search(name) or CREDENTIAL_VALUE.match(value))
+
+
+def _literal_headers(data: dict[str, Any], loaded: LoadedYaml, problems: list[str]) -> None:
+    """Credentials in a source's headers come from the environment, like every other secret."""
+    sources = data.get("sources")
+    for i, src in enumerate(sources if isinstance(sources, list) else []):
+        headers = src.get("headers") if isinstance(src, dict) else None
+        for name, value in (headers if isinstance(headers, dict) else {}).items():
+            path = ("sources", i, "headers", name)
+            if isinstance(value, str) and is_credential_header(str(name), value) and path not in loaded.interpolated:
+                problems.append(
+                    f"line {loaded.line_of(list(path))}: {path_text(path)}: looks like a credential; secrets come "
+                    f'only from the environment: write e.g. {name}: "Bearer ${{FEED_TOKEN}}" and set FEED_TOKEN'
+                )
+
+
 def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str], problems: list[str]) -> None:
+    _literal_headers(data, loaded, problems)
     for (section, key), var in SECRET_PATHS.items():
         block = data.get(section)
         if isinstance(block, dict) and key in block and (section, key) not in loaded.interpolated:

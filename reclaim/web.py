@@ -15,20 +15,21 @@ card there is redrawn by the running bot.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hmac
 import logging
 import os
+import re
 import secrets
 import time as _time
-from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -41,13 +42,17 @@ from bot.cards import cause_label
 from core.inbox import Action, Staff
 from core.review import human, previous_month
 from reclaim.app import App
+from reclaim.throttle import LoginThrottle
+from reclaim.web_server import SecureHeaders
+from reclaim.web_server import server as serve_asgi
 from storage import dashboard
 from storage.actions import ActionError, SqlActions
 from storage.faq import FaqError, SqlFaq, markdown
 from storage.faq import page as faq_page
-from storage.users import SqlUsers, User
+from storage.users import SqlUsers, User, password_matches
 
 log = logging.getLogger("reclaim.web")
+MONTH = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")
 TEMPLATES = Path(__file__).parent / "templates"
 ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "ps": Action.POSTED,
            "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST}  # fmt: skip
@@ -62,6 +67,21 @@ NOTICES = {
     "edit_empty": "The draft cannot be empty.",
     "edit_too_long": "That draft is too long.",
 }
+
+
+class _Id(Convertor[int]):
+    """A record id in a path: digits that fit a 64-bit integer; anything longer is a 404."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", _Id())
 
 
 class Web:
@@ -81,21 +101,25 @@ class Web:
             log.warning("RECLAIM_WEB_SECRET is not set: dashboard logins last until this process stops")
             secret = secrets.token_urlsafe(32)
         web = app.settings.web
-        self.asgi = Starlette(
+        self.throttle = LoginThrottle(web.login_attempts, web.login_window)
+        # Argon2 checks run here, never on the journal's thread (a login flood must not delay the
+        # bot or the poller); two at a time at most, so a flood costs at most two cores' share
+        self.hashing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reclaim-login")
+        self.starlette = Starlette(
             routes=[
                 Route("/login", self.login, methods=["GET", "POST"]),
                 Route("/logout", self.logout, methods=["POST"]),
                 Route("/", self.inbox),
-                Route("/complaints/{cid:int}", self.complaint),
-                Route("/complaints/{cid:int}/act", self.act, methods=["POST"]),
-                Route("/complaints/{cid:int}/edit", self.edit, methods=["POST"]),
+                Route("/complaints/{cid:id}", self.complaint),
+                Route("/complaints/{cid:id}/act", self.act, methods=["POST"]),
+                Route("/complaints/{cid:id}/edit", self.edit, methods=["POST"]),
                 Route("/sources", self.sources),
                 Route("/actions", self.action_list, methods=["GET", "POST"]),
-                Route("/actions/{aid:int}/{what:str}", self.action_finish, methods=["POST"]),
+                Route("/actions/{aid:id}/{what:str}", self.action_finish, methods=["POST"]),
                 Route("/report", self.report),
-                Route("/complaints/{cid:int}/faq", self.faq_add, methods=["POST"]),
+                Route("/complaints/{cid:id}/faq", self.faq_add, methods=["POST"]),
                 Route("/faq", self.faq_list),
-                Route("/faq/{eid:int}/remove", self.faq_remove, methods=["POST"]),
+                Route("/faq/{eid:id}/remove", self.faq_remove, methods=["POST"]),
                 Route("/faq.{fmt:str}", self.faq_export),
             ],
             middleware=[
@@ -109,7 +133,7 @@ class Web:
                 )
             ],
         )
-        self.asgi.add_middleware(_Headers)
+        self.asgi = SecureHeaders(self.starlette)
 
     # -- plumbing ---------------------------------------------------------------------------
     def page(self, request: Request, name: str, user: User | None, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -122,8 +146,15 @@ class Web:
         return HTMLResponse(html, status_code=status)
 
     async def user(self, request: Request) -> User | None:
+        """The session's login, unless its session has ended (logout, new password, disabled)."""
         uid = request.session.get("uid")
-        return await self.app.db(self.users.get, int(uid)) if isinstance(uid, int) else None
+        if not isinstance(uid, int):
+            return None
+        user = await self.app.db(self.users.get, uid)
+        if user is None or request.session.get("epoch") != user.epoch:
+            request.session.clear()
+            return None
+        return user
 
     async def form(self, request: Request) -> FormData:
         """A POST's fields, once its CSRF token matches the session's."""
@@ -148,15 +179,32 @@ class Web:
         if request.method == "GET":
             return self.page(request, "login.html", None)
         data = await self.form(request)
-        user = await self.app.db(self.users.verify, str(data.get("name") or ""), str(data.get("password") or ""))
-        if user is None:
+        name, password = str(data.get("name") or "")[:200], str(data.get("password") or "")
+        address = request.client.host if request.client else "unknown"
+        wait = self.throttle.retry_after(name, address)
+        if wait is not None:
+            log.warning("login throttled: name %r from %s (too many failures; retry in %ds)", name[:64], address, wait)
+            error = "Too many failed logins. Wait a while and try again."
+            response = self.page(request, "login.html", None, status=429, error=error)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user, stored = await self.app.db(self.users.lookup, name)
+        matches = await asyncio.get_running_loop().run_in_executor(self.hashing, password_matches, stored, password)
+        if user is None or not matches:
+            self.throttle.failed(name, address)
+            log.info("failed login: name %r from %s", name[:64], address)
             return self.page(request, "login.html", None, status=401, error="Wrong name or password.")
-        request.session.clear()
-        request.session.update({"uid": user.id, "csrf": secrets.token_urlsafe(32)})  # a new session on login
+        self.throttle.succeeded(name)
+        request.session.clear()  # a new session on login
+        request.session.update({"uid": user.id, "epoch": user.epoch, "csrf": secrets.token_urlsafe(32)})
         return RedirectResponse("/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
+        """Ends every session of this login, wherever its cookie was copied to."""
         await self.form(request)
+        uid = request.session.get("uid")
+        if isinstance(uid, int):
+            await self.app.db(self.users.end_sessions, uid)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -294,6 +342,8 @@ class Web:
         if not user.manager:
             raise HTTPException(403, "the monthly review is for managers")
         month = request.query_params.get("month") or previous_month(datetime.now(self.app.zone))
+        if not MONTH.fullmatch(month):
+            raise HTTPException(400, "write the month as YYYY-MM")
         html = await self.app.db(self.render_report, month)
         return HTMLResponse(html)
 
@@ -340,6 +390,8 @@ class Web:
         fmt, language = request.path_params["fmt"], request.query_params.get("language") or None
         if fmt not in ("md", "html"):
             raise HTTPException(404)
+        if language is not None and language not in self.app.settings.triage.languages:
+            raise HTTPException(400, f"language is one of {', '.join(self.app.settings.triage.languages)}")
         entries = await self.app.db(self.faq.entries, language)
         title = f"{self.app.settings.brand.name}: questions and answers"
         name = f"faq{'-' + language if language else ''}.{fmt}"
@@ -355,51 +407,11 @@ class Web:
         try:
             with self.app.sessions() as session:
                 review = collect(session, month, self.app.zone, self.app.settings.sla.first_response)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise HTTPException(400, str(exc)) from None
         return render_html(review, self.app.settings.brand.name)
 
 
-class _Headers:
-    """Security headers on every answer: no framing, no sniffing, only our own resources."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-frame-options", b"DENY"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"content-security-policy",
-                     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'"),
-                ]  # fmt: skip
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class Server(uvicorn.Server):
-    """uvicorn inside `reclaim run`: the Runner owns SIGINT/SIGTERM and stops it itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def server(app: App, web: Web | None = None) -> Server:
-    settings = app.settings.web
-    config = uvicorn.Config(
-        (web or Web(app)).asgi,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="off",
-        proxy_headers=False,
-        server_header=False,
-    )
-    return Server(config)
+def server(app: App, web: Web | None = None) -> Any:
+    """uvicorn serving the dashboard (``serve(sockets=[...])`` on a socket from ``web_server.bind``)."""
+    return serve_asgi((web or Web(app)).asgi)

@@ -305,6 +305,21 @@ class WebUser(Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # the same person in the staff chat
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # bumped by logout, a new password and disabling: a session of an older epoch is over
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ServiceStatus(Base):
+    """How a long-running part of `reclaim run` is doing (the Telegram bot: starting, running,
+    waiting for Telegram), for `reclaim status` and `reclaim sources`."""
+
+    __tablename__ = "service_status"
+    component: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
 
 
 class FaqEntry(Base):

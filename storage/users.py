@@ -27,6 +27,7 @@ class User:
     name: str
     role: str
     telegram_id: int | None
+    epoch: int = 0  # the login's session epoch: a session made under another has ended
 
     @property
     def manager(self) -> bool:
@@ -52,7 +53,7 @@ class SqlUsers:
                           created_at=datetime.now(UTC), disabled=False)  # fmt: skip
             session.add(row)
             session.flush()
-            return User(row.id, row.name, row.role, row.telegram_id)
+            return _user(row)
 
     def set_password(self, name: str, password: str) -> None:
         if len(password) < 10:
@@ -62,6 +63,7 @@ class SqlUsers:
             if row is None:
                 raise UserError(f"no user {name!r}")
             row.password_hash = _hasher.hash(password)
+            row.session_epoch += 1
 
     def set_disabled(self, name: str, disabled: bool) -> None:
         """A disabled login cannot log in, and its open sessions stop working at their next page."""
@@ -70,21 +72,45 @@ class SqlUsers:
             if row is None:
                 raise UserError(f"no user {name!r}")
             row.disabled = disabled
+            row.session_epoch += 1
+
+    def end_sessions(self, user_id: int) -> None:
+        """Logout: every session of this login ends, wherever its cookie was copied to."""
+        with self.sessions.begin() as session:
+            row = session.get(WebUser, user_id)
+            if row is not None:
+                row.session_epoch += 1
 
     def verify(self, name: str, password: str) -> User | None:
+        """The login if ``password`` is its password (a lookup, then the slow hash check)."""
+        user, stored = self.lookup(name)
+        return user if password_matches(stored, password) and user is not None else None
+
+    def lookup(self, name: str) -> tuple[User | None, str]:
+        """The enabled login of that name and its hash; an unknown or disabled name gets a dummy
+        hash, so that checking it takes as long as a wrong password. Only a quick database read:
+        the dashboard runs the hash check on threads of its own, never the journal's."""
         with self.sessions() as session:
             row = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
-            try:
-                _hasher.verify(row.password_hash if row is not None else _DUMMY, password)
-            except (VerificationError, InvalidHashError):
-                return None
             if row is None or row.disabled:
-                return None
-            return User(row.id, row.name, row.role, row.telegram_id)
+                return None, _DUMMY
+            return _user(row), row.password_hash
 
     def get(self, user_id: int) -> User | None:
         with self.sessions() as session:
             row = session.get(WebUser, user_id)
             if row is None or row.disabled:
                 return None
-            return User(row.id, row.name, row.role, row.telegram_id)
+            return _user(row)
+
+
+def _user(row: WebUser) -> User:
+    return User(row.id, row.name, row.role, row.telegram_id, row.session_epoch)
+
+
+def password_matches(stored: str, password: str) -> bool:
+    """Argon2id check (CPU-bound, about 50 ms; argon2-cffi releases the GIL while it runs)."""
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

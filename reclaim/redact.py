@@ -1,0 +1,55 @@
+"""Keeping secrets out of everything the process prints: every log line, exception message and
+traceback goes through one formatter that replaces known secret values with ***."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from urllib.parse import quote
+
+# variables whose values are secrets wherever they appear
+SECRET_ENV = (
+    "TELEGRAM_BOT_TOKEN",
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "REDDIT_PASSWORD",
+    "RECLAIM_WEB_SECRET",
+    "RECLAIM_NEW_PASSWORD",
+    "RECLAIM_DATABASE_URL",
+    "DB_PASSWORD",
+)
+MIN_LENGTH = 6  # shorter values would blank out ordinary words
+
+
+class Redactor:
+    """The process's known secret values and how to hide them in a text."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._ordered: list[str] = []
+
+    def add(self, values: Iterable[str | None]) -> None:
+        for value in values:
+            if value and len(value) >= MIN_LENGTH:
+                self._values.update({value, quote(value, safe=""), quote(value, safe=":")})
+        self._ordered = sorted(self._values, key=len, reverse=True)  # a longer secret before its parts
+
+    def add_environment(self) -> None:
+        self.add(os.environ.get(name) for name in SECRET_ENV)
+
+    def __call__(self, text: str) -> str:
+        for value in self._ordered:
+            if value in text:
+                text = text.replace(value, "***")
+        return text
+
+
+REDACT = Redactor()
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose whole output, traceback included, has every known secret replaced."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return REDACT(super().format(record))
