@@ -27,6 +27,7 @@ from reclaim.settings import HttpSource, RedditSource, Source, TelegramGroupSour
 from storage.journal import known_ids, mark_failure, mark_success, record_plan
 from storage.tables import SourceState
 from watchers import Fetched, FetchError
+from watchers.base import ParseTimeout
 from watchers.http import Request, fetch_with_retries, make_client
 from watchers.reddit import Cursor, RedditError, listings, to_mentions
 
@@ -185,6 +186,9 @@ class Poller:
             else:
                 try:
                     prepared = await self._prepare(source, fetched)
+                except ParseTimeout as exc:  # a document built to be slow: reported and backed off
+                    error = str(exc)
+                    result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
                 except Exception as exc:  # the parser met something it could not read at all
                     log.exception("source %s: parse failed", source.name)
                     error = f"could not parse the response: {exc!r}"

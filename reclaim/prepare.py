@@ -6,12 +6,18 @@ into triaged items; the journal writes stay in the parent, on one thread.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.model import RawMention, Triage
 from reclaim.app import App, build_watcher
 from reclaim.settings import Settings
 from watchers import Fetched
+from watchers.base import Deadline, ParseTimeout
 
 _APP: App | None = None
 
@@ -31,13 +37,39 @@ def init(settings: Settings) -> None:
 
 
 def prepare_with(app: App, source_name: str, fetched: Fetched) -> Prepared:
+    """Parse and triage one document within the source's ``parse_timeout`` (ParseTimeout past it)."""
     source = app.settings.source(source_name)
-    parsed = build_watcher(source).parse(fetched)
-    out = Prepared(items=len(parsed.items), warnings=parsed.warnings)
-    for item in parsed.items:
-        if source.match == "all" or app.brand.matches(item.title, item.text):
-            out.kept.append((item, app.classify(item)))
+    seconds = source.parse_timeout.total_seconds()
+    deadline = Deadline.after(seconds)
+    with _alarm(seconds):
+        parsed = build_watcher(source).parse(fetched, deadline)
+        out = Prepared(items=len(parsed.items), warnings=parsed.warnings)
+        for item in parsed.items:
+            deadline.check()
+            if source.match == "all" or app.brand.matches(item.title, item.text):
+                out.kept.append((item, app.classify(item)))
     return out
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """In a worker process, a timer signal that interrupts the parse even inside one long step
+    (the HTML tree being built); on another thread only the deadline's checks apply."""
+    in_worker = multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread()
+    if not in_worker or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise ParseTimeout(f"parsing took longer than {seconds:g}s (parse_timeout)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds + 0.5)  # the checks come first where they can
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def prepare_items(app: App, source_name: str, items: list[RawMention]) -> Prepared:

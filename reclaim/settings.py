@@ -171,7 +171,8 @@ class Selectors(Strict):
 class SourceBase(Strict):
     name: str = Field(pattern=SOURCE_NAME)
     every: Duration = timedelta(minutes=5)
-    timeout: Duration = timedelta(seconds=20)
+    timeout: Duration = timedelta(seconds=20)  # the whole fetch: connecting, redirects and every read
+    parse_timeout: Duration = timedelta(seconds=5)  # parsing and triage of one fetched document
     match: Literal["brand", "all"] = "brand"
     enabled: bool = True
     language: str | None = None

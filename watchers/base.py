@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -50,10 +51,33 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
+class ParseTimeout(Exception):
+    """Parsing one source's document ran past the source's ``parse_timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a parse must be done; long loops call ``check()`` so no document holds a worker."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds, seconds)
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ParseTimeout(f"parsing took longer than {self.seconds:g}s (parse_timeout)")
+
+
+NO_DEADLINE = Deadline(float("inf"), float("inf"))
+
+
 class Watcher(Protocol):
     """A source kind: turns a fetched document into mentions, without I/O."""
 
-    def parse(self, fetched: Fetched) -> Parsed: ...
+    def parse(self, fetched: Fetched, deadline: Deadline = NO_DEADLINE) -> Parsed: ...
 
 
 def stable_id(*parts: str | None) -> str:

@@ -9,16 +9,20 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString, PageElement
 from lxml import etree
 from lxml import html as lxml_html
 
 from core.model import RawMention
-from watchers.base import Fetched, Parsed, clamp_id, stable_id
+from core.text import normalise_whitespace
+from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, clamp_id, stable_id
 from watchers.text import decode_document, html_to_text, parse_date
 
 _ATTR = re.compile(r"::attr\(\s*([^)\s]+)\s*\)\s*$")
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:/|out of|из|af)\s*(\d+(?:[.,]\d+)?))?")
 FIELDS = ("id", "title", "text", "author", "link", "published", "rating")
+DROP = {"script", "style", "noscript", "template"}
+BLOCKS = {"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
 
 def split_selector(spec: str) -> tuple[str, str | None]:
@@ -66,63 +70,55 @@ class HtmlWatcher:
         self.selectors = dict(selectors or {})
         self.language = language
 
-    def parse(self, fetched: Fetched) -> Parsed:
+    def parse(self, fetched: Fetched, deadline: Deadline = NO_DEADLINE) -> Parsed:
         text, _encoding = decode_document(fetched.body, fetched.content_type)
+        deadline.check()
         if self.extract == "jsonld":
-            return self._jsonld(text, fetched.url)
-        return self._selectors(text, fetched.url)
+            return self._jsonld(text, fetched.url, deadline)
+        return self._selectors(text, fetched.url, deadline)
 
     # -- CSS selectors --------------------------------------------------------------------
-    def _field(self, item: Tag, name: str) -> str | None:
-        spec = self.selectors.get(name)
-        if spec is None:
-            return None
-        css, attr = split_selector(spec)
-        target = item if not css else item.select_one(css)
-        if target is None:
-            return None
-        if attr:
-            value = target.get(attr)
-            if isinstance(value, list):
-                value = " ".join(value)
-            return str(value).strip() if value is not None else None
-        return html_to_text(target.decode_contents()) or None
-
-    def _selectors(self, text: str, url: str) -> Parsed:
+    def _selectors(self, text: str, url: str, deadline: Deadline) -> Parsed:
         out = Parsed()
         soup = BeautifulSoup(text, "lxml")
+        deadline.check()
         base_tag = soup.find("base", href=True)
         base = urljoin(url, str(base_tag["href"])) if isinstance(base_tag, Tag) else url
         items = soup.select(str(self.selectors["item"]))
         if not items:
             out.warnings.append(f"no element matches the item selector {self.selectors['item']!r}")
-        for item in items:
-            values = {name: self._field(item, name) for name in FIELDS}
-            body = values["text"] or ""
-            if not body and not values["title"]:
-                out.warnings.append("skipped an item with neither text nor title")
-                continue
-            link = urljoin(base, values["link"]) if values["link"] else None
-            ident = values["id"] or link
-            published = parse_date(values["published"])
-            if values["published"] and published is None:
-                out.warnings.append(f"unreadable date {values['published']!r}")
-            out.items.append(
-                RawMention(
-                    external_id=clamp_id(ident) if ident else stable_id(values["title"], body),
-                    text=body or (values["title"] or ""),
-                    url=link or url,
-                    author=values["author"],
-                    title=values["title"],
-                    published_at=published,
-                    rating=_rating(values["rating"]) if values["rating"] else None,
-                    language_hint=self.language,
-                )
-            )
+        fields = _Fields(soup, items, self.selectors, deadline)
+        for index, item in enumerate(items):
+            deadline.check()
+            values = {name: fields.value(index, item, name) for name in FIELDS}
+            mention = self._mention(values, base, url, out.warnings)
+            if mention is not None:
+                out.items.append(mention)
         return out
 
+    def _mention(self, values: dict[str, str | None], base: str, url: str, warnings: list[str]) -> RawMention | None:
+        body = values["text"] or ""
+        if not body and not values["title"]:
+            warnings.append("skipped an item with neither text nor title")
+            return None
+        link = urljoin(base, values["link"]) if values["link"] else None
+        ident = values["id"] or link
+        published = parse_date(values["published"])
+        if values["published"] and published is None:
+            warnings.append(f"unreadable date {values['published']!r}")
+        return RawMention(
+            external_id=clamp_id(ident) if ident else stable_id(values["title"], body),
+            text=body or (values["title"] or ""),
+            url=link or url,
+            author=values["author"],
+            title=values["title"],
+            published_at=published,
+            rating=_rating(values["rating"]) if values["rating"] else None,
+            language_hint=self.language,
+        )
+
     # -- JSON-LD ----------------------------------------------------------------------------
-    def _jsonld(self, text: str, url: str) -> Parsed:
+    def _jsonld(self, text: str, url: str, deadline: Deadline) -> Parsed:
         out = Parsed()
         try:
             root = lxml_html.document_fromstring(text)
@@ -131,6 +127,7 @@ class HtmlWatcher:
             return out
         blocks = root.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]')
         for block in blocks:
+            deadline.check()
             raw = (block.text or "").strip()
             raw = raw.removeprefix("<!--").removesuffix("-->").strip()
             raw = raw.removeprefix("//<![CDATA[").removesuffix("//]]>").strip()
@@ -142,6 +139,7 @@ class HtmlWatcher:
                 out.warnings.append(f"a JSON-LD block is not valid JSON ({exc.msg} at {exc.pos})")
                 continue
             for review in _reviews(data):
+                deadline.check()
                 item = self._review(review, url)
                 if item is not None:
                     out.items.append(item)
@@ -175,6 +173,93 @@ class HtmlWatcher:
             rating=stars,
             language_hint=self.language or (str(lang) if isinstance(lang, str) else None),
         )
+
+
+class _Fields:
+    """Each field's selector run once over the whole page, each match given to the nearest item
+    that encloses it, and an item's text read without the items nested inside it: linear in
+    the page, however deeply items nest (``item.select_one`` per item and field was quadratic)."""
+
+    def __init__(self, soup: BeautifulSoup, items: list[Tag], selectors: Mapping[str, str | None],
+                 deadline: Deadline) -> None:  # fmt: skip
+        self.items = {id(item): i for i, item in enumerate(items)}
+        self.specs: dict[str, tuple[str, str | None]] = {}
+        self.found: dict[str, dict[int, Tag]] = {}
+        owner: dict[int, int | None] = {}
+        for name in FIELDS:
+            spec = selectors.get(name)
+            if spec is None:
+                continue
+            css, attr = split_selector(spec)
+            self.specs[name] = (css, attr)
+            if css and not _relative(css):
+                first: dict[int, Tag] = {}
+                for match in soup.select(css):
+                    index = self._owner(match, owner)
+                    if index is not None and index not in first:
+                        first[index] = match
+                deadline.check()
+                self.found[name] = first
+
+    def _owner(self, tag: Tag, memo: dict[int, int | None]) -> int | None:
+        """The index of the nearest item strictly enclosing ``tag`` (memoised along the path)."""
+        path, node, found = [], tag.parent, None
+        while node is not None:
+            key = id(node)
+            if key in memo:
+                found = memo[key]
+                break
+            path.append(key)
+            if key in self.items:
+                found = self.items[key]
+                break
+            node = node.parent
+        for key in path:
+            memo[key] = self.items.get(key, found)
+        return found
+
+    def value(self, index: int, item: Tag, name: str) -> str | None:
+        if name not in self.specs:
+            return None
+        css, attr = self.specs[name]
+        if not css:
+            target: Tag | None = item
+        elif name in self.found:
+            target = self.found[name].get(index)
+        else:  # a selector relative to the item (":scope > h3"): per item, as written
+            target = item.select_one(css)
+        if target is None:
+            return None
+        if attr:
+            value = target.get(attr)
+            if isinstance(value, list):
+                value = " ".join(value)
+            return str(value).strip() if value is not None else None
+        return _own_text(target, self.items) or None
+
+
+def _relative(css: str) -> bool:
+    return ":scope" in css or css.lstrip().startswith((">", "+", "~"))
+
+
+def _own_text(tag: Tag, items: Mapping[int, int]) -> str:
+    """The text of ``tag`` without scripts and styles and without items nested in it; block
+    elements end with a space (as ``html_to_text`` does)."""
+    parts: list[str] = []
+    stack: list[PageElement | None] = [tag]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            parts.append(" ")
+        elif isinstance(node, Tag):
+            if node is not tag and (id(node) in items or node.name in DROP):
+                continue
+            if node.name in BLOCKS:
+                stack.append(None)
+            stack.extend(reversed(node.contents))
+        elif type(node) is NavigableString:
+            parts.append(str(node))
+    return normalise_whitespace("".join(parts))
 
 
 def _text(value: Any) -> str:

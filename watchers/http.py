@@ -50,7 +50,17 @@ def _retry_after(value: str | None) -> float | None:
 
 
 async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
-    """GET ``req.url`` once. Raises FetchError for anything that is not a usable 200 or a 304."""
+    """GET ``req.url`` once, within ``req.timeout`` for the whole of it (connecting, redirects and
+    every read: a server that trickles a byte at a time fails like one that never answers).
+    Raises FetchError for anything that is not a usable 200 or a 304."""
+    try:
+        async with asyncio.timeout(req.timeout):
+            return await _fetch(client, req)
+    except TimeoutError as exc:
+        raise FetchError(f"no complete answer within {req.timeout:g}s (the whole fetch)", retryable=True) from exc
+
+
+async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
     headers = dict(req.headers)
     if req.etag:
         headers["If-None-Match"] = req.etag

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from core.model import RawMention
-from watchers.base import Fetched, Parsed, clamp_id, stable_id
+from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, clamp_id, stable_id
 from watchers.text import html_to_text
 
 
@@ -39,7 +39,7 @@ class RssWatcher:
     def __init__(self, *, language: str | None = None) -> None:
         self.language = language
 
-    def parse(self, fetched: Fetched) -> Parsed:
+    def parse(self, fetched: Fetched, deadline: Deadline = NO_DEADLINE) -> Parsed:
         # No content-location: feedparser would resolve relative <guid>s against it in its loose
         # (malformed-feed) mode only, so ids would change when a feed flips between the two.
         headers: dict[str, str] = {}
@@ -51,7 +51,9 @@ class RssWatcher:
             exc = doc.get("bozo_exception")
             out.warnings.append(f"malformed feed ({type(exc).__name__}: {exc}); read {len(doc.entries)} item(s) anyway")
         feed_lang = (doc.feed.get("language") or "").split("-")[0].lower() or None
+        deadline.check()
         for entry in doc.entries:
+            deadline.check()
             item = self._mention(entry, fetched.url, self.language or feed_lang)
             if item is not None:
                 out.items.append(item)

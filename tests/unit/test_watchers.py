@@ -126,3 +126,39 @@ def test_parse_date() -> None:
     assert parse_date("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
     assert parse_date("yesterday-ish") is None
     assert parse_date("") is None
+
+
+def test_items_nested_in_each_other_keep_their_own_fields_and_text() -> None:
+    """Each item's fields come from itself, not from the items nested inside it (before: the
+    outer item's text held every nested review, and parsing 1,000 levels took 25 s)."""
+    from sandbox.hostile import nested_page
+
+    stock = {"item": "div.review", "id": "::attr(data-review-id)", "title": "h3.review-title",
+             "text": "div.review-body", "author": "span.user", "link": "h3.review-title a::attr(href)",
+             "published": "time::attr(datetime)"}  # fmt: skip
+    parsed = HtmlWatcher(selectors=stock).parse(fetched(nested_page(300)))
+    assert len(parsed.items) == 300
+    for i, item in enumerate(parsed.items):
+        assert item.external_id == f"r{i}"
+        assert item.text == f"Nordlys order {i} never arrived, awful."
+        assert item.title == f"Nordlys review {i}" and item.author == f"user{i}"
+        assert item.url == f"https://site.example/r/{i}"
+        assert item.published_at is None  # no <time> in any item: not borrowed from a nested one
+
+
+def test_a_parse_past_its_deadline_stops_with_a_clear_error() -> None:
+    import pytest
+
+    from sandbox.hostile import nested_page
+    from watchers.base import Deadline, ParseTimeout
+
+    with pytest.raises(ParseTimeout, match="longer than 0s"):
+        HtmlWatcher(selectors={"item": "div.review", "text": ""}).parse(fetched(nested_page(50)), Deadline.after(0))
+    with pytest.raises(ParseTimeout):
+        RssWatcher().parse(fetched(b"<rss><channel><item><title>x</title></item></channel></rss>"), Deadline.after(0))
+
+
+def test_a_relative_selector_still_reads_from_the_item() -> None:
+    body = b'<div class="r"><h3>One</h3><p>first text</p></div><div class="r"><h3>Two</h3><p>second</p></div>'
+    parsed = HtmlWatcher(selectors={"item": "div.r", "title": ":scope > h3", "text": "p"}).parse(fetched(body))
+    assert [(i.title, i.text) for i in parsed.items] == [("One", "first text"), ("Two", "second")]

@@ -1,0 +1,161 @@
+"""A local web server that misbehaves the ways real sources do, for fault-injection tests.
+
+Routes: ``/trickle`` (a valid header, then one byte every 2 s), ``/bomb`` (a gzip body that
+inflates to 1 GB), ``/loop`` (a redirect to itself), ``/huge`` (20 MB, chunked, no length),
+``/nested`` (review items nested 1,000 deep), ``/slow-headers`` (no answer for a minute).
+Every answer ends by itself (a trickle after ``trickle_for`` seconds) and on ``stop()``.
+Run it alone with ``python -m sandbox.hostile``.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+import zlib
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NESTED_DEPTH = 1000
+
+
+@cache
+def gzip_bomb(megabytes: int = 1024) -> bytes:
+    """A valid gzip stream of ``megabytes`` MB of zeros, about 1 KB per MB on the wire. Each 1 MB
+    block is compressed with a full flush, so its bytes repeat and are made once."""
+    block = b"\0" * (1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    repeated = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush()
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (megabytes << 20) & 0xFFFFFFFF)
+    return header + first + repeated * (megabytes - 1) + end + trailer
+
+
+def nested_page(depth: int = NESTED_DEPTH, brand: str = "Nordlys") -> bytes:
+    """Review items each inside the body of the one before, with the stock selectors' classes."""
+    opening = "".join(
+        f'<div class="review" data-review-id="r{i}">'
+        f'<h3 class="review-title"><a href="/r/{i}">{brand} review {i}</a></h3>'
+        f'<span class="user">user{i}</span><div class="review-body">{brand} order {i} never arrived, awful. '
+        for i in range(depth)
+    )  # each item's body holds the next item: the worst case for per-item selecting and serialising
+    return f"<!doctype html><html><body>{opening}{'</div></div>' * depth}</body></html>".encode()
+
+
+class HostileServer:
+    class _Server(ThreadingHTTPServer):
+        daemon_threads = True
+        hostile: HostileServer
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            return  # clients hanging up on a trickle or a bomb are the point
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, trickle_for: float = 120.0) -> None:
+        self.trickle_for = trickle_for
+        self.stopping = threading.Event()
+        self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server = self._Server((host, port), _Handler)
+        self._server.hostile = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def count(self, path: str) -> None:
+        with self._lock:
+            self.requests[path] = self.requests.get(path, 0) + 1
+
+    def start(self) -> HostileServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-hostile", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> HostileServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: HostileServer._Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        hostile = self.server.hostile
+        path = self.path.split("?", 1)[0]
+        hostile.count(path)
+        if path == "/trickle":
+            self._trickle(hostile)
+        elif path == "/bomb":
+            self._answer(gzip_bomb(), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+        elif path == "/loop":
+            self._answer(b"", {"Location": "/loop"}, status=302)
+        elif path == "/huge":
+            self._chunked(b"<p>Nordlys " + b"x" * 65_000 + b"</p>\n", 320)
+        elif path == "/nested":
+            self._answer(nested_page(), {"Content-Type": "text/html; charset=utf-8"})
+        elif path == "/slow-headers":
+            hostile.stopping.wait(60)
+        else:
+            self._answer(b"not found", {"Content-Type": "text/plain"}, status=404)
+
+    def _answer(self, body: bytes, headers: dict[str, str], status: int = 200) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _chunked(self, chunk: bytes, count: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for _ in range(count):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _trickle(self, hostile: HostileServer) -> None:
+        body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Nordlys</title>' + b" " * 10_000
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        until = time.monotonic() + hostile.trickle_for
+        for byte in body:
+            if hostile.stopping.is_set() or time.monotonic() > until:
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            hostile.stopping.wait(2.0)
+
+
+def main() -> None:  # pragma: no cover - a manual tool
+    with HostileServer(port=8090) as server:
+        print(f"hostile routes at {server.base}: /trickle /bomb /loop /huge /nested /slow-headers", flush=True)
+        server.stopping.wait()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,87 @@
+"""Sources built to hurt: a feed that trickles a byte every two seconds, a gzip bomb, a redirect
+loop, a 20 MB page and review items nested 1,000 deep. Each fails with a clear error (or parses
+quickly) and is backed off, while a healthy source in the same poll is ingested, even with one
+fetch at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from reclaim.app import App
+from reclaim.poller import Outcome, Poller
+from sandbox.hostile import HostileServer
+from sandbox.sites import Page, SiteServer
+from storage.tables import SourceState
+from tests.integration.test_poll import ITEMS, feed
+
+STOCK = {"item": "div.review", "id": "::attr(data-review-id)", "title": "h3.review-title", "text": "div.review-body",
+         "author": "span.user", "link": "h3.review-title a::attr(href)", "published": "time::attr(datetime)"}  # fmt: skip
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    with HostileServer(trickle_for=60) as server:
+        yield server
+
+
+def poll_within(app: App, seconds: float) -> dict[str, Outcome]:
+    """One poll, which must end by itself: the test gives up (and fails) after ``seconds``."""
+
+    async def go() -> list[Outcome]:
+        poller = Poller(app)
+        try:
+            return await asyncio.wait_for(poller.poll(app.settings.sources), seconds)
+        finally:
+            await poller.aclose()
+
+    return {o.source: o for o in asyncio.run(go())}
+
+
+def test_a_trickling_source_is_a_timeout_and_the_others_go_on(
+    db_url: str, site: SiteServer, hostile: HostileServer, make_app: Any
+) -> None:
+    good = site.add("/feed.xml", Page(feed(*ITEMS)))
+    app = make_app(
+        db_url,
+        [
+            {"name": "trickle", "kind": "rss", "url": hostile.url("/trickle"), "timeout": "3s"},
+            {"name": "good", "kind": "rss", "url": good},
+        ],
+        polling={"retries": 0, "workers": 0, "concurrency": 1},
+    )
+    outcomes = poll_within(app, 30)  # before: the trickle held the poll for as long as it trickled
+    assert outcomes["good"].ok and outcomes["good"].added == 3
+    trickle = outcomes["trickle"]
+    assert not trickle.ok and trickle.error == "no complete answer within 3s (the whole fetch)"
+    with app.sessions() as s:
+        state = s.get(SourceState, "trickle")
+        assert state is not None and state.consecutive_failures == 1 and state.next_attempt_at is not None
+
+
+def test_bombs_loops_huge_pages_and_deep_nesting(
+    db_url: str, site: SiteServer, hostile: HostileServer, make_app: Any
+) -> None:
+    good = site.add("/feed.xml", Page(feed(*ITEMS)))
+    html = {"kind": "html", "selectors": STOCK, "max_bytes": 10_000_000, "timeout": "10s"}
+    app = make_app(
+        db_url,
+        [
+            {"name": "bomb", "url": hostile.url("/bomb"), **html},
+            {"name": "loop", "kind": "rss", "url": hostile.url("/loop")},
+            {"name": "huge", "url": hostile.url("/huge"), **html},
+            {"name": "nested", "url": hostile.url("/nested"), **html},
+            {"name": "good", "kind": "rss", "url": good},
+        ],
+        polling={"retries": 0, "workers": 0, "concurrency": 2},
+    )
+    outcomes = poll_within(app, 60)
+    assert outcomes["good"].ok and outcomes["good"].added == 3
+    assert not outcomes["bomb"].ok and "larger than the limit of 10000000 bytes" in (outcomes["bomb"].error or "")
+    assert not outcomes["loop"].ok and outcomes["loop"].error == "more than 5 redirects"
+    assert not outcomes["huge"].ok and "larger than the limit" in (outcomes["huge"].error or "")
+    nested = outcomes["nested"]
+    assert nested.ok and nested.items == 1000 and nested.added == 1000, nested
