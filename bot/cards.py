@@ -140,6 +140,8 @@ def _tail(v: CardView, t: StaffTexts) -> list[str]:
         out.append(e(c("card", "rejected_because", reason=f"{reason} {note}".strip())))
     if v.publish_error and v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED, S.AWAITING_POST):
         out.append(f"<b>{e(c('card', 'error'))}:</b> {e(cut(v.publish_error, 300))}")
+    for failure in v.failed_sends:
+        out.append(f"<b>{e(c('card', 'not_sent'))}:</b> {e(cut(failure, 300))}")
     if v.reply_url:
         out.append(f'<a href="{e(v.reply_url)}">{e(c("card", "our_reply"))}</a>')
     if v.follow_up:

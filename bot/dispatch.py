@@ -232,9 +232,12 @@ class Dispatcher:
                 await self.db(self.store.unconfirmed, item, f"no answer from Telegram: {exc}")
             else:
                 await self.db(self.store.retry, item, str(exc), backoff(item.attempts))
-        except (TelegramError, ValueError, KeyError) as exc:  # a definite refusal: nothing was posted
+        except TelegramError as exc:  # refused as it stands; tried a bounded number of times more
             log.warning("outbox %s failed: %s", item.key, exc)
             await self.db(self.store.retry, item, str(exc), backoff(item.attempts, base=30.0, cap=3600.0))
+        except (ValueError, KeyError, TypeError) as exc:  # a payload that cannot be sent: no retry helps
+            log.error("outbox %s cannot be sent: %r", item.key, exc)
+            await self.db(self.store.failed, item, f"cannot be sent: {exc}")
         else:
             await self.db(self.store.sent, item, result)
             log.info("outbox %s sent", item.key)
@@ -361,7 +364,7 @@ class Dispatcher:
         if publisher in self.publishers:
             return await self.publishers[publisher](item)
         if publisher != "telegram":
-            raise ValueError(f"no automatic publisher {publisher!r}")
+            raise PublishRefused(f"there is no automatic publisher for {publisher!r}: post it by hand")
         origin = p.get("origin") or {}
         chat_id = int(origin["chat_id"])
         message_id = int(p.get("reply_to") or origin["message_id"])  # a follow-up answers our reply

@@ -89,7 +89,9 @@ class App:
 
     @cached_property
     def inbox(self) -> SqlInbox:
-        return SqlInbox(self.sessions, causes=self.settings.review.causes)
+        return SqlInbox(
+            self.sessions, causes=self.settings.review.causes, max_attempts=self.settings.outbox.max_attempts
+        )
 
     @cached_property
     def conversations(self) -> SqlConversations:

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.lexicon import LexiconError
-from reclaim import __version__, cli_review, cli_web
+from reclaim import __version__, cli_outbox, cli_review, cli_web
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--json", action="store_true")
     cli_review.add_parsers(sub)
     cli_web.add_parsers(sub)
+    cli_outbox.add_parsers(sub)
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
     demo.add_argument(
@@ -369,6 +370,8 @@ def _main(args: argparse.Namespace) -> int:
             return 0
         if args.command in ("web", "users"):
             return cli_web.run(app, args, console)
+        if args.command == "outbox":
+            return cli_outbox.run(app, args, console)
         if args.command in ("report", "actions", "faq"):
             return cli_review.run(app, args, console)
         if args.command in ("customers", "purge"):

@@ -259,9 +259,10 @@ class Runner:
             w.cancel()
         self.stopping.set()  # also ends the bot's start retries
         log.info("stopping: finishing polls in flight")
-        self.scheduler.shutdown(wait=False)
-        if self.in_flight:
+        self.scheduler.pause()  # no new polls; the scheduler's shutdown would cancel those running
+        if self.in_flight:  # each ends within its source's timeout and parse_timeout
             await asyncio.wait(list(self.in_flight), timeout=60)
+        self.scheduler.shutdown(wait=False)
         if bot_task is not None and self.bot is not None:
             await asyncio.wait([bot_task], timeout=15)
             await self.bot.stop()

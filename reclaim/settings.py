@@ -376,6 +376,13 @@ class Web(Strict):
         return int(self.listen.rsplit(":", 1)[1])
 
 
+class OutboxSettings(Strict):
+    """Messages leaving the process (cards, replies, alerts): a row that keeps failing is given up
+    after this many attempts, shown on its card, and retried or dropped with `reclaim outbox`."""
+
+    max_attempts: int = Field(default=10, ge=1, le=1000)
+
+
 class ConversationSettings(Strict):
     """The private conversation: what to ask per category and the default times told."""
 
@@ -402,6 +409,7 @@ class Settings(Strict):
     reddit: Reddit = Reddit()
     review: Review = Review()
     web: Web = Web()
+    outbox: OutboxSettings = OutboxSettings()
     retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 

@@ -79,6 +79,7 @@ class BotApiServer:
         bot_username: str = "nordlys_care_bot",
     ) -> None:
         self.token = token
+        self.refuse_until = 0.0  # time.monotonic() before which every call is refused as Unauthorized
         self.limits = limits or Limits(None, None)
         bot_id = int(token.split(":", 1)[0])
         self.state = State(bot={"id": bot_id, "is_bot": True, "first_name": "Reclaim", "username": bot_username})
@@ -391,7 +392,7 @@ def _handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             prefix = f"/bot{server.token}/"
             try:
-                if not path.startswith(prefix):
+                if not path.startswith(prefix) or time.monotonic() < server.refuse_until:
                     raise ApiError(401, "Unauthorized")
                 result = server.call(path[len(prefix) :], _decode(self, body))
                 payload: dict[str, Any] = {"ok": True, "result": result}

@@ -55,6 +55,12 @@ DEFAULT_PRESETS = {
 }
 
 
+def _answered_in_public(session: Session, complaint_id: int) -> bool:
+    """Whether our public reply was posted (a follow-up needs a public thread to go to)."""
+    found = select(EventRow.id).where(EventRow.complaint_id == complaint_id, EventRow.kind == "published").limit(1)
+    return session.scalar(found) is not None
+
+
 def actor(who: Customer) -> str:
     return f"customer:tg:{who.user_id}"
 
@@ -411,11 +417,12 @@ class SqlConversations:
         if out.promise is not None:
             kind = "manager" if out.alert == "manager_request" else "answer"
             session.add(Promise(complaint_id=c.id, kind=kind, due=out.promise, made_at=now))
-        if out.reopen:
-            c.status = ComplaintStatus.PUBLISHED.value
+        if out.reopen:  # back to where it stood before it closed: answered in public, or private only
+            public = _answered_in_public(session, c.id)
+            c.status = (ComplaintStatus.PUBLISHED if public else ComplaintStatus.PRIVATE).value
             session.add(EventRow(complaint_id=c.id, at=now, kind="reopened", actor="reclaim", data={}))
         if out.close:
-            was_public = c.status == ComplaintStatus.PUBLISHED.value
+            was_public = c.publisher != "none" and _answered_in_public(session, c.id)
             c.status = ComplaintStatus.CLOSED.value
             session.add(EventRow(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={}))
             rating = out.conversation.rating

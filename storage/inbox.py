@@ -26,6 +26,7 @@ from core.inbox import (
     decide,
 )
 from core.model import ComplaintStatus, DraftStatus
+from storage import outbox
 from storage.journal import _insert
 from storage.tables import (
     CardQueue,
@@ -132,9 +133,17 @@ def _score(origin: dict[str, Any] | None) -> int | None:
 class SqlInbox:
     """Implements core.inbox.InboxStore."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, clock: Clock = _now, causes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Clock = _now,
+        causes: Sequence[str] = (),
+        max_attempts: int = 10,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.max_attempts = max_attempts  # an outbox row is given up after this many failed sends
         self.causes = list(causes)  # review.causes: a cause button carries its number in this list
 
     # -- staff actions -------------------------------------------------------------------
@@ -375,6 +384,7 @@ class SqlInbox:
             follow_up_text=follow.text if follow is not None else "",
             root_cause=c.root_cause,
             justified=c.justified,
+            failed_sends=outbox.failures(session, c.id),
         )
 
     def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:
@@ -491,9 +501,24 @@ class SqlInbox:
             row = session.get(Outbox, item.id)
             if row is None:
                 return
-            row.status, row.last_error, row.updated_at = "pending", error[:2000], now
-            row.next_attempt_at = now + delay
-            if item.complaint_id is not None and item.kind == "publish":
+            if row.attempts >= self.max_attempts:
+                outbox.give_up(session, row, f"{error} (given up after {row.attempts} attempts)", now)
+            else:
+                row.status, row.last_error, row.updated_at = "pending", error[:2000], now
+                row.next_attempt_at = now + delay
+            if item.complaint_id is not None and (item.kind == "publish" or row.status == outbox.FAILED):
+                bump_card(session, item.complaint_id)
+
+    def failed(self, item: OutboxItem, error: str) -> None:
+        """A send that can never succeed as it stands (a bug, a payload that makes no sense):
+        not tried again; the card says so, and staff retry or drop it."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Outbox, item.id)
+            if row is None:
+                return
+            outbox.give_up(session, row, error, now)
+            if item.complaint_id is not None:
                 bump_card(session, item.complaint_id)
 
     def refused(self, item: OutboxItem, error: str) -> None:

@@ -186,3 +186,33 @@ def test_social_mistakes_are_named(change: str, expected: str) -> None:
         "chats: [-1001]": "the staff and managers' chats cannot be watched as sources",
         "kind: redit": "unknown source kind 'redit' (use rss, html, reddit or telegram_group)",
     }.get(expected, "submissions and comments are both off: nothing to watch") in text
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Authorization: Bearer sk-live-1234567890",
+        "X-Api-Key: 1234567890abcdef",
+        "Cookie: session=abcdef123456",
+        "X-Custom: Token abcdef123456",
+    ],
+)
+def test_credentials_in_source_headers_must_come_from_the_environment(header: str) -> None:
+    name, value = header.split(": ", 1)
+    text = GOOD.replace("every: 5m}", f'every: 5m, headers: {{"{name}": "{value}"}}}}')
+    message = problems(text)
+    assert f"line 5: sources[0].headers.{name}: looks like a credential" in message
+    assert value not in message
+    from_env = GOOD.replace("every: 5m}", f'every: 5m, headers: {{"{name}": "${{FEED_SECRET}}"}}}}')
+    settings = settings_from_text(from_env, env={"FEED_SECRET": value})
+    assert settings.sources[0].headers == {name: value}  # type: ignore[union-attr]
+    assert value in settings.secret_values()  # kept out of logs and tracebacks
+
+
+def test_ordinary_headers_are_fine_and_secrets_are_listed_for_redaction() -> None:
+    text = GOOD.replace("every: 5m}", 'every: 5m, headers: {"Accept-Language": "da", "X-Client": "reclaim"}}')
+    settings = settings_from_text(text, env={"TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN"})
+    assert settings.sources[0].headers["Accept-Language"] == "da"  # type: ignore[union-attr]
+    assert settings.secret_values() == ["123456:SECRET-TOKEN"]
+    over = settings_from_text(GOOD, env={"RECLAIM_DATABASE_URL": "postgresql://u:pg-secret-pw@h/db"})
+    assert "pg-secret-pw" in over.secret_values()

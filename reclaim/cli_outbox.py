@@ -1,0 +1,59 @@
+"""`reclaim outbox`: messages that could not be sent (given up after `outbox.max_attempts`, or
+refused), listed, queued again, or dropped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from reclaim.app import App
+from storage import outbox
+from storage.inbox import bump_card
+
+
+def add_parsers(sub: Any) -> None:
+    box = sub.add_parser("outbox", help="messages that could not be sent").add_subparsers(dest="action", required=True)
+    listing = box.add_parser("list", help="failed rows (or --status S, or --status all)")
+    listing.add_argument("--status", choices=[*outbox.STATUSES, "all"], default=outbox.FAILED)
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--limit", type=int, default=200)
+    for name, what in (("retry", "queue a failed row again"), ("drop", "give a failed row up for good")):
+        p = box.add_parser(name, help=what)
+        p.add_argument("id", type=int)
+
+
+def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    if args.action == "list":
+        with app.sessions() as session:
+            rows = outbox.listing(session, None if args.status == "all" else args.status, args.limit)
+        if args.json:
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return 0
+        table = Table("id", "kind", "complaint", "status", "attempts", "last error")
+        for r in rows:
+            table.add_row(str(r["id"]), r["kind"], str(r["complaint_id"] or "-"), r["status"], str(r["attempts"]),
+                          (r["last_error"] or "-")[:90])  # fmt: skip
+        console.print(table)
+        if not rows:
+            console.print(f"no {args.status} outbox rows")
+        return 0
+    change = outbox.retry if args.action == "retry" else outbox.drop
+    try:
+        with app.sessions.begin() as session:
+            row = change(session, args.id, "cli", datetime.now(UTC))
+            if row.complaint_id is not None:
+                bump_card(session, row.complaint_id)  # the card drops its "not sent" line
+            kind, status = row.kind, row.status
+    except outbox.OutboxError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    console.print(
+        f"outbox row #{args.id} ({kind}): {status}" + (" — `reclaim run` sends it" if status == "pending" else "")
+    )
+    return 0

@@ -1,0 +1,84 @@
+"""Outbox rows that could not be sent: given up after a bounded number of attempts (or at once
+for a definite refusal), shown on the complaint's card, listed, retried or dropped by staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.tables import Event, Outbox
+
+FAILED = "failed"
+STATUSES = ("pending", "sending", "done", "manual", "refused", "unconfirmed", FAILED, "dropped", "cancelled")
+
+
+class OutboxError(ValueError):
+    pass
+
+
+def give_up(session: Session, row: Outbox, error: str, now: datetime) -> None:
+    """The row is not tried again until a person says so (`reclaim outbox retry`)."""
+    row.status, row.last_error, row.updated_at = FAILED, error[:2000], now
+    if row.complaint_id is not None:
+        data = {"key": row.key, "attempts": row.attempts, "error": error[:500]}
+        session.add(Event(complaint_id=row.complaint_id, at=now, kind="send_failed", actor="reclaim", data=data))
+
+
+def failures(session: Session, complaint_id: int) -> tuple[str, ...]:
+    """What a complaint's card says about its messages that could not be sent."""
+    rows = session.scalars(
+        select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.status == FAILED).order_by(Outbox.id)
+    )
+    return tuple(f"#{r.id} {r.kind}: {r.last_error or 'failed'}" for r in rows)
+
+
+def listing(session: Session, status: str | None = FAILED, limit: int = 200) -> list[dict[str, Any]]:
+    query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
+    if status:
+        query = query.where(Outbox.status == status)
+    return [
+        {
+            "id": r.id,
+            "key": r.key,
+            "kind": r.kind,
+            "complaint_id": r.complaint_id,
+            "status": r.status,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+            "updated_at": r.updated_at.isoformat(),
+        }
+        for r in session.scalars(query)
+    ]
+
+
+def _row(session: Session, outbox_id: int) -> Outbox:
+    row = session.get(Outbox, outbox_id, with_for_update=True)
+    if row is None:
+        raise OutboxError(f"no outbox row #{outbox_id}")
+    if row.status not in (FAILED, "refused"):
+        raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
+    return row
+
+
+def retry(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
+    """Queue a failed row again, with a fresh count of attempts."""
+    row = _row(session, outbox_id)
+    row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+    _event(session, row, "send_retried", who, now)
+    return row
+
+
+def drop(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
+    """Give a failed row up for good (it stays in the journal as dropped)."""
+    row = _row(session, outbox_id)
+    row.status, row.updated_at = "dropped", now
+    _event(session, row, "send_dropped", who, now)
+    return row
+
+
+def _event(session: Session, row: Outbox, kind: str, who: str, now: datetime) -> None:
+    if row.complaint_id is not None:
+        session.add(Event(complaint_id=row.complaint_id, at=now, kind=kind, actor=who, data={"key": row.key}))

@@ -1,0 +1,141 @@
+"""Outbox rows never retry for ever: a complaint answered only in private proposes no public
+follow-up after a reopen, a row whose publisher does not exist is refused at once, and a row
+Telegram keeps refusing is given up after `outbox.max_attempts`, shown on its card and listed,
+queued again or dropped with `reclaim outbox`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.dispatch import Dispatcher
+from bot.service import BotOptions, build_application
+from core.model import Kind, Severity, Triage
+from reclaim.app import App
+from reclaim.cli import main
+from responders.conversation import Conversation, CustomerText, Step
+from sandbox.telegram import TOKEN, BotApiServer
+from storage.inbox import add_outbox
+from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
+
+STAFF = -1001000000077
+
+
+@dataclass(frozen=True)
+class Who:
+    user_id: int
+    chat_id: int
+    name: str | None
+
+
+def at_satisfaction(app: App, cid: int) -> None:
+    with app.sessions.begin() as s:
+        row = s.get(ConversationRow, cid)
+        assert row is not None
+        row.state = Conversation("en", "delivery", step=Step.SATISFACTION).to_json()
+        row.step = Step.SATISFACTION.value
+
+
+def test_a_private_complaint_reopened_then_rated_well_proposes_no_public_follow_up(db_url: str, make_app: Any) -> None:
+    """Before: the reopen marked it published, and the 5 then proposed a follow-up with publisher
+    'none' that the dispatcher retried for ever."""
+    app = make_app(db_url, [])
+    who = Who(500, 500, "Dave")
+    triage = Triage("en", Kind.COMPLAINT, (), Severity.NORMAL, "delivery")
+    cid = app.conversations.open_private(who, CustomerText("My Nordlys order never came"), triage, 1).complaint_id
+    at_satisfaction(app, cid)
+    app.conversations.customer_button(who, cid, "satisfaction:2", 2)
+    with app.sessions() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None and c.status == "private"  # reopened, still private only
+    at_satisfaction(app, cid)
+    app.conversations.customer_button(who, cid, "satisfaction:5", 3)
+    with app.sessions() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None and c.status == "closed" and c.follow_up is None
+        assert not s.scalars(select(Draft).where(Draft.complaint_id == cid, Draft.purpose == "follow_up")).all()
+
+
+def options(tg: BotApiServer) -> BotOptions:
+    return BotOptions(token=TOKEN, staff_chat_id=STAFF, staff_ids=frozenset({1}), alerts_chat_id=STAFF,
+                      zone=ZoneInfo("UTC"), base_url=tg.base_url)  # fmt: skip
+
+
+def queue(app: App, key: str, kind: str, payload: dict[str, Any], complaint_id: int | None) -> None:
+    with app.sessions.begin() as s:
+        add_outbox(s, key=key, kind=kind, complaint_id=complaint_id, payload=payload, now=datetime.now(UTC))
+
+
+async def send_due(app: App, d: Dispatcher) -> None:
+    with app.sessions.begin() as s:  # whatever backoff said, it is due now
+        s.execute(update(Outbox).where(Outbox.status == "pending").values(next_attempt_at=datetime.now(UTC)))
+    for item in app.inbox.claim(10):
+        await d.send(item)
+
+
+def a_complaint(app: App) -> int:
+    who = Who(501, 501, "Eve")
+    triage = Triage("en", Kind.COMPLAINT, (), Severity.NORMAL, "delivery")
+    return app.conversations.open_private(who, CustomerText("Nordlys lost my parcel"), triage, 10).complaint_id
+
+
+def status_of(app: App, key: str) -> Outbox:
+    with app.sessions() as s:
+        row = s.scalars(select(Outbox).where(Outbox.key == key)).one()
+        s.expunge(row)
+        return row
+
+
+@pytest.mark.parametrize("max_attempts", [3])
+async def test_refusals_stop_failures_are_bounded_shown_and_handled_by_staff(
+    db_url: str, make_app: Any, tmp_path: Path, max_attempts: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(db_url, [], outbox={"max_attempts": max_attempts})
+    cid = a_complaint(app)
+    queue(app, "publish:x", "publish", {"publisher": "none", "text": "Thank you"}, cid)
+    queue(app, "say:x", "say", {"chat_id": 999, "messages": [{"text": "hello", "buttons": []}]}, cid)
+    queue(app, "say:bad", "say", {"no chat": True}, cid)
+    with BotApiServer() as tg:
+        tg.add_group(STAFF, "staff")
+        application = build_application(options(tg))
+        async with application:
+            d = Dispatcher(application.bot, app.inbox, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
+            for _ in range(max_attempts + 2):
+                await send_due(app, d)
+    assert status_of(app, "publish:x").status == "refused"  # no such publisher: definite, at once
+    assert status_of(app, "publish:x").attempts == 1
+    bad = status_of(app, "say:bad")
+    assert bad.status == "failed" and bad.attempts == 1  # a payload that cannot be sent: at once
+    chat = status_of(app, "say:x")
+    assert chat.status == "failed" and chat.attempts == max_attempts
+    assert "Forbidden: bot can't initiate" in (chat.last_error or "")
+    assert "given up after 3 attempts" in (chat.last_error or "")
+    view = app.inbox.card(cid)
+    assert view is not None and any(f.startswith(f"#{chat.id} say: Forbidden") for f in view.failed_sends)
+    from bot.cards import render
+
+    assert "Not sent" in render(view, app.staff_texts, datetime.now(UTC), ZoneInfo("UTC"))
+    with app.sessions() as s:
+        assert s.scalars(select(Event.kind).where(Event.complaint_id == cid, Event.kind == "send_failed")).all()
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"brand: {{name: Nordlys}}\ndatabase: {{url: '{db_url}'}}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(config), "outbox", "list", "--json"]) == 0
+    listed = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {"say:x", "say:bad"} <= set(listed) and listed["say:x"]["attempts"] == max_attempts
+    assert main(["--config", str(config), "outbox", "retry", str(chat.id)]) == 0
+    again = status_of(app, "say:x")
+    assert again.status == "pending" and again.attempts == 0
+    assert main(["--config", str(config), "outbox", "drop", str(bad.id)]) == 0
+    assert status_of(app, "say:bad").status == "dropped"
+    assert main(["--config", str(config), "outbox", "drop", str(bad.id)]) == 2  # nothing to drop now
+    view = app.inbox.card(cid)
+    assert view is not None and not [f for f in view.failed_sends if f.startswith((f"#{chat.id} ", f"#{bad.id} "))]
