@@ -106,6 +106,9 @@ def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[st
     if v.status in (S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.CLOSED, S.PRIVATE):
         step = c("step", v.conversation_step) if v.conversation_step else c("card", "no_conversation")
         lines.append(f"<b>{e(c('card', 'conversation'))}:</b> {e(step)}")
+    if v.customer_name or v.customer_username:  # who opened the link, beside who wrote in public
+        who = " ".join(p for p in (v.customer_name, f"@{v.customer_username}" if v.customer_username else "") if p)
+        lines.append(f"<b>{e(c('card', 'opened_by'))}:</b> {e(who)} · {e(c('card', 'author'))}: {e(v.author or '—')}")
     if v.insults:
         lines.append(e(c("card", "insults", count=v.insults)))
     if v.root_cause:
@@ -150,10 +153,13 @@ def _tail(v: CardView, t: StaffTexts) -> list[str]:
     return out
 
 
-def render(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
-    """The card's HTML, at most LIMIT characters as Telegram counts them."""
+def render(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo, link_base: str | None = None) -> str:
+    """The card's HTML, at most LIMIT characters as Telegram counts them; ``link_base`` is the
+    bot's start link (https://t.me/<bot>?start=), for a link made anew by a release."""
     head = "\n".join(_facts(v, t, now, zone))
     tail = "\n".join(_tail(v, t))
+    if v.new_link and link_base:
+        tail += f"\n<b>{e(t.t('card', 'new_link'))}:</b> {e(link_base + v.new_link)}"
     original = " — ".join(p for p in (v.title or "", v.text) if p)
     suffix = t.t("card", "cut")
 
@@ -214,6 +220,8 @@ def _keyboard(v: CardView, t: StaffTexts) -> Keyboard:
         )
         rows.append([*edit, Button(b("button", "follow_up_skip"), data(v.id, Action.FOLLOW_UP_SKIP))])
         return [*rows, [take]]
+    releasable = v.conversation_step is not None and v.status in (S.APPROVED, S.AWAITING_POST, S.PUBLISHED)
+    release = [Button(b("button", "release"), data(v.id, Action.RELEASE))] if releasable else []
     if v.conversation_step in ("solution", "choosing", "promise"):
         return [
             [
@@ -224,9 +232,9 @@ def _keyboard(v: CardView, t: StaffTexts) -> Keyboard:
                 Button(b("button", "set_time"), data(v.id, Action.SET_TIME)),
                 Button(b("button", "slip"), data(v.id, Action.SLIP)),
             ],
-            [take],
+            [take, *release],
         ]
-    return [[take]]
+    return [[take, *release]]
 
 
 def cause_keyboard(complaint_id: int, causes: list[str], t: StaffTexts) -> Keyboard:

@@ -47,6 +47,7 @@ class Who:
     user_id: int
     chat_id: int
     name: str | None = None
+    username: str | None = None
 
 
 @dataclass
@@ -79,7 +80,7 @@ class CustomerDesk:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or user.is_bot:
             return None
-        return Who(user.id, chat.id, user.first_name)
+        return Who(user.id, chat.id, user.first_name, user.username)
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who, message = self._who(update), update.effective_message

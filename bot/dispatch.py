@@ -125,7 +125,7 @@ class Dispatcher:
         if view is None:
             await self._drawn_at(cid, version)
             return
-        text = render(view, self.texts, self.clock(), self.zone)
+        text = render(view, self.texts, self.clock(), self.zone, f"https://t.me/{self.bot.username}?start=")
         buttons = markup(keyboard(view, self.texts))
         try:
             if view.card_message_id is None or view.card_chat_id != self.staff_chat_id:

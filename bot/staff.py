@@ -217,7 +217,9 @@ class StaffDesk:
             return
         if replied.status == "applied":
             self.redraw.set()
-        key = {"none": "no_conversation", "ignored": "not_now_step"}.get(replied.status, notice)
+        key = {"none": "no_conversation", "ignored": "not_now_step", "forgotten": "customer_forgotten"}.get(
+            replied.status, notice
+        )
         await message.reply_text(self.texts.t("notice", key))
 
     @staticmethod

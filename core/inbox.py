@@ -39,6 +39,7 @@ class Action(StrEnum):
     CAUSE = "ca"  # record the root cause (shows the company's causes)
     CAUSE_SET = "cs"  # with the cause's number in review.causes, or "other" (asks for words)
     JUSTIFIED = "cj"  # with 1 or 0: was the customer right?
+    RELEASE = "rl"  # the owner frees a private link someone else took: the complaint gets a new one
 
 
 class RejectReason(StrEnum):
@@ -71,6 +72,7 @@ ALLOWED: dict[Action, frozenset[S]] = {
     Action.CAUSE: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
     Action.CAUSE_SET: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
     Action.JUSTIFIED: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
+    Action.RELEASE: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PUBLISH_UNCONFIRMED}),
 }
 # the follow-up's own states (None: there is none) and which actions each allows
 FOLLOW_UP_ALLOWED: dict[Action, frozenset[str]] = {
@@ -101,6 +103,7 @@ class State:
     owner_name: str | None = None
     publisher: str = "manual"
     follow_up: str | None = None
+    bound: bool = False  # someone opened the private link
 
 
 @dataclass(slots=True)
@@ -119,6 +122,7 @@ class Decision:
     publish_follow_up: bool = False  # queue the public follow-up in the outbox
     cause: str | None = None  # the root cause to record
     justified: bool | None = None
+    release_link: bool = False  # unbind whoever opened the link and give the complaint a new one
 
 
 def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> Decision:
@@ -127,6 +131,8 @@ def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> 
         return Decision(notice=f"not_now_{state.status.value}")
     if action in FOLLOW_UP_ALLOWED:
         return _follow_up(state, action, who)
+    if action is Action.RELEASE:
+        return _release(state, who)
     if action is Action.CAUSE:
         return Decision(notice="cause_choose", ask="cause")
     if action is Action.CAUSE_SET:
@@ -174,6 +180,17 @@ def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> 
     # Action.REPOST
     d = Decision(notice="reposting", changed=True, status=S.APPROVED, publish=True)
     d.events.append(("repost_requested", {"by": who.id, "name": who.name}))
+    return d
+
+
+def _release(state: State, who: Staff) -> Decision:
+    """Only the complaint's owner frees its private link, and only once someone has opened it."""
+    if state.owner_id != who.id:
+        return Decision(notice="release_owner_only")
+    if not state.bound:
+        return Decision(notice="release_not_bound")
+    d = Decision(notice="link_released", changed=True, release_link=True)
+    d.events.append(("link_released", {"by": who.id, "name": who.name}))
     return d
 
 
@@ -290,6 +307,9 @@ class CardView:
     root_cause: str | None = None
     justified: bool | None = None
     failed_sends: tuple[str, ...] = ()  # outbox rows given up: "#12 say: chat not found"
+    customer_name: str | None = None  # who opened the private link (Telegram first name)
+    customer_username: str | None = None  # and their @username, when they have one
+    new_link: str | None = None  # the token of the link made when the owner released the old one
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +334,8 @@ class Customer(Protocol):
     def chat_id(self) -> int: ...
     @property
     def name(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
 
 
 class PublishRetry(Exception):

@@ -40,7 +40,7 @@ from responders.conversation import (
 )
 from storage.inbox import add_outbox, bump_card, first_time
 from storage.journal import record_plan
-from storage.privacy import forget_customer
+from storage.privacy import forget_customer, was_erased
 from storage.tables import Complaint, ConversationRow, Draft, Mention, Promise
 from storage.tables import Event as EventRow
 
@@ -137,6 +137,7 @@ class SqlConversations:
                 session.add(row)
             if not again:
                 row.customer_id, row.chat_id, row.customer_name, row.bound_at = who.user_id, who.chat_id, who.name, now
+                row.customer_username = who.username
                 session.add(EventRow(complaint_id=c.id, at=now, kind="customer_bound", actor=actor(who), data={}))
             self._apply(session, c, row, Started(), actor(who), now)
             return Replied("again" if again else "bound", c.id)
@@ -199,6 +200,7 @@ class SqlConversations:
                 customer_id=who.user_id,
                 chat_id=who.chat_id,
                 customer_name=who.name,
+                customer_username=who.username,
                 bound_at=now,
                 state=conv.to_json(),
                 step=conv.step.value,
@@ -261,6 +263,8 @@ class SqlConversations:
                 return Replied("duplicate")
             c = session.scalars(select(Complaint).where(Complaint.id == complaint_id).with_for_update()).first()
             row = session.get(ConversationRow, complaint_id)
+            if c is not None and row is not None and row.customer_id is None and was_erased(session, c.id):
+                return Replied("forgotten", c.id)
             if c is None or row is None or row.customer_id is None:
                 return Replied("none")
             before = row.state
@@ -296,6 +300,8 @@ class SqlConversations:
             if not first_time(session, update_id, now):
                 return Replied("duplicate")
             row = session.get(ConversationRow, complaint_id)
+            if row is not None and row.chat_id is None and was_erased(session, complaint_id):
+                return Replied("forgotten", complaint_id)  # never delivered: nobody may receive it now
             if row is None or row.chat_id is None:
                 return Replied("none")
             _queue(

@@ -100,7 +100,11 @@ def complaint(session: Session, complaint_id: int) -> dict[str, Any] | None:
         "follow_up": follow,
         "events": events,
         "conversation": conv.state if conv is not None and conv.customer_id is not None else None,
-        "customer": conv.customer_name if conv is not None else None,
+        "customer": " ".join(
+            p for p in (conv.customer_name, f"@{conv.customer_username}" if conv.customer_username else None) if p
+        )
+        if conv is not None
+        else None,
         "promises": promises,
         "transcript": transcript,
     }

@@ -26,7 +26,7 @@ from core.inbox import (
     decide,
 )
 from core.model import ComplaintStatus, DraftStatus
-from storage import outbox
+from storage import links, outbox
 from storage.journal import _insert
 from storage.tables import (
     CardQueue,
@@ -125,6 +125,12 @@ def _requeue(
         )
 
 
+def _state(session: Session, c: Complaint) -> State:
+    """What the pure rules need to know of a complaint."""
+    status = ComplaintStatus(c.status)
+    return State(status, c.owner_id, c.owner_name, c.publisher, c.follow_up, links.is_bound(session, c.id))
+
+
 def _score(origin: dict[str, Any] | None) -> int | None:
     value = (origin or {}).get("score")
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -159,7 +165,7 @@ class SqlInbox:
             c = self._locked(session, complaint_id)
             if c is None:
                 return Applied(notice="unknown_complaint")
-            state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher, c.follow_up)
+            state = _state(session, c)
             if action is Action.CAUSE_SET and arg not in (None, "other"):
                 arg = self.causes[int(arg)] if arg.isdigit() and int(arg) < len(self.causes) else None
             decision = decide(state, action, who, arg)
@@ -193,6 +199,8 @@ class SqlInbox:
             record_cause(session, c, d.cause, None, who.actor, now)
         if d.justified is not None:
             c.justified = d.justified
+        if d.release_link:
+            links.release(session, c, now)
         if d.publish:
             self._queue_publish(session, c, who, now)
         if d.publish_follow_up:
@@ -253,7 +261,7 @@ class SqlInbox:
             if row.answered_at is not None:
                 return Applied(notice="prompt_answered")
             if prompt.purpose == "reject_text":
-                state = State(ComplaintStatus(c.status), c.owner_id, c.owner_name, c.publisher, c.follow_up)
+                state = _state(session, c)
                 d = decide(state, Action.REJECT_AS, who, f"other:{text.strip()[:500]}")
                 if not d.changed:
                     return Applied(notice=d.notice)
@@ -385,6 +393,9 @@ class SqlInbox:
             root_cause=c.root_cause,
             justified=c.justified,
             failed_sends=outbox.failures(session, c.id),
+            customer_name=conv.customer_name if conv is not None and conv.customer_id is not None else None,
+            customer_username=conv.customer_username if conv is not None and conv.customer_id is not None else None,
+            new_link=links.new_link(session, c),
         )
 
     def _who_did(self, session: Session, complaint_id: int) -> dict[str, str]:

@@ -17,17 +17,26 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.ingest import new_token
 from core.model import ComplaintStatus
+from responders.conversation import Step
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
 
 ERASED = "[erased]"
+OPEN_PRIVATE = (ComplaintStatus.PRIVATE.value, ComplaintStatus.PUBLISHED.value)  # a conversation was under way
 FINISHED = (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value, ComplaintStatus.PUBLISHED.value)
 
 
 def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: str) -> None:
+    """Erase a complaint's personal data, end its private link for good (the old token matches
+    nothing any more) and close its conversation, so no one can pick it up again."""
     c = session.get(Complaint, complaint_id)
     if c is None:
         return
+    c.token = new_token()  # the public link's token refuses everyone from now on
+    if c.status in OPEN_PRIVATE:
+        c.status = ComplaintStatus.CLOSED.value
+        session.add(Event(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={"why": "forgotten"}))
     if c.mention_id is not None:
         session.execute(
             update(Mention)
@@ -38,7 +47,7 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
     row = session.get(ConversationRow, complaint_id)
     if row is not None:
         state = dict(row.state)
-        state.update(answers={}, known={}, corrections=[])
+        state.update(answers={}, known={}, corrections=[], step=Step.CLOSED.value)
         if state.get("resolution"):
             state["resolution"] = ERASED
         if row.customer_id is not None:
@@ -48,15 +57,24 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
                 .values(actor="customer:erased")
             )
         row.state, row.customer_id, row.chat_id, row.customer_name = state, None, None, None
+        row.customer_username, row.step, row.updated_at = None, Step.CLOSED.value, now
     for item in session.scalars(
-        select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish")))
+        select(Outbox).where(
+            Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish", "remind"))
+        )
     ):
         item.payload = {"erased": True}
-        if item.status in ("pending", "sending"):
+        if item.status in ("pending", "sending", "failed", "manual"):
             item.status = "cancelled"
     session.add(
         Event(complaint_id=complaint_id, at=now, kind="personal_data_erased", actor="reclaim", data={"why": reason})
     )
+
+
+def was_erased(session: Session, complaint_id: int) -> bool:
+    """Whether the complaint's personal data was erased (its customer asked to be forgotten)."""
+    found = select(Event.id).where(Event.complaint_id == complaint_id, Event.kind == "personal_data_erased")
+    return session.scalar(found.limit(1)) is not None
 
 
 def forget_customer(session: Session, user_id: int, now: datetime) -> int:

@@ -248,6 +248,7 @@ class ConversationRow(Base):
     customer_id: Mapped[int | None] = mapped_column(BigInteger)  # the Telegram user who used the link first
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     customer_name: Mapped[str | None] = mapped_column(String(128))
+    customer_username: Mapped[str | None] = mapped_column(String(64))  # @username, shown on the card
     state: Mapped[dict[str, Any]]
     step: Mapped[str] = mapped_column(String(16))
     bound_at: Mapped[datetime | None]

@@ -33,6 +33,7 @@ class Who:
     user_id: int
     chat_id: int
     name: str | None
+    username: str | None = None
 
 
 def at_satisfaction(app: App, cid: int) -> None:

@@ -1,5 +1,6 @@
 """Hardening: a session epoch per dashboard login (logout, a new password or disabling ends
-every session), and source links that are not http(s) dropped from the journal.
+every session), the state of `reclaim run`'s parts, the @username of who opened a private link,
+and source links that are not http(s) dropped from the journal.
 
 Revision ID: 0008
 Revises: 0007
@@ -29,6 +30,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("web_users") as batch:
         batch.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("customer_username", sa.String(64), nullable=True))
     # links that are not http(s) (javascript:, data: …) were stored as they came; a mention keeps
     # only a link a browser can safely open (core.model.safe_url)
     op.execute(
@@ -39,5 +42,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("service_status")
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("customer_username")
     with op.batch_alter_table("web_users") as batch:
         batch.drop_column("session_epoch")

@@ -1,0 +1,35 @@
+"""A complaint's private link: who opened it, and the owner releasing a link that the wrong
+person took (the complaint gets a new token; the old one, and whoever used it, are done)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.ingest import new_token
+from storage.tables import Complaint, ConversationRow, Event, Outbox
+
+
+def is_bound(session: Session, complaint_id: int) -> bool:
+    row = session.get(ConversationRow, complaint_id)
+    return row is not None and row.customer_id is not None
+
+
+def release(session: Session, c: Complaint, now: datetime) -> None:
+    """Unbind the link: a new token (the owner sends the new link to the real customer), the
+    conversation the wrong person started is dropped, and nothing more is sent to them."""
+    c.token = new_token()
+    session.execute(delete(ConversationRow).where(ConversationRow.complaint_id == c.id))
+    pending = select(Outbox).where(
+        Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "remind")), Outbox.status.in_(("pending", "failed"))
+    )
+    for row in session.scalars(pending):
+        row.status, row.updated_at = "cancelled", now
+
+
+def new_link(session: Session, c: Complaint) -> str | None:
+    """The token to show on the card after a release (None when the link was never released)."""
+    released = select(Event.id).where(Event.complaint_id == c.id, Event.kind == "link_released").limit(1)
+    return c.token if session.scalar(released) is not None else None
