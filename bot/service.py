@@ -83,6 +83,7 @@ class BotService:
         group: GroupWatch | None = None,
         publishers: dict[str, Publisher] | None = None,
         documents: Callable[[dict[str, Any]], tuple[str, bytes, str]] | None = None,
+        mask: Callable[[str, str | None], str] | None = None,
     ) -> None:
         self.options = options
         self.application = build_application(options)
@@ -97,6 +98,8 @@ class BotService:
             publishers=dict(publishers or {}),
             documents=documents,
         )
+        if mask is not None:
+            self.dispatcher.mask = mask
         self.desk = StaffDesk(
             store,
             texts,

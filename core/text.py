@@ -21,6 +21,11 @@ def fold(text: str) -> str:
     return normalise_whitespace(text)
 
 
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Where each word token of ``text`` (as written, not folded) starts and ends."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
 def tokens(text: str) -> list[str]:
     """Word tokens of already-folded text."""
     return _TOKEN.findall(text)

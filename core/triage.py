@@ -12,7 +12,7 @@ from typing import Any
 
 from core.lexicon import Lexicon, Match, load_lexicons
 from core.model import Flag, Kind, Severity, Triage
-from core.text import fold, sentence_starts, tokens
+from core.text import fold, sentence_starts, token_spans, tokens
 
 _CYRILLIC = re.compile(r"[а-я]")
 _LATIN = re.compile(r"[a-zæøåäöüéèàç]")
@@ -162,6 +162,22 @@ class Triager:
             if hits > best_hits:
                 best, best_hits = name, hits
         return best
+
+    def mask_profanity(self, text: str, language: str | None = None) -> str:
+        """``text`` with every word on the language's profanity list masked ("f***"), for
+        excerpts shown to managers; the rest is left as it was written."""
+        lang = language if language in self.lexicons else self.detect_language(fold(text), tokens(fold(text)))
+        spans = token_spans(text)
+        words = [fold(text[a:b]) for a, b in spans]  # one folded word per token, so indexes line up
+        profane = f"flag:{Flag.PROFANITY.value}"
+        matches = [m for m in self.lexicons[lang].matcher.find(words) if m.term.group == profane]
+        flagged = sorted({i for m in matches for i in range(m.start, m.end)})
+        out, last = [], 0
+        for i in flagged:
+            a, b = spans[i]
+            out += [text[last:a], text[a] + "*" * (b - a - 1)]
+            last = b
+        return "".join([*out, text[last:]])
 
     def classify(
         self,

@@ -52,6 +52,7 @@ class Runner:
                 group=self._groups(),
                 publishers=self._publishers(),
                 documents=app.review_document,
+                mask=app.triager.mask_profanity,
             )
             if options
             else None

@@ -140,3 +140,25 @@ def test_the_local_server_refuses_what_telegram_refuses(markup: str) -> None:
 
 def test_the_local_server_reads_entities_like_telegram() -> None:
     assert parse("<b>a</b> &lt;&amp;&gt; &#128512; <a href='https://x.org/?a=1&amp;b'>l</a>") == "a <&> 😀 l"
+
+
+def test_manager_alerts_name_the_source_the_author_and_a_masked_excerpt() -> None:
+    """Before: "⚖️ Legal threat in complaint #7 (community, critical)." and the owner only."""
+    from bot.dispatch import Dispatcher
+    from core.inbox import OutboxItem
+    from core.triage import Triager
+
+    card = view(text="You fucking idiots lost my parcel <b>again</b>; my lawyer will sue. " + "More words. " * 40)
+
+    class Store:
+        def card(self, complaint_id: int) -> CardView:
+            return card
+
+    triager = Triager(["en", "da", "ru"])
+    d = Dispatcher(None, Store(), TEXTS, -1, -1, ZONE, mask=triager.mask_profanity)  # type: ignore[arg-type]
+    text = d.alert_text(OutboxItem(1, "alert:7:legal_threat", "alert", 7, {"reason": "legal_threat"}, 1))
+    shown = parse(text)
+    assert "complaint #7 (community" in shown and "Eve <b>&amp; on community:" in shown
+    assert "f****** i***** lost my parcel <b>again</b>" in shown and "fucking" not in shown
+    assert "Order <script>" in shown  # the title leads the excerpt, as text
+    assert len(shown) < 400  # a short excerpt, not the whole post
