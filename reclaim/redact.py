@@ -51,5 +51,9 @@ REDACT = Redactor()
 class RedactingFormatter(logging.Formatter):
     """A formatter whose whole output, traceback included, has every known secret replaced."""
 
+    def __init__(self, fmt: str | None = None, redact: Redactor | None = None) -> None:
+        super().__init__(fmt)
+        self.redact = redact or REDACT
+
     def format(self, record: logging.LogRecord) -> str:
-        return REDACT(super().format(record))
+        return self.redact(super().format(record))

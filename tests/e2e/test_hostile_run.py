@@ -6,6 +6,7 @@ in anything the process printed. A taken web.listen is one line, not a traceback
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from sandbox.hostile import HostileServer
@@ -80,16 +82,34 @@ def start(path: Path, out: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-def test_reclaim_run_against_hostile_servers(tmp_path: Path) -> None:
+def bot_status(config_path: Path, capsys: pytest.CaptureFixture[str]) -> str | None:
+    """What `reclaim status --json` says of the Telegram bot right now."""
+    from reclaim.cli import main
+
+    capsys.readouterr()
+    assert main(["--config", str(config_path), "status", "--json"]) == 0
+    rows = {r["component"]: r for r in json.loads(capsys.readouterr().out)}
+    return rows["telegram"]["state"] if "telegram" in rows else None
+
+
+def test_reclaim_run_against_hostile_servers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEED_TOKEN", FEED_TOKEN)  # the config names it; `reclaim status` reads the config too
     with SiteServer() as site, HostileServer(trickle_for=60) as hostile, BotApiServer() as tg:
         site.add("/feed.xml", Page(feed(*ITEMS)))
         site.add("/private.xml", Page(feed(("p1", "Nordlys parcel lost", "Lost again, terrible service."))))
         tg.add_group(STAFF, "Care team")
         tg.refuse_until = time.monotonic() + 10
         out = tmp_path / "output.log"
-        proc = start(config(tmp_path, site, hostile, tg, free_port()), out)
+        path = config(tmp_path, site, hostile, tg, free_port())
+        proc = start(path, out)
         try:
             started = time.monotonic()
+            while "watching 8 source(s)" not in out.read_text(errors="replace"):  # migrated, running
+                assert proc.poll() is None and time.monotonic() - started < 30, out.read_text(errors="replace")
+                time.sleep(0.2)
+            assert bot_status(path, capsys) in ("starting", "waiting")  # refused: it keeps trying
             # the bot gets in once Telegram stops refusing, and the cards follow
             tg.wait_for(lambda: tg.messages(STAFF), timeout=60)
             bot_in = time.monotonic() - started
@@ -97,6 +117,7 @@ def test_reclaim_run_against_hostile_servers(tmp_path: Path) -> None:
                 assert proc.poll() is None, out.read_text(errors="replace")
                 time.sleep(0.5)
             polls = site.requests["/feed.xml"], site.requests["/private.xml"]
+            assert bot_status(path, capsys) == "running"
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
         finally:

@@ -216,3 +216,31 @@ def test_ordinary_headers_are_fine_and_secrets_are_listed_for_redaction() -> Non
     assert settings.secret_values() == ["123456:SECRET-TOKEN"]
     over = settings_from_text(GOOD, env={"RECLAIM_DATABASE_URL": "postgresql://u:pg-secret-pw@h/db"})
     assert "pg-secret-pw" in over.secret_values()
+
+
+def test_secrets_never_reach_a_log_line_or_a_traceback() -> None:
+    """Before: python-telegram-bot's InvalidToken ("The token `…` was rejected") printed the
+    token in full in `reclaim run`'s traceback; only the message, not the traceback, was filtered."""
+    import io
+    import logging
+
+    from reclaim.redact import RedactingFormatter, Redactor
+
+    redact = Redactor()
+    redact.add(["123456:SECRET-TOKEN", "pg pass/wörd", "tiny", None])
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(message)s", redact))
+    log = logging.getLogger("test.redact")
+    log.addHandler(handler)
+    token = "123456:" + "SECRET-TOKEN"  # not written whole in this file, which the traceback quotes
+    try:
+        raise RuntimeError(f"The token `{token}` was rejected (postgresql://u:pg%20pass%2Fw%C3%B6rd@h)")
+    except RuntimeError:
+        log.exception("failed for %s", token)
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback" in text and "SECRET-TOKEN" not in text and "pg%20pass" not in text
+    assert "failed for ***" in text and "postgresql://u:***@h" in text
+    assert redact("a tiny word") == "a tiny word"  # values shorter than 6 characters are not secrets
