@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/parse.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
