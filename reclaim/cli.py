@@ -20,7 +20,7 @@ from reclaim import __version__, cli_outbox, cli_review, cli_web
 from reclaim.app import App
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
-from reclaim.redact import REDACT, RedactingFormatter
+from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
 from reclaim.settings import RedditSource, Settings, Source, TelegramGroupSource, config_path, load_settings
 from reclaim.web_server import ListenError
 from reclaim.yamlsource import ConfigError
@@ -317,6 +317,7 @@ def setup_logging(verbose: int) -> None:
     REDACT.add_environment()
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # request lines carry the bot token in their URL; they are only useful when debugging
+    install_excepthooks()
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
 

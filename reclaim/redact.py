@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from collections.abc import Iterable
+from types import TracebackType
 from urllib.parse import quote
 
 # variables whose values are secrets wherever they appear
@@ -46,6 +49,22 @@ class Redactor:
 
 
 REDACT = Redactor()
+
+
+def install_excepthooks() -> None:
+    """Uncaught errors, in the main thread or any other, are logged (so redacted), not printed raw."""
+    log = logging.getLogger("reclaim")
+
+    def main_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("uncaught error", exc_info=(kind, value, tb))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            name = args.thread.name if args.thread else "?"
+            log.error("uncaught error in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    sys.excepthook = main_hook
+    threading.excepthook = thread_hook
 
 
 class RedactingFormatter(logging.Formatter):

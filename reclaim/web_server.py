@@ -91,5 +91,8 @@ def server(asgi: ASGI) -> Any:
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(asgi, log_level="warning", lifespan="off", proxy_headers=False, server_header=False)
+    # log_config=None: uvicorn's loggers go through the process's handler, which redacts secrets
+    config = uvicorn.Config(
+        asgi, log_level="warning", log_config=None, lifespan="off", proxy_headers=False, server_header=False
+    )
     return Server(config)
