@@ -85,3 +85,46 @@ def test_bombs_loops_huge_pages_and_deep_nesting(
     assert not outcomes["huge"].ok and "larger than the limit" in (outcomes["huge"].error or "")
     nested = outcomes["nested"]
     assert nested.ok and nested.items == 1000 and nested.added == 1000, nested
+
+
+def test_a_worker_process_is_freed_at_the_parse_deadline_even_inside_one_long_step(
+    db_url: str, site: SiteServer, make_app: Any
+) -> None:
+    """Building the tree of a big page is one long step no check can interrupt; in a worker
+    process a timer signal ends it at parse_timeout (+0.5 s) instead of when it is done."""
+    import time
+
+    from bs4 import BeautifulSoup
+
+    body = b"<html><body>" + b'<div class="review"><p>Nordlys x</p></div>' * 150_000 + b"</body></html>"
+    started = time.process_time()
+    BeautifulSoup(body.decode(), "lxml")  # the baseline: how long the tree alone takes here
+    tree = time.process_time() - started
+    url = site.add("/big.html", Page(body, "text/html"))
+    app = make_app(
+        db_url,
+        [
+            {
+                "name": "big",
+                "kind": "html",
+                "url": url,
+                "parse_timeout": "0.2s",
+                "selectors": {"item": "div.review", "text": "p"},
+            }
+        ],  # fmt: skip
+        polling={"retries": 0, "workers": 1},
+    )
+
+    async def go() -> tuple[Outcome, float]:
+        poller = Poller(app)
+        try:
+            await poller.warm_up()
+            began = time.monotonic()
+            (outcome,) = await poller.poll(app.settings.sources)
+            return outcome, time.monotonic() - began
+        finally:
+            await poller.aclose()
+
+    outcome, took = asyncio.run(go())
+    assert not outcome.ok and outcome.error == "parsing took longer than 0.2s (parse_timeout)"
+    assert took < tree / 2, (took, tree)  # stopped well before the tree was built
