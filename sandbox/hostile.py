@@ -14,7 +14,9 @@ import threading
 import time
 import zlib
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from sandbox.sites import SiteServer
 
 NESTED_DEPTH = 1000
 
@@ -47,63 +49,31 @@ def nested_page(depth: int = NESTED_DEPTH, brand: str = "Nordlys") -> bytes:
     return f"<!doctype html><html><body>{opening}{'</div></div>' * depth}</body></html>".encode()
 
 
-class HostileServer:
-    class _Server(ThreadingHTTPServer):
-        daemon_threads = True
-        hostile: HostileServer
-
-        def handle_error(self, request: object, client_address: object) -> None:
-            return  # clients hanging up on a trickle or a bomb are the point
+class HostileServer(SiteServer):
+    """A SiteServer whose every route misbehaves; ``requests`` counts them per path."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, trickle_for: float = 120.0) -> None:
         self.trickle_for = trickle_for
         self.stopping = threading.Event()
-        self.requests: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._server = self._Server((host, port), _Handler)
-        self._server.hostile = self
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def count(self, path: str) -> None:
-        with self._lock:
-            self.requests[path] = self.requests.get(path, 0) + 1
-
-    def start(self) -> HostileServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-hostile", daemon=True)
-        self._thread.start()
-        return self
+        super().__init__(host, port, handler=_Handler)
 
     def stop(self) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> HostileServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.stopping.set()  # trickles and silent answers end now
+        super().stop()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: HostileServer._Server
+    server: SiteServer._Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
         return
 
     def do_GET(self) -> None:
-        hostile = self.server.hostile
+        hostile = self.server.site
+        assert isinstance(hostile, HostileServer)
         path = self.path.split("?", 1)[0]
-        hostile.count(path)
+        hostile.requests[path] += 1
         if path == "/trickle":
             self._trickle(hostile)
         elif path == "/bomb":

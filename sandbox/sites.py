@@ -14,6 +14,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 
 @dataclass
@@ -84,11 +85,13 @@ class SiteServer:
             if not isinstance(sys.exc_info()[1], ConnectionError):  # clients may hang up early
                 super().handle_error(request, client_address)  # type: ignore[arg-type]
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, handler: type[BaseHTTPRequestHandler] | None = None
+    ) -> None:
         self.routes: dict[str, Page] = {}
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
-        self._server = self._Server((host, port), _Handler)
+        self._server = self._Server((host, port), handler or _Handler)
         self._server.site = self
         self._thread: threading.Thread | None = None
 
@@ -112,7 +115,7 @@ class SiteServer:
                 urls.append(self.add(prefix + file.name, Page(file.read_bytes(), content_type=kind)))
         return urls
 
-    def start(self) -> SiteServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-sites", daemon=True)
         self._thread.start()
         return self
@@ -121,7 +124,7 @@ class SiteServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> SiteServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:

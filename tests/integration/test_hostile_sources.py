@@ -111,7 +111,7 @@ def test_a_worker_process_is_freed_at_the_parse_deadline_even_inside_one_long_st
                 "parse_timeout": "0.2s",
                 "selectors": {"item": "div.review", "text": "p"},
             }
-        ],  # fmt: skip
+        ],
         polling={"retries": 0, "workers": 1},
     )
 
