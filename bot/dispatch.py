@@ -223,19 +223,22 @@ class Dispatcher:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except PublishRetry as exc:
             log.warning("outbox %s: %s (again in %s)", item.key, exc, exc.delay)
-            await self.db(self.store.retry, item, str(exc), exc.delay)
+            await self.db(self.store.retry, item, str(exc), exc.delay, True)
         except PublishRefused as exc:
             log.warning("outbox %s refused: %s", item.key, exc)
             await self.db(self.store.refused, item, str(exc))
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
-            await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait)
+            await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait, True)
         except NetworkError as exc:
             # Only a connection that never opened proves nothing reached Telegram.
             if item.kind == "publish" and not isinstance(exc.__cause__, httpx.ConnectError):
                 await self.db(self.store.unconfirmed, item, f"no answer from Telegram: {exc}")
             else:
-                await self.db(self.store.retry, item, str(exc), backoff(item.attempts))
+                await self.db(self.store.retry, item, str(exc), backoff(item.attempts), True)
+        except (BadRequest, Forbidden) as exc:  # a definite refusal (blocked, no such chat): not retried
+            log.warning("outbox %s refused by Telegram: %s", item.key, exc)
+            await self.db(self.store.failed, item, str(exc))
         except TelegramError as exc:  # refused as it stands; tried a bounded number of times more
             log.warning("outbox %s failed: %s", item.key, exc)
             await self.db(self.store.retry, item, str(exc), backoff(item.attempts, base=30.0, cap=3600.0))

@@ -90,7 +90,10 @@ class App:
     @cached_property
     def inbox(self) -> SqlInbox:
         return SqlInbox(
-            self.sessions, causes=self.settings.review.causes, max_attempts=self.settings.outbox.max_attempts
+            self.sessions,
+            causes=self.settings.review.causes,
+            max_attempts=self.settings.outbox.max_attempts,
+            give_up_after=self.settings.outbox.give_up_after,
         )
 
     @cached_property

@@ -23,9 +23,10 @@ def add_parsers(sub: Any) -> None:
     listing.add_argument("--status", choices=[*outbox.STATUSES, "all"], default=outbox.FAILED)
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--limit", type=int, default=200)
-    for name, what in (("retry", "queue a failed row again"), ("drop", "give a failed row up for good")):
+    for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
         p = box.add_parser(name, help=what)
-        p.add_argument("id", type=int)
+        p.add_argument("ids", type=int, nargs="*", metavar="ID")
+        p.add_argument("--all", action="store_true", help="every failed row (after an outage, say)")
 
 
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
@@ -43,17 +44,20 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
         if not rows:
             console.print(f"no {args.status} outbox rows")
         return 0
+    if not args.ids and not args.all:
+        print(f"name the rows to {args.action} (reclaim outbox {args.action} ID …) or give --all", file=sys.stderr)
+        return 2
     change = outbox.retry if args.action == "retry" else outbox.drop
     try:
         with app.sessions.begin() as session:
-            row = change(session, args.id, "cli", datetime.now(UTC))
-            if row.complaint_id is not None:
-                bump_card(session, row.complaint_id)  # the card drops its "not sent" line
-            kind, status = row.kind, row.status
+            ids = args.ids or [int(r["id"]) for r in outbox.listing(session, outbox.FAILED, 100_000)]
+            for outbox_id in ids:
+                row = change(session, outbox_id, "cli", datetime.now(UTC))
+                if row.complaint_id is not None:
+                    bump_card(session, row.complaint_id)  # the card drops its "not sent" line
     except outbox.OutboxError as exc:
-        print(str(exc), file=sys.stderr)
+        print(f"{exc}; nothing was changed", file=sys.stderr)
         return 2
-    console.print(
-        f"outbox row #{args.id} ({kind}): {status}" + (" — `reclaim run` sends it" if status == "pending" else "")
-    )
+    done = "queued again: `reclaim run` sends them" if args.action == "retry" else "dropped"
+    console.print(f"{len(ids)} outbox row(s) {done}")
     return 0

@@ -366,6 +366,8 @@ class Web(Strict):
     # more failed logins than this for one name, or from one address, within the window: HTTP 429
     login_attempts: int = Field(default=10, ge=1, le=10_000)
     login_window: Duration = timedelta(minutes=15)
+    # the reverse proxies whose X-Forwarded-For names the client (throttling counts per client)
+    trusted_proxies: list[str] = []
 
     @property
     def host(self) -> str:
@@ -380,7 +382,8 @@ class OutboxSettings(Strict):
     """Messages leaving the process (cards, replies, alerts): a row that keeps failing is given up
     after this many attempts, shown on its card, and retried or dropped with `reclaim outbox`."""
 
-    max_attempts: int = Field(default=10, ge=1, le=1000)
+    max_attempts: int = Field(default=10, ge=1, le=1000)  # for an error that comes back the same
+    give_up_after: Duration = timedelta(days=1)  # for passing ones (unreachable, flood limits)
 
 
 class ConversationSettings(Strict):

@@ -84,6 +84,12 @@ class _Id(Convertor[int]):
 register_url_convertor("id", _Id())
 
 
+def number(value: object) -> int | None:
+    """A record id or page number from a query or a form: ASCII digits that fit, else None."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 class Web:
     def __init__(self, app: App, secret: str | None = None) -> None:
         self.app = app
@@ -181,20 +187,23 @@ class Web:
         data = await self.form(request)
         name, password = str(data.get("name") or "")[:200], str(data.get("password") or "")
         address = request.client.host if request.client else "unknown"
-        wait = self.throttle.retry_after(name, address)
+        wait = self.throttle.begin(name, address)
         if wait is not None:
             log.warning("login throttled: name %r from %s (too many failures; retry in %ds)", name[:64], address, wait)
             error = "Too many failed logins. Wait a while and try again."
             response = self.page(request, "login.html", None, status=429, error=error)
             response.headers["Retry-After"] = str(wait)
             return response
-        user, stored = await self.app.db(self.users.lookup, name)
-        matches = await asyncio.get_running_loop().run_in_executor(self.hashing, password_matches, stored, password)
-        if user is None or not matches:
-            self.throttle.failed(name, address)
-            log.info("failed login: name %r from %s", name[:64], address)
+        ok = False
+        try:
+            user, stored = await self.app.db(self.users.lookup, name)
+            matches = await asyncio.get_running_loop().run_in_executor(self.hashing, password_matches, stored, password)
+            ok = user is not None and matches
+        finally:
+            self.throttle.end(name, address, ok=ok)
+        if not ok or user is None:
+            log.warning("failed login: name %r from %s", name[:64], address)
             return self.page(request, "login.html", None, status=401, error="Wrong name or password.")
-        self.throttle.succeeded(name)
         request.session.clear()  # a new session on login
         request.session.update({"uid": user.id, "epoch": user.epoch, "csrf": secrets.token_urlsafe(32)})
         return RedirectResponse("/", status_code=303)
@@ -219,7 +228,7 @@ class Web:
             language=q.get("language") or None,
             owner=q.get("owner") or None,
             overdue=q.get("overdue") == "1",
-            page=int(q["page"]) if q.get("page", "").isdigit() else 1,
+            page=min(number(q.get("page")) or 1, 1_000_000),
         )
 
         def read() -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
@@ -303,7 +312,7 @@ class Web:
                 except ValueError:
                     raise HTTPException(400, "write the due date as YYYY-MM-DD") from None
                 due = datetime.combine(day, time(23, 59), tzinfo=self.app.zone).astimezone(UTC)
-            ids = [int(x) for x in str(data.get("complaints") or "").replace(" ", "").split(",") if x.isdigit()]
+            ids = [n for x in str(data.get("complaints") or "").split(",") if (n := number(x)) is not None]
             try:
                 action_id, covered = await self.app.db(
                     self.actions.add, str(data.get("title") or ""), str(data.get("cause") or ""),
@@ -352,7 +361,7 @@ class Web:
         if user is None:
             return RedirectResponse("/login", status_code=303)
         data = await self.form(request)
-        cid = int(request.path_params["cid"])
+        cid = int(request.path_params["cid"])  # the "id" convertor: digits that fit
         language = str(data.get("language") or "") or "en"
         try:
             await self.app.db(self.faq.add, str(data.get("question") or ""), str(data.get("answer") or ""), language,
@@ -414,4 +423,4 @@ class Web:
 
 def server(app: App, web: Web | None = None) -> Any:
     """uvicorn serving the dashboard (``serve(sockets=[...])`` on a socket from ``web_server.bind``)."""
-    return serve_asgi((web or Web(app)).asgi)
+    return serve_asgi((web or Web(app)).asgi, app.settings.web.trusted_proxies)

@@ -53,9 +53,9 @@ class SecureHeaders:
         try:
             await self.app(scope, receive, with_headers)
         except Exception:
-            log.exception("the dashboard failed on %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if started:  # Starlette answered 500 already; uvicorn logs the error
                 raise
+            log.exception("the dashboard failed on %s %s", scope.get("method"), scope.get("path"))
             headers = [(b"content-type", b"text/html; charset=utf-8"), *SECURITY_HEADERS]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
             await send({"type": "http.response.body", "body": ERROR_PAGE})
@@ -81,7 +81,7 @@ def bind(settings: WebSettings) -> socket.socket:
     return sock
 
 
-def server(asgi: ASGI) -> Any:
+def server(asgi: ASGI, trusted_proxies: list[str] | None = None) -> Any:
     """uvicorn for ``asgi``, whose signals the caller owns (`reclaim run` stops it itself); serve
     it with ``serve(sockets=[bind(...)])``. uvicorn is imported here, not when the CLI starts."""
     import uvicorn
@@ -92,7 +92,10 @@ def server(asgi: ASGI) -> Any:
             yield
 
     # log_config=None: uvicorn's loggers go through the process's handler, which redacts secrets
+    # behind a reverse proxy, the client's address comes from the proxy's X-Forwarded-For
+    proxies = trusted_proxies or []
     config = uvicorn.Config(
-        asgi, log_level="warning", log_config=None, lifespan="off", proxy_headers=False, server_header=False
-    )
+        asgi, log_level="warning", log_config=None, lifespan="off", server_header=False,
+        proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None,
+    )  # fmt: skip
     return Server(config)

@@ -26,6 +26,7 @@ from core.inbox import (
     decide,
 )
 from core.model import ComplaintStatus, DraftStatus
+from core.review import human
 from storage import links, outbox
 from storage.journal import _insert
 from storage.tables import (
@@ -146,10 +147,12 @@ class SqlInbox:
         clock: Clock = _now,
         causes: Sequence[str] = (),
         max_attempts: int = 10,
+        give_up_after: timedelta = timedelta(days=1),
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.max_attempts = max_attempts  # an outbox row is given up after this many failed sends
+        self.give_up_after = give_up_after  # … or after this long of passing failures
         self.causes = list(causes)  # review.causes: a cause button carries its number in this list
 
     # -- staff actions -------------------------------------------------------------------
@@ -506,13 +509,20 @@ class SqlInbox:
                     session.add(Event(complaint_id=c.id, at=now, kind="published", actor="reclaim", data=data))
                     bump_card(session, c.id)
 
-    def retry(self, item: OutboxItem, error: str, delay: timedelta) -> None:
+    def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
+        """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back
+        the same, ``give_up_after`` since the row was queued for a passing one (Telegram or Reddit
+        unreachable, a flood limit), so an outage does not fail every queued message."""
         now = self.clock()
         with self.sessions.begin() as session:
             row = session.get(Outbox, item.id)
             if row is None:
                 return
-            if row.attempts >= self.max_attempts:
+            if transient and now - row.created_at > self.give_up_after:
+                outbox.give_up(
+                    session, row, f"{error} (given up after {human((now - row.created_at).total_seconds())})", now
+                )
+            elif not transient and row.attempts >= self.max_attempts:
                 outbox.give_up(session, row, f"{error} (given up after {row.attempts} attempts)", now)
             else:
                 row.status, row.last_error, row.updated_at = "pending", error[:2000], now
