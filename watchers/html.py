@@ -16,13 +16,11 @@ from lxml import html as lxml_html
 from core.model import RawMention
 from core.text import normalise_whitespace
 from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, clamp_id, stable_id
-from watchers.text import decode_document, html_to_text, parse_date
+from watchers.text import BLOCKS, DROP, decode_document, html_to_text, parse_date
 
 _ATTR = re.compile(r"::attr\(\s*([^)\s]+)\s*\)\s*$")
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:/|out of|из|af)\s*(\d+(?:[.,]\d+)?))?")
 FIELDS = ("id", "title", "text", "author", "link", "published", "rating")
-DROP = {"script", "style", "noscript", "template"}
-BLOCKS = {"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
 
 def split_selector(spec: str) -> tuple[str, str | None]:
@@ -244,7 +242,8 @@ def _relative(css: str) -> bool:
 
 def _own_text(tag: Tag, items: Mapping[int, int]) -> str:
     """The text of ``tag`` without scripts and styles and without items nested in it; block
-    elements end with a space (as ``html_to_text`` does)."""
+    elements end with a space, exactly as ``html_to_text`` reads a fragment (ids made from the
+    text stay as they were)."""
     parts: list[str] = []
     stack: list[PageElement | None] = [tag]
     while stack:

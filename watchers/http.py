@@ -56,8 +56,8 @@ async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
     try:
         async with asyncio.timeout(req.timeout):
             return await _fetch(client, req)
-    except TimeoutError as exc:
-        raise FetchError(f"no complete answer within {req.timeout:g}s (the whole fetch)", retryable=True) from exc
+    except TimeoutError as exc:  # not tried again within the poll: the source is backed off instead
+        raise FetchError(f"no complete answer within {req.timeout:g}s (the whole fetch)", retryable=False) from exc
 
 
 async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:

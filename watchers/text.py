@@ -25,7 +25,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_DROP = {"script", "style", "noscript", "template"}
+DROP = frozenset({"script", "style", "noscript", "template"})  # never part of a text
+BLOCKS = ("br", "p", "div", "li")  # end with a space, so words either side stay apart
 
 
 def _codec(name: str | bytes | None) -> str | None:
@@ -79,9 +80,9 @@ def html_to_text(fragment: str | None) -> str:
         root = lxml_html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return normalise_whitespace(html.unescape(_TAG.sub(" ", fragment)))
-    for el in root.iter(*_DROP):
+    for el in root.iter(*DROP):
         el.drop_tree()
-    for br in root.iter("br", "p", "div", "li"):
+    for br in root.iter(*BLOCKS):
         br.tail = " " + (br.tail or "")
     text = normalise_whitespace(root.text_content())
     if not text:  # markup that swallowed everything (e.g. "<!' <a>"): keep the words, lose nothing

@@ -51,12 +51,13 @@ def test_a_trickling_source_is_a_timeout_and_the_others_go_on(
             {"name": "trickle", "kind": "rss", "url": hostile.url("/trickle"), "timeout": "3s"},
             {"name": "good", "kind": "rss", "url": good},
         ],
-        polling={"retries": 0, "workers": 0, "concurrency": 1},
+        polling={"retries": 2, "workers": 0, "concurrency": 1},  # retries as configured by default
     )
     outcomes = poll_within(app, 30)  # before: the trickle held the poll for as long as it trickled
     assert outcomes["good"].ok and outcomes["good"].added == 3
     trickle = outcomes["trickle"]
     assert not trickle.ok and trickle.error == "no complete answer within 3s (the whole fetch)"
+    assert hostile.requests["/trickle"] == 1  # not tried again in the same poll: backed off instead
     with app.sessions() as s:
         state = s.get(SourceState, "trickle")
         assert state is not None and state.consecutive_failures == 1 and state.next_attempt_at is not None

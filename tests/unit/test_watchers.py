@@ -162,3 +162,22 @@ def test_a_relative_selector_still_reads_from_the_item() -> None:
     body = b'<div class="r"><h3>One</h3><p>first text</p></div><div class="r"><h3>Two</h3><p>second</p></div>'
     parsed = HtmlWatcher(selectors={"item": "div.r", "title": ":scope > h3", "text": "p"}).parse(fetched(body))
     assert [(i.title, i.text) for i in parsed.items] == [("One", "first text"), ("Two", "second")]
+
+
+def test_an_items_text_reads_as_html_to_text_reads_it() -> None:
+    """The linear reader must give the same text as before, or items without an id would get
+    new ids (made from their text) and be ingested again after an upgrade."""
+    from bs4 import BeautifulSoup
+
+    fragments = [
+        "<h3>Late</h3><p>Two <b>weeks</b>&nbsp;late</p><p>no answer</p>",
+        "line one<br>line two<br/>three<script>x()</script><style>p{}</style>",
+        "<ul><li>a</li><li>b</li></ul><div>c</div>d &amp; e &laquo;f&raquo;",
+        "<table><tr><td>cell</td><td>other</td></tr></table><!-- note --><noscript>n</noscript>",
+    ]
+    for fragment in fragments:
+        body = f'<html><body><div class="r"><div class="t">{fragment}</div></div></body></html>'.encode()
+        (item,) = HtmlWatcher(selectors={"item": "div.r", "text": "div.t"}).parse(fetched(body)).items
+        inner = BeautifulSoup(body, "lxml").select_one("div.t")
+        assert inner is not None
+        assert item.text == html_to_text(inner.decode_contents()), fragment
