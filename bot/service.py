@@ -158,6 +158,9 @@ class BotService:
                 why = f"Telegram cannot be reached ({type(exc).__name__})"
             except TelegramError as exc:
                 why = f"Telegram refused to start the bot ({type(exc).__name__})"
+            except Exception as exc:  # whatever it is, the bot must not stop trying unseen
+                log.exception("starting the bot failed")
+                why = f"starting the bot failed ({type(exc).__name__})"
             else:
                 await report("running", None, None)
                 return True

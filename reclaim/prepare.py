@@ -7,6 +7,7 @@ into triaged items; the journal writes stay in the parent, on one thread.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import signal
 import threading
@@ -32,6 +33,13 @@ class Prepared:
 def init(settings: Settings) -> None:
     """Worker-process initialiser: build triage and brand matching once."""
     global _APP
+    from reclaim.redact import REDACT, RedactingFormatter
+
+    REDACT.add_environment()  # what a worker logs is redacted like the parent's lines
+    REDACT.add(settings.secret_values())
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s (worker): %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     _APP = App(settings)
     _ = _APP.triager, _APP.brand
 

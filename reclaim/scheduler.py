@@ -266,6 +266,7 @@ class Runner:
         self.scheduler.shutdown(wait=False)
         if bot_task is not None and self.bot is not None:
             await asyncio.wait([bot_task], timeout=15)
+            bot_task.cancel()  # a start still talking to Telegram
             await self.bot.stop()
             await self._bot_state("stopped", None, None)
         if web_task is not None and self.web is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.ingest import new_token
-from storage.tables import Complaint, ConversationRow, Event, Outbox
+from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
 
 
 def is_bound(session: Session, complaint_id: int) -> bool:
@@ -20,7 +20,13 @@ def is_bound(session: Session, complaint_id: int) -> bool:
 def release(session: Session, c: Complaint, now: datetime) -> None:
     """Unbind the link: a new token (the owner sends the new link to the real customer), the
     conversation the wrong person started is dropped, and nothing more is sent to them."""
-    c.token = new_token()
+    old, c.token = c.token, new_token()
+    # a reply not yet in public carries the new link, not the dead one
+    for draft in session.scalars(select(Draft).where(Draft.complaint_id == c.id, Draft.text.contains(old))):
+        draft.text = draft.text.replace(old, c.token)
+    queued = select(Outbox).where(Outbox.key == f"publish:{c.id}", Outbox.status.in_(("pending", "manual", "failed")))
+    for row in session.scalars(queued):
+        row.payload = {**row.payload, "text": str(row.payload.get("text") or "").replace(old, c.token)}
     session.execute(delete(ConversationRow).where(ConversationRow.complaint_id == c.id))
     pending = select(Outbox).where(
         Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "remind")), Outbox.status.in_(("pending", "failed"))

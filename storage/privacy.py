@@ -23,7 +23,6 @@ from responders.conversation import Step
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
 
 ERASED = "[erased]"
-OPEN_PRIVATE = (ComplaintStatus.PRIVATE.value, ComplaintStatus.PUBLISHED.value)  # a conversation was under way
 FINISHED = (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value, ComplaintStatus.PUBLISHED.value)
 
 
@@ -34,8 +33,8 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
     if c is None:
         return
     c.token = new_token()  # the public link's token refuses everyone from now on
-    if c.status in OPEN_PRIVATE:
-        c.status = ComplaintStatus.CLOSED.value
+    if c.status not in (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value):
+        c.status = ComplaintStatus.CLOSED.value  # nothing more to do for someone who asked to be forgotten
         session.add(Event(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={"why": "forgotten"}))
     if c.mention_id is not None:
         session.execute(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
 from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage
@@ -142,6 +142,8 @@ def test_the_card_names_who_opened_the_link_and_the_owner_can_release_it(db_url:
     assert app.inbox.act(cid, Action.RELEASE, anna, None, 2).notice == "release_owner_only"
     app.inbox.act(cid, Action.TAKE, anna, None, 3)
     assert app.inbox.act(cid, Action.RELEASE, bob, None, 4).notice == "release_owner_only"
+    with app.sessions.begin() as s:  # a reply still to be posted carries the link
+        s.execute(update(Draft).values(text=f"Dear Emma, sorry. https://t.me/bot?start={token}"))
     assert app.inbox.act(cid, Action.RELEASE, anna, None, 5).notice == "link_released"
     assert conv.customer_text(Who(99, "Mallory"), CustomerText("hello?"), 6).status == "none"  # unbound
     assert conv.bind(token, Who(99, "Mallory"), 7).status == "unknown"  # the old link is dead
@@ -149,5 +151,7 @@ def test_the_card_names_who_opened_the_link_and_the_owner_can_release_it(db_url:
     assert view is not None and view.new_link is not None and view.new_link != token and view.customer_name is None
     assert "https://t.me/bot?start=" + view.new_link in render(view, app.staff_texts, ZONE_NOW, ZoneInfo("UTC"),
                                                                  "https://t.me/bot?start=")  # fmt: skip
+    with app.sessions() as s:
+        assert s.scalars(select(Draft.text)).one() == f"Dear Emma, sorry. https://t.me/bot?start={view.new_link}"
     assert conv.bind(view.new_link, Who(42, "Emma"), 8).status == "bound"  # the real customer, fresh
     assert app.inbox.act(cid, Action.RELEASE, bob, None, 9).notice == "release_owner_only"

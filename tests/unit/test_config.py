@@ -243,4 +243,7 @@ def test_secrets_never_reach_a_log_line_or_a_traceback() -> None:
     text = stream.getvalue()
     assert "Traceback" in text and "SECRET-TOKEN" not in text and "pg%20pass" not in text
     assert "failed for ***" in text and "postgresql://u:***@h" in text
-    assert redact("a tiny word") == "a tiny word"  # values shorter than 6 characters are not secrets
+    assert redact("a tiny word") == "a *** word"  # four characters are enough to be a secret
+    short = Redactor()
+    short.add(["abc"])
+    assert short("abc") == "abc"  # three are not: they would blank ordinary words
