@@ -1,16 +1,10 @@
 """The web dashboard (Starlette, server-rendered pages, no JavaScript needed).
 
-Logins are the journal's web users, with Argon2 password hashes. The session cookie is signed
-with ``RECLAIM_WEB_SECRET``, or a random key per process when that is unset, which logs
-everyone out on restart. Every form carries a per-session CSRF token.
-
-Roles:
-- staff see the inbox, complaints and sources, and approve, edit, reject or take from a
-  complaint's page;
-- managers also see the monthly review and manage corrective actions.
-
-Everything a page does goes through the same journal calls as the Telegram staff chat, so a
-card there is redrawn by the running bot.
+Logins are the journal's web users (Argon2 hashes, throttled, checked off the journal's thread);
+sessions are cookies signed with ``RECLAIM_WEB_SECRET`` (else a random key per process), with
+a per-session CSRF token on every form. Staff see the inbox, complaints and sources and act
+on complaints; managers also see the monthly review and manage corrective actions. Every
+action goes through the same journal calls as the Telegram staff chat, so the bot redraws.
 """
 
 from __future__ import annotations
@@ -19,7 +13,6 @@ import asyncio
 import hmac
 import logging
 import os
-import re
 import secrets
 import time as _time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +22,6 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -43,6 +35,7 @@ from core.inbox import Action, Staff
 from core.review import human, previous_month
 from reclaim.app import App
 from reclaim.throttle import LoginThrottle
+from reclaim.web_input import MONTH, number
 from reclaim.web_server import SecureHeaders
 from reclaim.web_server import server as serve_asgi
 from storage import dashboard
@@ -52,7 +45,6 @@ from storage.faq import page as faq_page
 from storage.users import SqlUsers, User, password_matches
 
 log = logging.getLogger("reclaim.web")
-MONTH = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")
 TEMPLATES = Path(__file__).parent / "templates"
 ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "ps": Action.POSTED,
            "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST}  # fmt: skip
@@ -67,27 +59,6 @@ NOTICES = {
     "edit_empty": "The draft cannot be empty.",
     "edit_too_long": "That draft is too long.",
 }
-
-
-class _Id(Convertor[int]):
-    """A record id in a path: digits that fit a 64-bit integer; anything longer is a 404."""
-
-    regex = "[0-9]{1,18}"
-
-    def convert(self, value: str) -> int:
-        return int(value)
-
-    def to_string(self, value: int) -> str:
-        return str(value)
-
-
-register_url_convertor("id", _Id())
-
-
-def number(value: object) -> int | None:
-    """A record id or page number from a query or a form: ASCII digits that fit, else None."""
-    text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 class Web:
