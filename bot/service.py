@@ -155,13 +155,15 @@ class BotService:
             except InvalidToken:
                 why = "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
             except NetworkError as exc:
-                why = f"Telegram cannot be reached ({type(exc).__name__})"
+                why = f"Telegram cannot be reached with TELEGRAM_BOT_TOKEN's bot ({type(exc).__name__})"
             except TelegramError as exc:
                 why = f"Telegram refused to start the bot ({type(exc).__name__})"
             except Exception as exc:  # whatever it is, the bot must not stop trying unseen
                 log.exception("starting the bot failed")
                 why = f"starting the bot failed ({type(exc).__name__})"
             else:
+                if delay > first:  # it had been waiting: say it is back, at the level the waits were said
+                    log.warning("Telegram answers again: the bot is running")
                 await report("running", None, None)
                 return True
             log.error("%s; trying again in %.0fs (the watchers and the dashboard go on)", why, delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -50,6 +51,9 @@ def month_range(month: str) -> tuple[date, date]:
         raise ValueError(f"a month is written YYYY-MM, e.g. 2026-11 (got {month!r})") from None
     following = date(year + (mon == 12), mon % 12 + 1, 1)
     return first, following
+
+
+MONTH = re.compile(r"(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])")  # a YYYY-MM a review can cover (ASCII digits)
 
 
 def previous_month(now: datetime) -> str:

@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.lexicon import LexiconError
 from reclaim import __version__, cli_outbox, cli_review, cli_web
 from reclaim.app import App
+from reclaim.cli_args import plain_row, record_id
 from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
@@ -75,13 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("--status")
     cl.add_argument("--limit", type=int)
     cs = complaints.add_parser("show")
-    cs.add_argument("id", type=int)
+    cs.add_argument("id", type=record_id)
     cs.add_argument("--json", action="store_true")
     customers = sub.add_parser("customers", help="customers of the private chat").add_subparsers(
         dest="action", required=True
     )
     forget = customers.add_parser("forget", help="erase a customer's personal data (anonymous statistics stay)")
-    forget.add_argument("id", type=int, help="the customer's Telegram user id")
+    forget.add_argument("id", type=record_id, help="the customer's Telegram user id")
     purge = sub.add_parser("purge", help="anonymise finished complaints older than `retention` (run daily by `run`)")
     purge.add_argument("--json", action="store_true")
     cli_review.add_parsers(sub)
@@ -184,13 +186,14 @@ async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> 
 def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
     with app.sessions() as session:
         if args.command == "sources":
-            health = queries.source_health(session)
+            health = queries.source_health(session, [s.name for s in app.settings.sources])
             if args.json:
                 _print_json(health)
                 return 0
             table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
             for h in health:
-                table.add_row(
+                plain_row(
+                    table,
                     h["name"],
                     h["last_success_at"] or "-",
                     h["last_error"] or "-",
@@ -216,7 +219,8 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
                 return 0
             table = Table("id", "source", "kind", "lang", "severity", "category", "flags", "text")
             for r in rows:
-                table.add_row(
+                plain_row(
+                    table,
                     str(r["id"]),
                     r["source"],
                     r["kind"],
@@ -235,8 +239,9 @@ def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
                 return 0
             table = Table("id", "status", "lang", "severity", "category", "due", "draft")
             for r in rows:
-                draft = r["draft"]["text"].split("\n\n")[1][:60] if r["draft"] else "-"
-                table.add_row(
+                draft = _gist(r["draft"]["text"]) if r["draft"] else "-"
+                plain_row(
+                    table,
                     str(r["id"]),
                     r["status"],
                     r["language"],
@@ -268,15 +273,22 @@ def _print_status(rows: Sequence[dict[str, Any]], console: Console, empty: str |
         console.print(empty)
 
 
+def _gist(draft: str) -> str:
+    """The draft's body in a table cell: its second paragraph (after the greeting), or the first."""
+    parts = [p for p in draft.split("\n\n") if p.strip()]
+    return (parts[1] if len(parts) > 1 else parts[0] if parts else "")[:60]
+
+
 def _show(d: dict[str, Any], console: Console) -> None:
     m = d["mention"] or {}
     console.print(
         f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
         f"{d['language']}, flags: {', '.join(d['flags']) or '-'}"
     )
-    console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}")
+    # what sources wrote is never read as rich markup ("[/bold]" in an author's name)
+    console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}", markup=False)
     console.print(f"first response due: {d['first_response_due']}")
-    console.print(f"[bold]They wrote[/]: {m.get('text')}", markup=False)
+    console.print(f"[bold]They wrote[/]: {escape(str(m.get('text')))}")
     if d["draft"]:
         console.print(f"[bold]Draft ({d['draft']['status']})[/]:")
         console.print(d["draft"]["text"], markup=False)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reclaim.app import App
+from reclaim.cli_args import plain_row, record_id
 from storage import outbox
 from storage.inbox import bump_card
 
@@ -25,7 +26,7 @@ def add_parsers(sub: Any) -> None:
     listing.add_argument("--limit", type=int, default=200)
     for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
         p = box.add_parser(name, help=what)
-        p.add_argument("ids", type=int, nargs="*", metavar="ID")
+        p.add_argument("ids", type=record_id, nargs="*", metavar="ID")
         p.add_argument("--all", action="store_true", help="every failed row (after an outage, say)")
 
 
@@ -38,8 +39,15 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
             return 0
         table = Table("id", "kind", "complaint", "status", "attempts", "last error")
         for r in rows:
-            table.add_row(str(r["id"]), r["kind"], str(r["complaint_id"] or "-"), r["status"], str(r["attempts"]),
-                          (r["last_error"] or "-")[:90])  # fmt: skip
+            cells = (
+                r["id"],
+                r["kind"],
+                r["complaint_id"] or "-",
+                r["status"],
+                r["attempts"],
+                (r["last_error"] or "-")[:90],
+            )
+            plain_row(table, *cells)
         console.print(table)
         if not rows:
             console.print(f"no {args.status} outbox rows")

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from core.review import previous_month
 from reclaim.app import App
+from reclaim.cli_args import month as month_arg
+from reclaim.cli_args import record_id
 from storage.actions import ActionError, SqlActions
 from storage.faq import SqlFaq, markdown, page
 from storage.review import collect
@@ -21,7 +23,7 @@ from storage.review import collect
 
 def add_parsers(sub: Any) -> None:
     report = sub.add_parser("report", help="the monthly review (volumes, speed, promises, causes, actions)")
-    report.add_argument("--month", help="YYYY-MM (default: last month)")
+    report.add_argument("--month", type=month_arg, help="YYYY-MM (default: last month)")
     report.add_argument("--format", choices=["html", "csv", "json"], default="html")
     report.add_argument(
         "--out", metavar="PATH", help="file to write (default: reclaim-review-MONTH.html; stdout for csv/json)"
@@ -39,7 +41,7 @@ def add_parsers(sub: Any) -> None:
     aa.add_argument("--link-cause", action="store_true", help="also cover this cause's complaints of the last 90 days")
     for name in ("done", "drop"):
         a = actions.add_parser(name)
-        a.add_argument("id", type=int)
+        a.add_argument("id", type=record_id)
     faq = sub.add_parser("faq", help="the public questions-and-answers page").add_subparsers(
         dest="action", required=True
     )

@@ -474,12 +474,19 @@ ENV_OVERRIDES = {
 
 
 # a source header that carries a credential: by its name, or by a value like "Bearer …"
-CREDENTIAL_HEADER = re.compile(r"auth|token|secret|passw|cookie|api[-_]?key|session|signature", re.I)
-CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)\s+\S", re.I)
+CREDENTIAL_HEADER = re.compile(r"auth|token|secret|passw|cookie|key|session|signature|credential", re.I)
+CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)[\s:=]+\S", re.I)
+SCHEME_ONLY = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)?[\s:=]*$", re.I)
 
 
 def is_credential_header(name: str, value: str) -> bool:
     return bool(CREDENTIAL_HEADER.search(name) or CREDENTIAL_VALUE.match(value))
+
+
+def _written_secret(name: str, written: str) -> bool:
+    """Whether what the config itself says of a credential header is more than a scheme word
+    ("Bearer ${TOKEN}" is fine; "Bearer abc${X:-}" and "${X:-Bearer abc}" are not)."""
+    return is_credential_header(name, written) and not SCHEME_ONLY.match(written)
 
 
 def _literal_headers(data: dict[str, Any], loaded: LoadedYaml, problems: list[str]) -> None:
@@ -489,18 +496,26 @@ def _literal_headers(data: dict[str, Any], loaded: LoadedYaml, problems: list[st
         headers = src.get("headers") if isinstance(src, dict) else None
         for name, value in (headers if isinstance(headers, dict) else {}).items():
             path = ("sources", i, "headers", name)
-            if isinstance(value, str) and is_credential_header(str(name), value) and path not in loaded.interpolated:
+            if isinstance(value, str) and _written_secret(str(name), loaded.literal(path, value)):
                 problems.append(
                     f"line {loaded.line_of(list(path))}: {path_text(path)}: looks like a credential; secrets come "
                     f'only from the environment: write e.g. {name}: "Bearer ${{FEED_TOKEN}}" and set FEED_TOKEN'
                 )
 
 
+def _has_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:  # not a URL at all: Database's own check names it
+        return False
+
+
 def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str], problems: list[str]) -> None:
     _literal_headers(data, loaded, problems)
     for (section, key), var in SECRET_PATHS.items():
         block = data.get(section)
-        if isinstance(block, dict) and key in block and (section, key) not in loaded.interpolated:
+        written = loaded.literal((section, key), str(block.get(key))) if isinstance(block, dict) else ""
+        if isinstance(block, dict) and key in block and written.strip():
             line = loaded.line_of([section, key])
             problems.append(
                 f"line {line}: {section}.{key}: secrets come only from the environment; write ${{{var}}} and set {var}"
@@ -511,8 +526,9 @@ def _apply_env(data: dict[str, Any], loaded: LoadedYaml, env: Mapping[str, str],
             if isinstance(block, dict):
                 block[key] = env[var]
     db = data.get("database")
-    literal = isinstance(db, dict) and isinstance(db.get("url"), str) and ("database", "url") not in loaded.interpolated
-    if literal and isinstance(db, dict) and urlsplit(db["url"]).password and not env.get("RECLAIM_DATABASE_URL"):
+    url = db.get("url") if isinstance(db, dict) else None
+    written = loaded.literal(("database", "url"), url) if isinstance(url, str) else ""
+    if _has_password(written) and not env.get("RECLAIM_DATABASE_URL"):
         problems.append(
             f"line {loaded.line_of(['database', 'url'])}: database.url: has a password in it; "
             "secrets come only from the environment: write ${RECLAIM_DATABASE_URL} or ${DB_PASSWORD}"

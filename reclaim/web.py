@@ -32,10 +32,10 @@ from starlette.routing import Route
 
 from bot.cards import cause_label
 from core.inbox import Action, Staff
-from core.review import human, previous_month
+from core.review import MONTH, human, previous_month
 from reclaim.app import App
 from reclaim.throttle import LoginThrottle
-from reclaim.web_input import MONTH, number
+from reclaim.web_input import number
 from reclaim.web_server import SecureHeaders
 from reclaim.web_server import server as serve_asgi
 from storage import dashboard
@@ -137,7 +137,7 @@ class Web:
         """A POST's fields, once its CSRF token matches the session's."""
         data = await request.form()
         token, expected = str(data.get("csrf") or ""), str(request.session.get("csrf") or "")
-        if not expected or not hmac.compare_digest(token, expected):
+        if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
             raise HTTPException(403, "the form has expired: reload the page and try again")
         return data
 
@@ -149,7 +149,8 @@ class Web:
         return self._choices[1]
 
     def say(self, request: Request, notice: str) -> None:
-        request.session["notice"] = NOTICES.get(notice, notice.replace("_", " "))
+        text = NOTICES.get(notice, notice.replace("_", " "))
+        request.session["notice"] = text if len(text) <= 300 else text[:299] + "…"  # the cookie stays small
 
     # -- pages ------------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:

@@ -1,13 +1,9 @@
-"""Reading what a dashboard request brings: record ids in paths (the ``id`` convertor), numbers
-in queries and forms, months. Anything else is a 404 or a 400, never a 500."""
+"""Reading what a dashboard request brings: record ids in paths (the ``id`` convertor) and
+numbers in queries and forms (months: core.review.MONTH). Anything else is a 404 or a 400, never a 500."""
 
 from __future__ import annotations
 
-import re
-
 from starlette.convertors import Convertor, register_url_convertor
-
-MONTH = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")  # YYYY-MM a review can cover
 
 
 class _Id(Convertor[int]):

@@ -35,7 +35,13 @@ def path_text(path: Sequence[str | int]) -> str:
 class LoadedYaml:
     data: Any
     root: yaml.Node | None
-    interpolated: set[tuple[str | int, ...]]
+    # the paths whose string had a ${VAR}, each with what of it was written in the file itself:
+    # the text around the references and any ${VAR:-default}'s default (secrets may not be there)
+    interpolated: dict[tuple[str | int, ...], str]
+
+    def literal(self, path: Sequence[str | int], value: str) -> str:
+        """What of the string at ``path`` was written in the config, not read from the environment."""
+        return self.interpolated.get(tuple(path), value)
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """1-based line of the node at ``path``; the deepest existing ancestor if it is missing."""
@@ -81,7 +87,7 @@ def interpolate(
     data: Any,
     env: Mapping[str, str],
     path: tuple[str | int, ...],
-    seen: set[tuple[str | int, ...]],
+    seen: dict[tuple[str | int, ...], str],
     problems: list[str],
     line_of: Any,
 ) -> Any:
@@ -92,7 +98,7 @@ def interpolate(
         return [interpolate(v, env, (*path, i), seen, problems, line_of) for i, v in enumerate(data)]
     if not isinstance(data, str) or "${" not in data:
         return data
-    seen.add(path)
+    seen[path] = _VAR.sub(lambda m: m.group(2) or "", data)
 
     def repl(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
@@ -127,7 +133,7 @@ def load_yaml(text: str, source: str, env: Mapping[str, str] | None = None) -> L
     problems: list[str] = []
     if root is not None:
         _check_duplicates(root, [], problems)
-    loaded = LoadedYaml(data=data, root=root, interpolated=set())
+    loaded = LoadedYaml(data=data, root=root, interpolated={})
     if data is None:
         loaded.data = {}
     elif not isinstance(data, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,8 +109,9 @@ def complaint_detail(session: Session, complaint_id: int, *, link_base: str | No
     return out
 
 
-def source_health(session: Session) -> list[dict[str, Any]]:
-    return [
+def source_health(session: Session, configured: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Each source's health; ``configured`` sources never polled yet are listed too, empty."""
+    rows = [
         {
             "name": s.name,
             "last_polled_at": _iso(s.last_polled_at),
@@ -125,3 +127,8 @@ def source_health(session: Session) -> list[dict[str, Any]]:
         }
         for s in session.scalars(select(SourceState).order_by(SourceState.name))
     ]
+    polled = {r["name"] for r in rows}
+    empty = {"last_polled_at": None, "last_success_at": None, "last_status": None, "last_error": None,
+             "last_error_at": None, "last_warning": None, "consecutive_failures": 0, "next_attempt_at": None,
+             "items_seen": 0, "mentions_added": 0}  # fmt: skip
+    return rows + [{"name": name, **empty} for name in configured if name not in polled]

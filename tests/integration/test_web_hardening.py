@@ -220,3 +220,17 @@ def test_only_http_links_from_sources_become_links(db_url: str, site: SiteServer
     with app.sessions() as s:
         urls = [m["url"] for m in queries.list_mentions(s)]
     assert all(u is None or u.startswith(("http://", "https://")) for u in urls), urls
+
+
+async def test_a_foreign_csrf_token_is_403_and_a_long_notice_keeps_the_cookie_small(web: Web) -> None:
+    """Before: a non-ASCII token made hmac.compare_digest raise (500, even before login), and a
+    manager's form naming 50,000 complaints put a 450 KB notice in the session cookie."""
+    async with client(web) as a:
+        token = await csrf(a)
+        r = await a.post("/login", data={"csrf": "é" + token, "name": "x", "password": "y"})
+        assert r.status_code == 403 and r.headers["x-frame-options"] == "DENY"
+        assert (await log_in(a, "maria")).status_code == 303
+        ids = ",".join(str(i) for i in range(1, 50_000))
+        form = {"csrf": await csrf(a, "/actions"), "title": "Faster", "cause": "late_delivery", "complaints": ids}
+        r = await a.post("/actions", data=form)
+        assert r.status_code == 303 and len(r.headers.get("set-cookie", "")) < 4096

@@ -247,3 +247,29 @@ def test_secrets_never_reach_a_log_line_or_a_traceback() -> None:
     short = Redactor()
     short.add(["abc"])
     assert short("abc") == "abc"  # three are not: they would blank ordinary words
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'Authorization: "Bearer abcdef123456${UNSET:-}"',
+        'Authorization: "${UNSET:-Bearer abcdef123456}"',
+        'X-Access-Key: "abcdef123456"',
+        'Ocp-Apim-Subscription-Key: "abcdef123456"',
+        'X-Custom: "bearer:abcdef123456"',
+    ],
+)
+def test_a_reference_somewhere_in_the_value_does_not_excuse_a_written_credential(header: str) -> None:
+    """Before: any ${…} in the value switched the check off, and only a few header names counted."""
+    name, value = header.split(": ", 1)
+    text = GOOD.replace("every: 5m}", f"every: 5m, headers: {{{name}: {value}}}}}")
+    assert "looks like a credential" in problems(text)
+
+
+def test_written_defaults_of_the_token_and_the_database_password_are_refused_too() -> None:
+    token = GOOD.replace("bot_username: nordlys_care_bot", "bot_username: nordlys_care_bot, token: '${X:-123:LITERAL}'")
+    assert "telegram.token: secrets come only from the environment" in problems(token)
+    url = GOOD.replace("sqlite:///reclaim.db", "'postgresql://u:LiteralPw99@h/db${X:-}'")
+    assert "database.url: has a password" in problems(url)
+    fine = GOOD.replace("sqlite:///reclaim.db", "'postgresql://u:${DB_PASSWORD}@h/db'")
+    assert settings_from_text(fine, env={"DB_PASSWORD": "s3cret-pw"}).database.url == "postgresql://u:s3cret-pw@h/db"
