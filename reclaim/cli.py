@@ -336,7 +336,10 @@ def setup_logging(verbose: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; an unexpected error is one logged traceback with no secret in it."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # a usage error (exit 2), --help or --version (0), as a return code
+        return stop.code if isinstance(stop.code, int) else 2
     setup_logging(args.verbose)
     try:
         return _main(args)
