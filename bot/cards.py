@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.texts import StaffTexts
 from core.inbox import Action, CardView, RejectReason
 from core.model import ComplaintStatus as S
-from core.text import cut
+from core.text import cut, normalise_whitespace
 
 LIMIT = 4096  # Telegram's limit on a message's text, counted after entities are parsed
 _TAG = re.compile(r"<[^>]*>")
@@ -271,3 +272,14 @@ def take_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
             Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL)),
         ]
     ]
+
+
+EXCERPT = 160  # characters of the post quoted in a manager's alert
+
+
+def alert_excerpt(v: CardView, t: StaffTexts, mask: Callable[[str, str | None], str]) -> str:
+    """Who wrote where, and the start of what they wrote (profanity masked): enough for a
+    manager on a phone to judge an alert without opening the card. Plain text: escape it."""
+    words = " — ".join(p for p in (v.title or "", v.text) if p)
+    excerpt = cut(normalise_whitespace(mask(words, v.language)), EXCERPT)
+    return t.t("alert", "from", author=v.author or "—", source=v.source, excerpt=excerpt)

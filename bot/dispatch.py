@@ -18,15 +18,13 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.cards import clock, e, keyboard, render, span
+from bot.cards import alert_excerpt, clock, e, keyboard, render, span
 from bot.staff import markup
 from bot.texts import StaffTexts
 from core.inbox import CardView, InboxStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
-from core.text import cut, normalise_whitespace
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-EXCERPT = 160  # characters of the post quoted in a manager's alert
 BATCH = 20
 
 
@@ -272,7 +270,7 @@ class Dispatcher:
         extra = {k: str(v).replace("_", " ") for k, v in p.items() if k in ("cause", "action")}
         head = t.t("alert", reason, id=view.id, source=view.source, severity=view.severity, due=due, **extra)
         owner = t.t("alert", "owner", owner=view.owner_name) if view.owner_name else t.t("alert", "no_owner")
-        lines = [f"<b>{e(head)}</b>", e(self.excerpt(view)), e(owner)]
+        lines = [f"<b>{e(head)}</b>", e(alert_excerpt(view, t, self.mask)), e(owner)]
         link = (
             message_link(view.card_chat_id, view.card_message_id)
             if view.card_message_id and view.card_chat_id
@@ -281,13 +279,6 @@ class Dispatcher:
         if link:
             lines.append(f'<a href="{e(link)}">{e(t.t("alert", "card"))}</a>')
         return "\n".join(lines)
-
-    def excerpt(self, view: CardView) -> str:
-        """Who wrote where, and the start of what they wrote (profanity masked): enough for a
-        manager on a phone to judge the alert without opening the card."""
-        words = " — ".join(p for p in (view.title or "", view.text) if p)
-        text = cut(normalise_whitespace(self.mask(words, view.language)), EXCERPT)
-        return self.texts.t("alert", "from", author=view.author or "—", source=view.source, excerpt=text)
 
     async def _say(self, item: OutboxItem) -> dict[str, object]:
         """Messages to a customer, in order; progress is kept so a retry never repeats one."""
