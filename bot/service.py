@@ -173,10 +173,6 @@ class BotService:
             delay = min(delay * 2, cap)
         return False
 
-    @property
-    def started(self) -> bool:
-        return self._task is not None
-
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:

@@ -77,7 +77,6 @@ def bind(settings: WebSettings) -> socket.socket:
             f"web.listen: {settings.listen} {why}; set web.listen in the config to a free address "
             "(e.g. 127.0.0.1:8081), or web.enabled: false to run without the dashboard"
         ) from None
-    sock.set_inheritable(True)
     return sock
 
 

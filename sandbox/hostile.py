@@ -14,9 +14,9 @@ import threading
 import time
 import zlib
 from functools import cache
-from http.server import BaseHTTPRequestHandler
 
 from sandbox.sites import SiteServer
+from sandbox.sites import _Handler as SiteHandler
 
 NESTED_DEPTH = 1000
 
@@ -62,12 +62,8 @@ class HostileServer(SiteServer):
         super().stop()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: SiteServer._Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+class _Handler(SiteHandler):
+    """The site's handler (its quiet log and ``_send``), with hostile routes instead of pages."""
 
     def do_GET(self) -> None:
         hostile = self.server.site
@@ -77,25 +73,17 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/trickle":
             self._trickle(hostile)
         elif path == "/bomb":
-            self._answer(gzip_bomb(), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+            self._send(200, gzip_bomb(), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
         elif path == "/loop":
-            self._answer(b"", {"Location": "/loop"}, status=302)
+            self._send(302, b"", {"Location": "/loop"})
         elif path == "/huge":
             self._chunked(b"<p>Nordlys " + b"x" * 65_000 + b"</p>\n", 320)
         elif path == "/nested":
-            self._answer(nested_page(), {"Content-Type": "text/html; charset=utf-8"})
+            self._send(200, nested_page(), {"Content-Type": "text/html; charset=utf-8"})
         elif path == "/slow-headers":
             hostile.stopping.wait(60)
         else:
-            self._answer(b"not found", {"Content-Type": "text/plain"}, status=404)
-
-    def _answer(self, body: bytes, headers: dict[str, str], status: int = 200) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self._send(404, b"not found", {"Content-Type": "text/plain"})
 
     def _chunked(self, chunk: bytes, count: int) -> None:
         self.send_response(200)
