@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token  # noqa: E402
-from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage  # noqa: E402
+from core.lifecycle import Status  # noqa: E402
+from core.model import Kind, RawMention, Severity, Triage  # noqa: E402
 from reclaim.app import App  # noqa: E402
 from reclaim.settings import Settings  # noqa: E402
 from sandbox.telegram import TOKEN, BotApiServer, Limits  # noqa: E402
@@ -63,9 +64,7 @@ def seed(db: str, n: int) -> None:
         triage = Triage("en", Kind.COMPLAINT, (), Severity.NORMAL, "delivery")
         draft = "Hi, thank you for telling us. We're truly sorry. " * 6
         plan.mentions.append(
-            MentionPlan(
-                raw, triage, ComplaintPlan(new_token(), ComplaintStatus.DRAFT_READY, now + timedelta(hours=1), draft)
-            )
+            MentionPlan(raw, triage, ComplaintPlan(new_token(), Status.DRAFT_READY, now + timedelta(hours=1), draft))
         )
     with app.sessions.begin() as session:
         record_plan(session, plan)

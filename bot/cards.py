@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.texts import StaffTexts
 from core.inbox import Action, CardView, RejectReason
-from core.model import ComplaintStatus as S
+from core.lifecycle import Status as S
 from core.text import cut, normalise_whitespace
 
 LIMIT = 4096  # Telegram's limit on a message's text, counted after entities are parsed
@@ -120,9 +120,16 @@ def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[st
 
 def _tail(v: CardView, t: StaffTexts) -> list[str]:
     c = t.t
+    out = [] if v.status is S.PRIVATE or (v.status is S.CLOSED and not v.draft) else _public(v, t)
+    # a message that could not be sent matters most when the complaint is private only
+    out.extend(f"<b>{e(c('card', 'not_sent'))}:</b> {e(cut(failure, 300))}" for failure in v.failed_sends)
+    return out
+
+
+def _public(v: CardView, t: StaffTexts) -> list[str]:
+    """The public reply: its text, who approved and posted it, and where it went."""
+    c = t.t
     out: list[str] = []
-    if v.status is S.PRIVATE or (v.status is S.CLOSED and not v.draft):
-        return out  # no public reply
     if v.status in (S.NEW, S.DRAFT_READY):
         label = c("card", "draft")
         if v.draft_edited_by:
@@ -144,8 +151,6 @@ def _tail(v: CardView, t: StaffTexts) -> list[str]:
         out.append(e(c("card", "rejected_because", reason=f"{reason} {note}".strip())))
     if v.publish_error and v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED, S.AWAITING_POST):
         out.append(f"<b>{e(c('card', 'error'))}:</b> {e(cut(v.publish_error, 300))}")
-    for failure in v.failed_sends:
-        out.append(f"<b>{e(c('card', 'not_sent'))}:</b> {e(cut(failure, 300))}")
     if v.reply_url:
         out.append(f'<a href="{e(v.reply_url)}">{e(c("card", "our_reply"))}</a>')
     if v.follow_up:

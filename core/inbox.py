@@ -12,7 +12,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from core.model import ComplaintStatus as S
+from core import lifecycle
+from core.lifecycle import Event as E
+from core.lifecycle import FollowUp, Part
+from core.lifecycle import Status as S
 
 MAX_DRAFT = 3000  # leaves room for the rest of a 4096-character Telegram card
 
@@ -42,6 +45,10 @@ class Action(StrEnum):
     RELEASE = "rl"  # the owner frees a private link someone else took: the complaint gets a new one
 
 
+def _status_sources(event: E) -> frozenset[S]:
+    return frozenset(s for s in lifecycle.sources(Part.STATUS, event) if isinstance(s, S))
+
+
 class RejectReason(StrEnum):
     NOT_A_COMPLAINT = "not_complaint"
     DUPLICATE = "duplicate"
@@ -49,37 +56,38 @@ class RejectReason(StrEnum):
     OTHER = "other"
 
 
-OPEN = frozenset({S.NEW, S.DRAFT_READY})
+# which statuses each action is offered in (the lifecycle's groups); an action that moves the
+# status is allowed exactly where the lifecycle table has its move
 ALLOWED: dict[Action, frozenset[S]] = {
     Action.TAKE: frozenset(S),
     Action.TAKE_CONFIRM: frozenset(S),
-    Action.EDIT: OPEN,
-    Action.APPROVE: OPEN,
-    Action.REJECT: OPEN,
-    Action.REJECT_AS: OPEN,
-    Action.POSTED: frozenset({S.AWAITING_POST}),
-    Action.CONFIRM_POSTED: frozenset({S.PUBLISH_UNCONFIRMED}),
-    Action.REPOST: frozenset({S.PUBLISH_UNCONFIRMED}),
+    Action.EDIT: lifecycle.OPEN,
+    Action.APPROVE: lifecycle.OPEN,
+    Action.REJECT: lifecycle.OPEN,
+    Action.REJECT_AS: lifecycle.OPEN,
+    Action.POSTED: _status_sources(E.POSTED),
+    Action.CONFIRM_POSTED: _status_sources(E.CONFIRMED),
+    Action.REPOST: _status_sources(E.REPOSTED),
     Action.CANCEL: frozenset(S),
-    Action.OFFER: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
-    Action.RESOLVE: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
-    Action.SET_TIME: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
-    Action.SLIP: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PRIVATE}),
+    Action.OFFER: lifecycle.ANSWERING,
+    Action.RESOLVE: lifecycle.ANSWERING,
+    Action.SET_TIME: lifecycle.ANSWERING,
+    Action.SLIP: lifecycle.ANSWERING,
     Action.FOLLOW_UP: frozenset({S.CLOSED}),
     Action.FOLLOW_UP_EDIT: frozenset({S.CLOSED}),
     Action.FOLLOW_UP_SKIP: frozenset({S.CLOSED}),
     Action.FOLLOW_UP_POSTED: frozenset({S.CLOSED}),
-    Action.CAUSE: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
-    Action.CAUSE_SET: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
-    Action.JUSTIFIED: frozenset({S.CLOSED, S.PUBLISHED, S.PRIVATE, S.AWAITING_POST, S.APPROVED}),
-    Action.RELEASE: frozenset({S.APPROVED, S.AWAITING_POST, S.PUBLISHED, S.PUBLISH_UNCONFIRMED}),
+    Action.CAUSE: lifecycle.ANSWERED,
+    Action.CAUSE_SET: lifecycle.ANSWERED,
+    Action.JUSTIFIED: lifecycle.ANSWERED,
+    Action.RELEASE: lifecycle.RELEASABLE,
 }
-# the follow-up's own states (None: there is none) and which actions each allows
-FOLLOW_UP_ALLOWED: dict[Action, frozenset[str]] = {
-    Action.FOLLOW_UP: frozenset({"proposed", "refused", "unconfirmed"}),
-    Action.FOLLOW_UP_EDIT: frozenset({"proposed", "refused"}),
-    Action.FOLLOW_UP_SKIP: frozenset({"proposed", "refused", "unconfirmed"}),
-    Action.FOLLOW_UP_POSTED: frozenset({"awaiting_post", "unconfirmed", "refused"}),
+# the follow-up's button and the lifecycle event it stands for
+FOLLOW_UP_EVENTS: dict[Action, E] = {
+    Action.FOLLOW_UP: E.APPROVED,
+    Action.FOLLOW_UP_EDIT: E.EDITED,
+    Action.FOLLOW_UP_SKIP: E.SKIPPED,
+    Action.FOLLOW_UP_POSTED: E.POSTED,
 }
 
 
@@ -102,7 +110,7 @@ class State:
     owner_id: int | None
     owner_name: str | None = None
     publisher: str = "manual"
-    follow_up: str | None = None
+    follow_up: FollowUp | None = None
     bound: bool = False  # someone opened the private link
 
 
@@ -112,105 +120,123 @@ class Decision:
 
     notice: str
     changed: bool = False
-    status: S | None = None
+    event: E | None = None  # what moves the complaint's status (core.lifecycle)
     owner: Staff | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     publish: bool = False  # queue the public reply in the outbox
     ask: str | None = None  # "confirm_take", "reject_reason", "edit_text", "reject_text": the bot asks
     reject_reason: str | None = None
-    follow_up: str | None = None  # the follow-up's new state
+    follow_up: E | None = None  # what moves the follow-up (core.lifecycle)
     publish_follow_up: bool = False  # queue the public follow-up in the outbox
     cause: str | None = None  # the root cause to record
     justified: bool | None = None
     release_link: bool = False  # unbind whoever opened the link and give the complaint a new one
+
+    @property
+    def status(self) -> S | None:
+        """The status this decision leads to (from the lifecycle table), if it moves it."""
+        row = lifecycle.move(Part.STATUS, self.event) if self.event else None
+        return row.target if row is not None and isinstance(row.target, S) else None
+
+
+Rule = Callable[[State, Staff, str | None], Decision]
+
+# actions that only ask the presser for something: the prompt each shows
+_ASKS: dict[Action, tuple[str, str]] = {
+    Action.CAUSE: ("cause_choose", "cause"),
+    Action.EDIT: ("edit_prompted", "edit_text"),
+    Action.OFFER: ("edit_prompted", "options_text"),
+    Action.RESOLVE: ("edit_prompted", "resolved_text"),
+    Action.SET_TIME: ("edit_prompted", "time_text"),
+    Action.SLIP: ("edit_prompted", "slip_text"),
+    Action.REJECT: ("reject_choose", "reject_reason"),
+}
 
 
 def decide(state: State, action: Action, who: Staff, arg: str | None = None) -> Decision:
     """Apply one staff action to a complaint's state (no I/O)."""
     if state.status not in ALLOWED[action]:
         return Decision(notice=f"not_now_{state.status.value}")
-    if action in FOLLOW_UP_ALLOWED:
+    if action in _ASKS:
+        notice, ask = _ASKS[action]
+        return Decision(notice=notice, ask=ask)
+    if action in FOLLOW_UP_EVENTS:
         return _follow_up(state, action, who)
-    if action is Action.RELEASE:
-        return _release(state, who)
-    if action is Action.CAUSE:
-        return Decision(notice="cause_choose", ask="cause")
-    if action is Action.CAUSE_SET:
-        cause = (arg or "").strip()
-        if not cause:
-            return Decision(notice="cause_choose", ask="cause")
-        if cause == "other":
-            return Decision(notice="edit_prompted", ask="cause_text")
-        return Decision(notice="cause_saved", changed=True, cause=cause, ask="justified")
-    if action is Action.JUSTIFIED:
-        if arg not in ("1", "0"):
-            return Decision(notice="cause_saved", ask="justified")
-        d = Decision(notice="justified_saved", changed=True, justified=arg == "1")
-        d.events.append(("justified_recorded", {"by": who.id, "name": who.name, "justified": arg == "1"}))
-        return d
-    if action in (Action.TAKE, Action.TAKE_CONFIRM):
-        return _take(state, who, confirmed=action is Action.TAKE_CONFIRM)
-    if action is Action.EDIT:
-        return Decision(notice="edit_prompted", ask="edit_text")
-    if action is Action.OFFER:
-        return Decision(notice="edit_prompted", ask="options_text")
-    if action is Action.RESOLVE:
-        return Decision(notice="edit_prompted", ask="resolved_text")
-    if action is Action.SET_TIME:
-        return Decision(notice="edit_prompted", ask="time_text")
-    if action is Action.SLIP:
-        return Decision(notice="edit_prompted", ask="slip_text")
-    if action is Action.REJECT:
-        return Decision(notice="reject_choose", ask="reject_reason")
-    if action is Action.CANCEL:
-        return Decision(notice="cancelled", changed=True)
-    if action is Action.REJECT_AS:
-        return _reject(arg, who)
-    if action is Action.APPROVE:
-        d = Decision(notice="approved", changed=True, status=S.APPROVED, publish=True)
-        d.events.append(("approved", {"by": who.id, "name": who.name}))
-        if state.owner_id is None:
-            d.owner = who
-            d.events.append(("owner_set", {"owner": who.id, "name": who.name, "previous": None}))
-        return d
-    if action in (Action.POSTED, Action.CONFIRM_POSTED):
-        d = Decision(notice="published", changed=True, status=S.PUBLISHED)
-        d.events.append(("published", {"by": who.id, "name": who.name, "publisher": state.publisher}))
-        return d
-    # Action.REPOST
-    d = Decision(notice="reposting", changed=True, status=S.APPROVED, publish=True)
-    d.events.append(("repost_requested", {"by": who.id, "name": who.name}))
+    return _RULES[action](state, who, arg)
+
+
+def _by(who: Staff, **data: Any) -> dict[str, Any]:
+    return {"by": who.id, "name": who.name, **data}
+
+
+def _approve(state: State, who: Staff, arg: str | None) -> Decision:
+    d = Decision(notice="approved", changed=True, event=E.APPROVED, publish=True)
+    d.events.append(("approved", _by(who)))
+    if state.owner_id is None:
+        d.owner = who
+        d.events.append(("owner_set", {"owner": who.id, "name": who.name, "previous": None}))
     return d
 
 
-def _release(state: State, who: Staff) -> Decision:
+def _posted(event: E) -> Rule:
+    def rule(state: State, who: Staff, arg: str | None) -> Decision:
+        d = Decision(notice="published", changed=True, event=event)
+        d.events.append(("published", _by(who, publisher=state.publisher)))
+        return d
+
+    return rule
+
+
+def _repost(state: State, who: Staff, arg: str | None) -> Decision:
+    d = Decision(notice="reposting", changed=True, event=E.REPOSTED, publish=True)
+    d.events.append(("repost_requested", _by(who)))
+    return d
+
+
+def _cause_set(state: State, who: Staff, arg: str | None) -> Decision:
+    cause = (arg or "").strip()
+    if not cause:
+        return Decision(notice="cause_choose", ask="cause")
+    if cause == "other":
+        return Decision(notice="edit_prompted", ask="cause_text")
+    return Decision(notice="cause_saved", changed=True, cause=cause, ask="justified")
+
+
+def _justified(state: State, who: Staff, arg: str | None) -> Decision:
+    if arg not in ("1", "0"):
+        return Decision(notice="cause_saved", ask="justified")
+    d = Decision(notice="justified_saved", changed=True, justified=arg == "1")
+    d.events.append(("justified_recorded", _by(who, justified=arg == "1")))
+    return d
+
+
+def _release(state: State, who: Staff, arg: str | None) -> Decision:
     """Only the complaint's owner frees its private link, and only once someone has opened it."""
     if state.owner_id != who.id:
         return Decision(notice="release_owner_only")
     if not state.bound:
         return Decision(notice="release_not_bound")
     d = Decision(notice="link_released", changed=True, release_link=True)
-    d.events.append(("link_released", {"by": who.id, "name": who.name}))
+    d.events.append(("link_released", _by(who)))
     return d
 
 
 def _follow_up(state: State, action: Action, who: Staff) -> Decision:
-    if state.follow_up not in FOLLOW_UP_ALLOWED[action]:
+    event = FOLLOW_UP_EVENTS[action]
+    if not lifecycle.allows(Part.FOLLOW_UP, state.follow_up, event):
         return Decision(notice="follow_up_not_now")
     if action is Action.FOLLOW_UP_EDIT:
         return Decision(notice="edit_prompted", ask="follow_up_text")
     if action is Action.FOLLOW_UP_SKIP:
-        d = Decision(notice="follow_up_skipped", changed=True, follow_up="skipped")
-        d.events.append(("follow_up_skipped", {"by": who.id, "name": who.name}))
+        d = Decision(notice="follow_up_skipped", changed=True, follow_up=event)
+        d.events.append(("follow_up_skipped", _by(who)))
         return d
     if action is Action.FOLLOW_UP_POSTED:
-        d = Decision(notice="published", changed=True, follow_up="posted")
-        d.events.append(("follow_up_published", {"by": who.id, "name": who.name, "publisher": state.publisher}))
+        d = Decision(notice="published", changed=True, follow_up=event)
+        d.events.append(("follow_up_published", _by(who, publisher=state.publisher)))
         return d
-    manual = state.publisher == "manual"
-    d = Decision(notice="approved", changed=True, follow_up="awaiting_post" if manual else "queued")
-    d.publish_follow_up = True
-    d.events.append(("follow_up_approved", {"by": who.id, "name": who.name}))
+    d = Decision(notice="approved", changed=True, follow_up=event, publish_follow_up=True)
+    d.events.append(("follow_up_approved", _by(who)))
     return d
 
 
@@ -225,16 +251,31 @@ def _take(state: State, who: Staff, *, confirmed: bool) -> Decision:
     return d
 
 
-def _reject(arg: str | None, who: Staff) -> Decision:
+def _reject(state: State, who: Staff, arg: str | None) -> Decision:
     reason = (arg or "").strip()
     code, _, text = reason.partition(":")
     if code not in RejectReason.__members__.values():
         return Decision(notice="reject_choose", ask="reject_reason")
     if code == RejectReason.OTHER and not text.strip():
         return Decision(notice="reject_explain", ask="reject_text")
-    d = Decision(notice="rejected", changed=True, status=S.REJECTED, reject_reason=reason)
-    d.events.append(("rejected", {"by": who.id, "name": who.name, "reason": code, "note": text.strip() or None}))
+    d = Decision(notice="rejected", changed=True, event=E.REJECTED, reject_reason=reason)
+    d.events.append(("rejected", _by(who, reason=code, note=text.strip() or None)))
     return d
+
+
+_RULES: dict[Action, Rule] = {
+    Action.TAKE: lambda state, who, arg: _take(state, who, confirmed=False),
+    Action.TAKE_CONFIRM: lambda state, who, arg: _take(state, who, confirmed=True),
+    Action.CANCEL: lambda state, who, arg: Decision(notice="cancelled", changed=True),
+    Action.REJECT_AS: _reject,
+    Action.APPROVE: _approve,
+    Action.POSTED: _posted(E.POSTED),
+    Action.CONFIRM_POSTED: _posted(E.CONFIRMED),
+    Action.REPOST: _repost,
+    Action.CAUSE_SET: _cause_set,
+    Action.JUSTIFIED: _justified,
+    Action.RELEASE: _release,
+}
 
 
 def check_draft(text: str) -> str | None:

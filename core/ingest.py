@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.brand import BrandMatcher
-from core.model import ComplaintStatus, Kind, RawMention, Triage
+from core.lifecycle import Event as E
+from core.lifecycle import Status, status_after
+from core.model import Kind, RawMention, Triage
 
 TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, within Telegram's 64-character start limit
 
@@ -25,7 +27,7 @@ def new_token() -> str:
 @dataclass(frozen=True, slots=True)
 class ComplaintPlan:
     token: str
-    status: ComplaintStatus
+    status: Status
     first_response_due: datetime
     draft_text: str
 
@@ -80,7 +82,7 @@ def plan_ingest(
             token = new_token()
             complaint = ComplaintPlan(
                 token=token,
-                status=ComplaintStatus.DRAFT_READY,
+                status=status_after(None, E.DETECTED),
                 first_response_due=now + first_response,
                 draft_text=draft(triage, raw, token),
             )

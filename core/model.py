@@ -29,18 +29,6 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-class ComplaintStatus(StrEnum):
-    NEW = "new"
-    DRAFT_READY = "draft_ready"
-    APPROVED = "approved"  # publishing is queued in the outbox
-    AWAITING_POST = "awaiting_post"  # manual publisher: staff posts by hand, then presses Posted
-    PUBLISH_UNCONFIRMED = "publish_unconfirmed"  # a send was cut off; a person checks before any resend
-    PUBLISHED = "published"
-    PRIVATE = "private"  # opened by the customer in the private chat: no public reply to make
-    CLOSED = "closed"  # the private conversation ended with a satisfied customer
-    REJECTED = "rejected"
-
-
 class DraftStatus(StrEnum):
     PROPOSED = "proposed"
     EDITED = "edited"

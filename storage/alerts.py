@@ -11,17 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.model import ComplaintStatus
+from core import lifecycle
+from core.lifecycle import Status
 from storage.inbox import add_outbox, bump_card
 from storage.tables import Complaint, Event, Outbox
 
-UNANSWERED = (
-    ComplaintStatus.NEW,
-    ComplaintStatus.DRAFT_READY,
-    ComplaintStatus.APPROVED,
-    ComplaintStatus.AWAITING_POST,
-    ComplaintStatus.PUBLISH_UNCONFIRMED,
-)
+UNANSWERED = tuple(s.value for s in Status if s in lifecycle.UNANSWERED)  # the first-response clock runs
 BATCH = 500
 
 
@@ -30,7 +25,7 @@ def raise_deadline_alerts(session: Session, now: datetime) -> int:
     rows = session.execute(
         select(Complaint.id, Complaint.first_response_due)
         .where(
-            Complaint.status.in_([s.value for s in UNANSWERED]),
+            Complaint.status.in_(UNANSWERED),
             Complaint.first_response_due < now,
             Complaint.first_response_at.is_(None),
         )

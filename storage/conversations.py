@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.inbox import Customer, Staff
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
-from core.model import ComplaintStatus, Kind, RawMention, Triage
+from core.lifecycle import Event as E
+from core.lifecycle import Status, status_after
+from core.model import Kind, RawMention, Triage
 from responders.conversation import (
     Context,
     Conversation,
@@ -122,7 +124,7 @@ class SqlConversations:
             if not first_time(session, update_id, now):
                 return Replied("duplicate")
             c = session.scalars(select(Complaint).where(Complaint.token == token).with_for_update()).first()
-            if c is None or c.status == ComplaintStatus.REJECTED.value:
+            if c is None or c.status == Status.REJECTED.value:
                 return Replied("unknown")
             row = session.get(ConversationRow, c.id)
             if row is not None and row.customer_id is not None and row.customer_id != who.user_id:
@@ -189,7 +191,7 @@ class SqlConversations:
                 origin={"chat_id": who.chat_id, "user_id": who.user_id},
             )
             plan = IngestPlan(source="telegram_private", fetched_at=now, publisher="none")
-            complaint = ComplaintPlan(new_token(), ComplaintStatus.PRIVATE, now, "")
+            complaint = ComplaintPlan(new_token(), status_after(None, E.OPENED_PRIVATELY), now, "")
             plan.mentions.append(MentionPlan(raw, replace(triage, kind=Kind.COMPLAINT), complaint))
             record_plan(session, plan)
             c = session.scalars(select(Complaint).where(Complaint.token == complaint.token)).one()
@@ -376,7 +378,7 @@ class SqlConversations:
     def _propose_follow_up(self, session: Session, c: Complaint, now: datetime) -> None:
         """A satisfied customer whose complaint was answered in public: draft the short public
         note on the same thread for the team to approve ("sorted out privately, thank you")."""
-        if self.follow_up is None or c.follow_up is not None:
+        if self.follow_up is None or c.follow_up is not None:  # one follow-up per complaint
             return
         mention = session.get(Mention, c.mention_id) if c.mention_id else None
         text = self.follow_up(c.language, c.token, mention.author if mention else None)
@@ -385,7 +387,7 @@ class SqlConversations:
         draft = Draft(complaint_id=c.id, text=text, status="proposed", author="reclaim", created_at=now)
         draft.purpose = "follow_up"
         session.add(draft)
-        c.follow_up = "proposed"
+        c.advance_follow_up(E.PROPOSED, now)
         session.add(EventRow(complaint_id=c.id, at=now, kind="follow_up_proposed", actor="reclaim", data={}))
 
     def _context(self, conv: Conversation, c: Complaint, row: ConversationRow, now: datetime) -> Context:
@@ -425,15 +427,15 @@ class SqlConversations:
             session.add(Promise(complaint_id=c.id, kind=kind, due=out.promise, made_at=now))
         if out.reopen:  # back to where it stood before it closed: answered in public, or private only
             public = _answered_in_public(session, c.id)
-            c.status = (ComplaintStatus.PUBLISHED if public else ComplaintStatus.PRIVATE).value
-            session.add(EventRow(complaint_id=c.id, at=now, kind="reopened", actor="reclaim", data={}))
+            if c.advance(E.REOPENED_PUBLIC if public else E.REOPENED_PRIVATE, now):
+                session.add(EventRow(complaint_id=c.id, at=now, kind="reopened", actor="reclaim", data={}))
         if out.close:
             was_public = c.publisher != "none" and _answered_in_public(session, c.id)
-            c.status = ComplaintStatus.CLOSED.value
-            session.add(EventRow(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={}))
-            rating = out.conversation.rating
-            if was_public and rating is not None and rating >= self.follow_up_from:
-                self._propose_follow_up(session, c, now)
+            if c.advance(E.CLOSED, now):
+                session.add(EventRow(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={}))
+                rating = out.conversation.rating
+                if was_public and rating is not None and rating >= self.follow_up_from:
+                    self._propose_follow_up(session, c, now)
         c.updated_at = now
         bump_card(session, c.id)
         return out

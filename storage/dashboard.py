@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from core import lifecycle
+from core.lifecycle import Status
 from storage.inbox import current_draft
 from storage.tables import Complaint, ConversationRow, Event, Mention, Outbox, Promise, SourceState
 
-OPEN = ("new", "draft_ready", "approved", "awaiting_post", "publish_unconfirmed", "published", "private")
-STATUSES = (*OPEN, "closed", "rejected")
+OPEN = tuple(s.value for s in Status if s not in lifecycle.FINISHED)
+STATUSES = tuple(s.value for s in Status)
 PAGE = 50
 
 

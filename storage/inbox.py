@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import lifecycle
 from core.inbox import (
     Action,
     Applied,
@@ -25,7 +26,9 @@ from core.inbox import (
     check_draft,
     decide,
 )
-from core.model import ComplaintStatus, DraftStatus
+from core.lifecycle import Delivery, FollowUp, Part, Status
+from core.lifecycle import Event as E
+from core.model import DraftStatus
 from core.review import human
 from storage import links, outbox
 from storage.journal import _insert
@@ -67,7 +70,7 @@ def add_outbox(
     complaint_id: int | None,
     payload: dict[str, Any],
     now: datetime,
-    status: str = "pending",
+    status: str = Delivery.PENDING.value,
 ) -> bool:
     """Queue one outgoing message; False when a row with this key exists (it is sent once)."""
     stmt = (
@@ -113,23 +116,28 @@ def current_draft(session: Session, complaint_id: int, purpose: str = "reply") -
 
 
 def _requeue(
-    session: Session, key: str, complaint_id: int, payload: dict[str, Any], status: str, now: datetime
+    session: Session, key: str, complaint_id: int, payload: dict[str, Any], manual: bool, now: datetime
 ) -> None:
-    """Queue a public post, or queue it again (a repost after a person checked) with new content."""
-    if not add_outbox(
-        session, key=key, kind="publish", complaint_id=complaint_id, payload=payload, now=now, status=status
-    ):
-        session.execute(
-            update(Outbox)
-            .where(Outbox.key == key)
-            .values(status=status, payload=payload, next_attempt_at=now, updated_at=now, last_error=None)
-        )
+    """Queue a public post (for a person to post, when ``manual``), or queue it again with new
+    content (a repost after a person checked, a follow-up approved after a refusal)."""
+    event = E.HANDED_OVER if manual else E.QUEUED
+    status = lifecycle.delivery_after(None, event).value
+    if add_outbox(session, key=key, kind="publish", complaint_id=complaint_id, payload=payload, now=now, status=status):
+        return
+    row = session.scalars(select(Outbox).where(Outbox.key == key).with_for_update()).one()
+    if row.advance(event, now):
+        row.payload, row.next_attempt_at, row.last_error = payload, now, None
 
 
 def _state(session: Session, c: Complaint) -> State:
     """What the pure rules need to know of a complaint."""
-    status = ComplaintStatus(c.status)
-    return State(status, c.owner_id, c.owner_name, c.publisher, c.follow_up, links.is_bound(session, c.id))
+    follow_up = FollowUp(c.follow_up) if c.follow_up else None
+    return State(Status(c.status), c.owner_id, c.owner_name, c.publisher, follow_up, links.is_bound(session, c.id))
+
+
+def _editable(c: Complaint) -> bool:
+    """Whether the public reply's draft can still be rewritten."""
+    return lifecycle.allows(Part.STATUS, Status(c.status), E.EDITED)
 
 
 def _score(origin: dict[str, Any] | None) -> int | None:
@@ -182,20 +190,18 @@ class SqlInbox:
             c.owner_id, c.owner_name = d.owner.id, d.owner.name[:128]
         if d.reject_reason is not None:
             c.reject_reason = d.reject_reason
-        if d.status is ComplaintStatus.PUBLISHED and c.first_response_at is None:
+        if d.status is Status.PUBLISHED and c.first_response_at is None:
             c.first_response_at = now
-            session.execute(
-                update(Outbox)
-                .where(Outbox.key == f"publish:{c.id}")
-                .values(status="done", updated_at=now, result={"confirmed_by": who.id})
-            )
-        if d.status is not None:
-            c.status = d.status.value
+            row = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}").with_for_update()).first()
+            if row is not None and row.advance(E.POSTED, now):
+                row.result = {"confirmed_by": who.id}
+        if d.event is not None:
+            c.advance(d.event, now)
         c.updated_at = now
         for kind, data in d.events:
             session.add(Event(complaint_id=c.id, at=now, kind=kind, actor=who.actor, data=data))
         if d.follow_up is not None:
-            c.follow_up = d.follow_up
+            c.advance_follow_up(d.follow_up, now)
         if d.cause is not None:
             from storage.actions import record_cause  # actions build on the outbox here
 
@@ -220,10 +226,9 @@ class SqlInbox:
             "url": mention.url if mention else None,
         }
         manual = c.publisher == "manual"
-        status = "manual" if manual else "pending"
-        _requeue(session, f"publish:{c.id}", c.id, payload, status, now)
+        _requeue(session, f"publish:{c.id}", c.id, payload, manual, now)
         if manual:
-            c.status = ComplaintStatus.AWAITING_POST.value
+            c.advance(E.HANDED_OVER, now)
         session.add(
             Event(complaint_id=c.id, at=now, kind="publish_queued", actor=who.actor, data={"publisher": c.publisher})
         )
@@ -246,8 +251,10 @@ class SqlInbox:
             "url": c.reply_url or (mention.url if mention else None),
             "follow_up": True,
         }
-        status = "manual" if c.publisher == "manual" else "pending"
-        _requeue(session, f"followup:{c.id}", c.id, payload, status, now)
+        manual = c.publisher == "manual"
+        _requeue(session, f"followup:{c.id}", c.id, payload, manual, now)
+        if manual:
+            c.advance_follow_up(E.HANDED_OVER, now)
 
     def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
         now = self.clock()
@@ -278,15 +285,15 @@ class SqlInbox:
                 record_cause(session, c, f"other:{text.strip()[:57]}", None, who.actor, now)
                 return self._changed(session, c, "cause_saved", ask="justified")
             if prompt.purpose == "follow_up_text":
-                if c.follow_up not in ("proposed", "refused"):
+                if not c.advance_follow_up(E.EDITED, now):
                     return Applied(notice="follow_up_not_now")
                 row.answered_at = now
                 draft = Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor)
-                draft.created_at, draft.purpose, c.follow_up, c.updated_at = now, "follow_up", "proposed", now
+                draft.created_at, draft.purpose = now, "follow_up"
                 session.add(draft)
                 session.add(Event(complaint_id=c.id, at=now, kind="follow_up_edited", actor=who.actor, data={}))
                 return self._changed(session, c, "edit_saved")
-            if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
+            if not _editable(c):
                 return Applied(notice=f"not_now_{c.status}")
             row.answered_at = now
             return self._edit(session, c, who, text, now)
@@ -301,7 +308,7 @@ class SqlInbox:
             c = self._locked(session, complaint_id)
             if c is None:
                 return Applied(notice="unknown_complaint")
-            if c.status not in (ComplaintStatus.NEW, ComplaintStatus.DRAFT_READY):
+            if not _editable(c):
                 return Applied(notice=f"not_now_{c.status}")
             return self._edit(session, c, who, text, now)
 
@@ -310,7 +317,7 @@ class SqlInbox:
             Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor, created_at=now)
         )
         session.add(Event(complaint_id=c.id, at=now, kind="draft_edited", actor=who.actor, data={"name": who.name}))
-        c.status, c.updated_at = ComplaintStatus.DRAFT_READY.value, now
+        c.advance(E.EDITED, now)
         return self._changed(session, c, "edit_saved")
 
     # -- prompts ---------------------------------------------------------------------------
@@ -361,7 +368,7 @@ class SqlInbox:
         follow = current_draft(session, c.id, "follow_up") if c.follow_up else None
         return CardView(
             id=c.id,
-            status=ComplaintStatus(c.status),
+            status=Status(c.status),
             source=m.source if m else "",
             url=m.url if m else None,
             author=m.author if m else None,
@@ -384,7 +391,7 @@ class SqlInbox:
             reject_reason=c.reject_reason,
             approved_by=names.get("approved"),
             published_by=names.get("published"),
-            publish_error=publish.last_error if publish is not None and publish.status != "done" else None,
+            publish_error=publish.last_error if publish is not None and publish.status != Delivery.DONE else None,
             card_chat_id=c.card_chat_id,
             card_message_id=c.card_message_id,
             conversation_step=conv.step if conv is not None and conv.customer_id is not None else None,
@@ -453,12 +460,12 @@ class SqlInbox:
         otherwise its complaint waits for a person to check (at most once in public)."""
         now = self.clock()
         with self.sessions.begin() as session:
-            rows = list(session.scalars(select(Outbox).where(Outbox.status == "sending")))
+            rows = list(session.scalars(select(Outbox).where(Outbox.status == Delivery.SENDING.value)))
             for row in rows:
                 if row.kind == "publish" and (row.payload or {}).get("publisher") not in checkable:
                     self._mark_unconfirmed(session, row, "the process stopped while this reply was being sent", now)
                 else:
-                    row.status, row.updated_at = "pending", now
+                    row.advance(E.RETRIED, now)
             return len(rows)
 
     def claim(self, limit: int) -> list[OutboxItem]:
@@ -467,14 +474,15 @@ class SqlInbox:
             rows = list(
                 session.scalars(
                     select(Outbox)
-                    .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                    .where(Outbox.status == Delivery.PENDING.value, Outbox.next_attempt_at <= now)
                     .order_by(Outbox.next_attempt_at, Outbox.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             )
             for row in rows:
-                row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
+                row.advance(E.CLAIMED, now)
+                row.attempts += 1
             return [OutboxItem(r.id, r.key, r.kind, r.complaint_id, dict(r.payload), r.attempts) for r in rows]
 
     def progress(self, outbox_id: int, sent: int) -> None:
@@ -490,11 +498,12 @@ class SqlInbox:
             row = session.get(Outbox, item.id)
             if row is None:
                 return
-            row.status, row.result, row.updated_at, row.last_error = "done", result, now, None
+            row.advance(E.SENT, now)  # a row cancelled meanwhile (the customer was forgotten) stays so
+            row.result, row.last_error = result, None
             if item.kind == "publish" and item.complaint_id is not None:
                 c = self._locked(session, item.complaint_id)
                 if c is not None and item.payload.get("follow_up"):
-                    c.follow_up, c.updated_at = "posted", now
+                    c.advance_follow_up(E.SENT, now)
                     data = {"publisher": item.payload.get("publisher"), **result}
                     session.add(
                         Event(complaint_id=c.id, at=now, kind="follow_up_published", actor="reclaim", data=data)
@@ -503,7 +512,7 @@ class SqlInbox:
                 elif c is not None:
                     if result.get("id"):
                         c.reply_id, c.reply_url = str(result["id"])[:64], result.get("url")
-                    c.status, c.updated_at = ComplaintStatus.PUBLISHED.value, now
+                    c.advance(E.SENT, now)  # a complaint the customer closed meanwhile stays closed
                     c.first_response_at = c.first_response_at or now
                     data = {"publisher": item.payload.get("publisher"), **result}
                     session.add(Event(complaint_id=c.id, at=now, kind="published", actor="reclaim", data=data))
@@ -525,8 +534,8 @@ class SqlInbox:
             elif not transient and row.attempts >= self.max_attempts:
                 outbox.give_up(session, row, f"{error} (given up after {row.attempts} attempts)", now)
             else:
-                row.status, row.last_error, row.updated_at = "pending", error[:2000], now
-                row.next_attempt_at = now + delay
+                row.advance(E.RETRIED, now)
+                row.last_error, row.next_attempt_at = error[:2000], now + delay
             if item.complaint_id is not None and (item.kind == "publish" or row.status == outbox.FAILED):
                 bump_card(session, item.complaint_id)
 
@@ -550,15 +559,15 @@ class SqlInbox:
             row = session.get(Outbox, item.id)
             if row is None:
                 return
-            row.status, row.last_error, row.updated_at = "refused", error[:2000], now
+            row.advance(E.REFUSED, now)
+            row.last_error = error[:2000]
             c = self._locked(session, item.complaint_id) if item.complaint_id is not None else None
             if c is None:
                 return
             if item.payload.get("follow_up"):
-                c.follow_up = "refused"
+                c.advance_follow_up(E.REFUSED, now)
             else:
-                c.status = ComplaintStatus.AWAITING_POST.value
-            c.updated_at = now
+                c.advance(E.REFUSED, now)
             session.add(
                 Event(complaint_id=c.id, at=now, kind="publish_refused", actor="reclaim", data={"error": error})
             )
@@ -572,22 +581,27 @@ class SqlInbox:
                 self._mark_unconfirmed(session, row, error, now)
 
     def _mark_unconfirmed(self, session: Session, row: Outbox, error: str, now: datetime) -> None:
-        row.status, row.last_error, row.updated_at = "unconfirmed", error[:2000], now
+        row.advance(E.CUT_OFF, now)
+        row.last_error = error[:2000]
         if row.complaint_id is None:
             return
         c = self._locked(session, row.complaint_id)
-        if c is not None:
-            c.status, c.updated_at = ComplaintStatus.PUBLISH_UNCONFIRMED.value, now
-            session.add(
-                Event(complaint_id=c.id, at=now, kind="publish_unconfirmed", actor="reclaim", data={"error": error})
-            )
-            bump_card(session, c.id)
+        if c is None:
+            return
+        follow_up = bool((row.payload or {}).get("follow_up"))
+        if follow_up:
+            c.advance_follow_up(E.CUT_OFF, now)
+        else:
+            c.advance(E.CUT_OFF, now)
+        data = {"error": error, **({"follow_up": True} if follow_up else {})}
+        session.add(Event(complaint_id=c.id, at=now, kind="publish_unconfirmed", actor="reclaim", data=data))
+        bump_card(session, c.id)
 
     def next_due(self) -> datetime | None:
         with self.sessions() as session:
             return session.scalar(
                 select(Outbox.next_attempt_at)
-                .where(Outbox.status == "pending")
+                .where(Outbox.status == Delivery.PENDING.value)
                 .order_by(Outbox.next_attempt_at)
                 .limit(1)
             )

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.ingest import IngestPlan, opened_events
+from core.lifecycle import Delivery
 from core.model import DraftStatus
 from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
@@ -137,7 +138,7 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             "kind": "alert",
             "complaint_id": by_token[m.complaint.token],
             "payload": {"reason": flag.value},
-            "status": "pending",
+            "status": Delivery.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.ingest import new_token
+from core.lifecycle import Event as E
 from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
 
 
@@ -28,11 +29,9 @@ def release(session: Session, c: Complaint, now: datetime) -> None:
     for row in session.scalars(queued):
         row.payload = {**row.payload, "text": str(row.payload.get("text") or "").replace(old, c.token)}
     session.execute(delete(ConversationRow).where(ConversationRow.complaint_id == c.id))
-    pending = select(Outbox).where(
-        Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "remind")), Outbox.status.in_(("pending", "failed"))
-    )
+    pending = select(Outbox).where(Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "remind")))
     for row in session.scalars(pending):
-        row.status, row.updated_at = "cancelled", now
+        row.advance(E.WITHDRAWN, now)
 
 
 def new_link(session: Session, c: Complaint) -> str | None:

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import lifecycle
+from core.lifecycle import Delivery, Part
+from core.lifecycle import Event as E
 from storage.tables import Event, Outbox
 
-FAILED = "failed"
-STATUSES = ("pending", "sending", "done", "manual", "refused", "unconfirmed", FAILED, "dropped", "cancelled")
+FAILED = Delivery.FAILED.value
+STATUSES = tuple(d.value for d in Delivery)
 
 
 class OutboxError(ValueError):
@@ -21,7 +24,9 @@ class OutboxError(ValueError):
 
 def give_up(session: Session, row: Outbox, error: str, now: datetime) -> None:
     """The row is not tried again until a person says so (`reclaim outbox retry`)."""
-    row.status, row.last_error, row.updated_at = FAILED, error[:2000], now
+    if not row.advance(E.GAVE_UP, now):
+        return
+    row.last_error = error[:2000]
     if row.complaint_id is not None:
         data = {"key": row.key, "attempts": row.attempts, "error": error[:500]}
         session.add(Event(complaint_id=row.complaint_id, at=now, kind="send_failed", actor="reclaim", data=data))
@@ -58,7 +63,7 @@ def _row(session: Session, outbox_id: int) -> Outbox:
     row = session.get(Outbox, outbox_id, with_for_update=True)
     if row is None:
         raise OutboxError(f"no outbox row #{outbox_id}")
-    if row.status not in (FAILED, "refused"):
+    if not lifecycle.allows(Part.DELIVERY, Delivery(row.status), E.REQUEUED):
         raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
     return row
 
@@ -66,7 +71,8 @@ def _row(session: Session, outbox_id: int) -> Outbox:
 def retry(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
     """Queue a failed row again, with a fresh count of attempts."""
     row = _row(session, outbox_id)
-    row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+    row.advance(E.REQUEUED, now)
+    row.attempts, row.next_attempt_at = 0, now
     _event(session, row, "send_retried", who, now)
     return row
 
@@ -74,7 +80,7 @@ def retry(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
 def drop(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
     """Give a failed row up for good (it stays in the journal as dropped)."""
     row = _row(session, outbox_id)
-    row.status, row.updated_at = "dropped", now
+    row.advance(E.DROPPED, now)
     _event(session, row, "send_dropped", who, now)
     return row
 

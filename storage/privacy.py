@@ -17,13 +17,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core import lifecycle
 from core.ingest import new_token
-from core.model import ComplaintStatus
+from core.lifecycle import Delivery, Part, Status
+from core.lifecycle import Event as E
 from responders.conversation import Step
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
 
 ERASED = "[erased]"
-FINISHED = (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value, ComplaintStatus.PUBLISHED.value)
+# what the retention purge anonymises once old: nothing more will happen to them
+RETIRED = tuple(s.value for s in (*lifecycle.FINISHED, Status.PUBLISHED))
 
 
 def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: str) -> None:
@@ -33,8 +36,7 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
     if c is None:
         return
     c.token = new_token()  # the public link's token refuses everyone from now on
-    if c.status not in (ComplaintStatus.CLOSED.value, ComplaintStatus.REJECTED.value):
-        c.status = ComplaintStatus.CLOSED.value  # nothing more to do for someone who asked to be forgotten
+    if c.advance(E.FORGOTTEN, now):  # nothing more to do for someone who asked to be forgotten
         session.add(Event(complaint_id=c.id, at=now, kind="closed", actor="reclaim", data={"why": "forgotten"}))
     if c.mention_id is not None:
         session.execute(
@@ -63,8 +65,8 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
         )
     ):
         item.payload = {"erased": True}
-        if item.status in ("pending", "sending", "failed", "manual"):
-            item.status = "cancelled"
+        if lifecycle.allows(Part.DELIVERY, Delivery(item.status), E.FORGOTTEN):
+            item.status = lifecycle.delivery_after(Delivery(item.status), E.FORGOTTEN).value
     session.add(
         Event(complaint_id=complaint_id, at=now, kind="personal_data_erased", actor="reclaim", data={"why": reason})
     )
@@ -97,7 +99,7 @@ def purge(session: Session, now: datetime, retention: timedelta) -> Purged:
     old = list(
         session.scalars(
             select(Complaint.id).where(
-                Complaint.status.in_(FINISHED),
+                Complaint.status.in_(RETIRED),
                 Complaint.created_at < cutoff,
                 ~select(Event.id)
                 .where(Event.complaint_id == Complaint.id, Event.kind == "personal_data_erased")

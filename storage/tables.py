@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core import lifecycle
+from core.lifecycle import Delivery, FollowUp, Part, Status
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -145,6 +148,25 @@ class Complaint(Base):
     root_cause: Mapped[str | None] = mapped_column(String(64), index=True)  # one of review.causes, or other:…
     justified: Mapped[bool | None] = mapped_column(Boolean)  # was the customer right?
 
+    # The only writers of ``status`` and ``follow_up`` after a complaint is created: each move is
+    # one of core.lifecycle's, and an event the table does not allow changes nothing.
+
+    def advance(self, event: lifecycle.Event, now: datetime) -> bool:
+        """Move the status as core.lifecycle says; False (nothing changes) where it does not apply."""
+        current = Status(self.status)
+        if not lifecycle.allows(Part.STATUS, current, event):
+            return False
+        self.status, self.updated_at = lifecycle.status_after(current, event).value, now
+        return True
+
+    def advance_follow_up(self, event: lifecycle.Event, now: datetime) -> bool:
+        """Move the public follow-up as core.lifecycle says; False where it does not apply."""
+        current = FollowUp(self.follow_up) if self.follow_up else None
+        if not lifecycle.allows(Part.FOLLOW_UP, current, event):
+            return False
+        self.follow_up, self.updated_at = lifecycle.follow_up_after(current, event).value, now
+        return True
+
 
 class Draft(Base):
     """A public reply draft; the newest row of a complaint is its current draft."""
@@ -195,6 +217,15 @@ class Outbox(Base):
     updated_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    def advance(self, event: lifecycle.Event, now: datetime) -> bool:
+        """Move the row as core.lifecycle says (the only writer of ``status`` once it exists);
+        False, and nothing changes, where the event does not apply."""
+        current = Delivery(self.status)
+        if not lifecycle.allows(Part.DELIVERY, current, event):
+            return False
+        self.status, self.updated_at = lifecycle.delivery_after(current, event).value, now
+        return True
 
 
 class CardQueue(Base):

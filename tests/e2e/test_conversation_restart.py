@@ -19,7 +19,8 @@ import yaml
 from sqlalchemy import select
 
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
-from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage
+from core.lifecycle import Status
+from core.model import Kind, RawMention, Severity, Triage
 from reclaim.app import App
 from reclaim.settings import Settings
 from sandbox.telegram import TOKEN, BotApiServer
@@ -55,11 +56,11 @@ def test_killed_between_every_two_steps_it_ends_the_same(tmp_path: Path, db_url:
     plan = IngestPlan(source="reviews", fetched_at=now)
     raw = RawMention(external_id="1", text="My Nordlys order never arrived", author="Carol")
     token = new_token()
-    complaint = ComplaintPlan(token, ComplaintStatus.DRAFT_READY, now + timedelta(hours=1), "Sorry, Carol")
+    complaint = ComplaintPlan(token, Status.DRAFT_READY, now + timedelta(hours=1), "Sorry, Carol")
     plan.mentions.append(MentionPlan(raw, Triage(lang, Kind.COMPLAINT, (), Severity.NORMAL, "delivery"), complaint))
     with app.sessions.begin() as session:
         record_plan(session, plan)
-        session.execute(select(Complaint)).scalar_one().status = ComplaintStatus.PUBLISHED.value
+        session.execute(select(Complaint)).scalar_one().status = Status.PUBLISHED.value
     texts = app.conversation_texts(lang)
 
     with BotApiServer() as tg:

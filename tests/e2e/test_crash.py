@@ -17,7 +17,8 @@ import yaml
 from sqlalchemy import func, select
 
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
-from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage
+from core.lifecycle import Status
+from core.model import Kind, RawMention, Severity, Triage
 from reclaim.app import App
 from reclaim.settings import Settings
 from sandbox.telegram import TOKEN, BotApiServer
@@ -42,7 +43,7 @@ def seed(app: App, tg: BotApiServer) -> None:
             origin={"chat_id": GROUP, "message_id": msg["message_id"]},
         )
         triage = Triage("en", Kind.COMPLAINT, (), Severity.NORMAL, "delivery")
-        complaint = ComplaintPlan(new_token(), ComplaintStatus.DRAFT_READY, now + timedelta(hours=1), f"Sorry #{n}")
+        complaint = ComplaintPlan(new_token(), Status.DRAFT_READY, now + timedelta(hours=1), f"Sorry #{n}")
         plan.mentions.append(MentionPlan(raw, triage, complaint))
     with app.sessions.begin() as session:
         record_plan(session, plan)

@@ -174,3 +174,25 @@ async def test_an_outage_fails_nothing_until_give_up_after_and_repeated_errors_s
             app.inbox.retry(item, "Conflict: terminated by other getUpdates request", timedelta(seconds=1))
     row = status_of(app, "say:z")
     assert row.status == "failed" and row.attempts == 3 and "given up after 3 attempts" in (row.last_error or "")
+
+
+def test_a_follow_up_cut_off_mid_send_waits_for_a_person_and_leaves_the_complaint_closed(
+    db_url: str, make_app: Any
+) -> None:
+    """Before: a restart marked the closed complaint itself 'publish_unconfirmed' (the follow-up's
+    row went through the first reply's path), and the follow-up stayed 'queued' with no button."""
+    app = make_app(db_url, [])
+    cid = a_complaint(app)
+    with app.sessions.begin() as s:
+        s.execute(update(Complaint).where(Complaint.id == cid).values(status="closed", follow_up="queued",
+                                                                      publisher="reddit"))  # fmt: skip
+    queue(app, f"followup:{cid}", "publish", {"publisher": "reddit", "text": "Sorted, thanks", "follow_up": True}, cid)
+    with app.sessions.begin() as s:
+        s.execute(update(Outbox).where(Outbox.key == f"followup:{cid}").values(status="sending"))
+    assert app.inbox.recover(frozenset()) == 1
+    with app.sessions() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None and (c.status, c.follow_up) == ("closed", "unconfirmed")
+    assert status_of(app, f"followup:{cid}").status == "unconfirmed"
+    card = app.inbox.card(cid)
+    assert card is not None and card.follow_up == "unconfirmed"

@@ -12,7 +12,8 @@ import yaml
 from sqlalchemy import select, update
 
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
-from core.model import ComplaintStatus, Kind, RawMention, Severity, Triage
+from core.lifecycle import Status
+from core.model import Kind, RawMention, Severity, Triage
 from reclaim.app import App
 from reclaim.cli import main
 from responders.conversation import CustomerText
@@ -39,7 +40,7 @@ def seed(app: App, *, when: datetime, n: int = 1, praise: bool = False) -> list[
         triage = Triage("en", kind, (), Severity.NORMAL, "delivery")
         token = new_token()
         tokens.append(token)
-        complaint = None if praise else ComplaintPlan(token, ComplaintStatus.PUBLISHED, when, "Dear Emma, sorry")
+        complaint = None if praise else ComplaintPlan(token, Status.PUBLISHED, when, "Dear Emma, sorry")
         plan.mentions.append(MentionPlan(raw, triage, complaint))
     with app.sessions.begin() as session:
         record_plan(session, plan)  # the complaint is created at ``when``, the fetch time

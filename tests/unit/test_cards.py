@@ -13,7 +13,7 @@ import pytest
 from bot.cards import LIMIT, keyboard, parse_data, reject_keyboard, render, take_keyboard
 from bot.texts import load_texts
 from core.inbox import Action, CardView
-from core.model import ComplaintStatus as S
+from core.lifecycle import Status as S
 from sandbox.tghtml import EntityError, parse, utf16_len
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

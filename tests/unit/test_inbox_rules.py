@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.inbox import MAX_DRAFT, Action, RejectReason, Staff, State, check_draft, decide
-from core.model import ComplaintStatus as S
+from core.lifecycle import Status as S
 
 ANNA, BOB = Staff(1, "Anna"), Staff(2, "Bob")
 
