@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import praw  # noqa: E402
 
+from core.durations import parse_duration  # noqa: E402
 from reclaim.app import App  # noqa: E402
-from reclaim.durations import parse_duration  # noqa: E402
 from reclaim.poller import Poller  # noqa: E402
 from reclaim.settings import Settings  # noqa: E402
 from sandbox.reddit import RedditServer  # noqa: E402

@@ -22,16 +22,11 @@ from bot.cards import alert_excerpt, clock, e, keyboard, render, span
 from bot.staff import markup
 from bot.texts import StaffTexts
 from core.inbox import CardView, InboxStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
+from core.platforms import telegram_message_url
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BATCH = 20
-
-
-def message_link(chat_id: int, message_id: int) -> str | None:
-    """A t.me link to a message in a supergroup (ids -100…); basic groups have none."""
-    text = str(chat_id)
-    return f"https://t.me/c/{text[4:]}/{message_id}" if text.startswith("-100") else None
 
 
 def backoff(attempts: int, base: float = 5.0, cap: float = 900.0) -> timedelta:
@@ -272,7 +267,7 @@ class Dispatcher:
         owner = t.t("alert", "owner", owner=view.owner_name) if view.owner_name else t.t("alert", "no_owner")
         lines = [f"<b>{e(head)}</b>", e(alert_excerpt(view, t, self.mask)), e(owner)]
         link = (
-            message_link(view.card_chat_id, view.card_message_id)
+            telegram_message_url(view.card_chat_id, view.card_message_id)
             if view.card_message_id and view.card_chat_id
             else None
         )
@@ -390,7 +385,7 @@ class Dispatcher:
             raise
         return {
             "id": f"{chat_id}:{sent.message_id}",
-            "url": message_link(chat_id, sent.message_id),
+            "url": telegram_message_url(chat_id, sent.message_id),
             "chat_id": chat_id,
             "message_id": sent.message_id,
         }

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from core.inbox import InThread
 from core.model import RawMention
-from watchers.telegram_group import to_mention
 
 log = logging.getLogger("reclaim.bot")
 # (source name, mentions) → ids of the complaints opened
@@ -23,7 +23,8 @@ Ingest = Callable[[str, Sequence[RawMention]], Sequence[int]]
 
 @dataclass
 class GroupWatch:
-    sources: dict[int, tuple[str, str | None]]  # chat id → (source name, language hint)
+    # chat id → (source name, its kind's reader of a Bot API message as a mention)
+    sources: dict[int, tuple[str, Callable[[Mapping[str, Any]], RawMention | None]]]
     ingest: Ingest
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     db: InThread = asyncio.to_thread
@@ -39,8 +40,8 @@ class GroupWatch:
         message = update.message
         if message is None or message.chat.id not in self.sources:
             return
-        name, language = self.sources[message.chat.id]
-        mention = to_mention(message.to_dict(), language=language)
+        name, to_mention = self.sources[message.chat.id]
+        mention = to_mention(message.to_dict())
         if mention is None:
             return
         opened: Sequence[int] = ()

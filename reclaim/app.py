@@ -21,25 +21,17 @@ from core.model import RawMention, Triage
 from core.review import human
 from core.triage import Triager
 from reclaim import __version__
-from reclaim.settings import REDDIT_ENV, HtmlSource, RedditSource, RssSource, Settings, Source
+from reclaim.settings import Settings
 from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
 from storage.conversations import DEFAULT_PRESETS, SqlConversations
 from storage.db import DbThreads, make_engine, migrate, session_factory
 from storage.inbox import SqlInbox
-from watchers import HtmlWatcher, RssWatcher, Watcher
-from watchers.reddit import RedditAccess, RedditClient
+from watchers import REGISTRY, ReadKind
+from watchers.reddit import REDDIT_ENV
+from watchers.reddit_api import RedditAccess, RedditClient
 
 USER_AGENT = f"Reclaim/{__version__} (complaint monitoring; +https://github.com/reclaim-dev/reclaim)"
-
-
-def build_watcher(source: Source) -> Watcher:
-    if isinstance(source, RssSource):
-        return RssWatcher(language=source.language)
-    if isinstance(source, HtmlSource):
-        selectors = source.selectors.model_dump() if source.selectors else None
-        return HtmlWatcher(extract=source.extract, selectors=selectors, language=source.language)
-    raise TypeError(f"no watcher for {type(source).__name__}")
 
 
 @dataclass
@@ -190,7 +182,7 @@ class App:
     def reddit(self) -> RedditClient | None:
         """The one Reddit client (one request budget) of every reddit source and the publisher;
         None when no source uses Reddit. Credentials come from the environment only."""
-        if not any(isinstance(s, RedditSource) and s.enabled for s in self.settings.sources):
+        if "reddit" not in self.clients_used():
             return None
         env = os.environ
         missing = [var for var in REDDIT_ENV if not env.get(var)]
@@ -212,6 +204,17 @@ class App:
                 requests_per_minute=r.requests_per_minute,
             )
         )
+
+    def clients_used(self) -> set[str]:
+        """The shared clients the enabled sources read through (ReadKind.client)."""
+        kinds = (REGISTRY.of(s) for s in self.settings.sources if s.enabled)
+        return {k.client for k in kinds if isinstance(k, ReadKind)}
+
+    def client(self, name: str) -> tuple[Any, ThreadPoolExecutor]:
+        """A shared client by name, and the one thread its blocking calls run on."""
+        if name == "reddit" and self.reddit is not None:
+            return self.reddit, self.reddit_thread
+        raise LookupError(f"no client {name!r} in this process")
 
     @cached_property
     def reddit_thread(self) -> ThreadPoolExecutor:

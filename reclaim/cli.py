@@ -16,32 +16,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.durations import format_duration
 from core.lexicon import LexiconError
 from reclaim import __version__, cli_outbox, cli_review, cli_web
 from reclaim.app import App
 from reclaim.cli_args import plain_row, record_id
-from reclaim.durations import format_duration
 from reclaim.poller import Outcome, Poller
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
-from reclaim.settings import RedditSource, Settings, Source, TelegramGroupSource, config_path, load_settings
+from reclaim.settings import Settings, config_path, load_settings
 from reclaim.web_server import ListenError
 from reclaim.yamlsource import ConfigError
 from responders.drafting import TemplateError
 from storage import queries
 from storage.status import statuses
+from watchers import REGISTRY, SourceOptions
 
 EXIT_CONFIG = 2
 EXIT_SOURCES_FAILED = 3
 
 
-def where(s: Source) -> str:
+def where(s: SourceOptions) -> str:
     """What a source watches, in a table cell."""
-    if isinstance(s, RedditSource):
-        parts = [f"r/{'+'.join(s.subreddits)}"] if s.subreddits else []
-        return ", ".join(parts + ([f"search {s.search!r}"] if s.search else []))
-    if isinstance(s, TelegramGroupSource):
-        return "groups " + ", ".join(map(str, s.chats))
-    return s.url
+    return REGISTRY.of(s).where(s)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,7 +161,7 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
 
 async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
     sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
-    sources = [s for s in sources if not isinstance(s, TelegramGroupSource)]  # they arrive with `reclaim run`
+    sources = REGISTRY.polled(sources)  # pushed kinds arrive with `reclaim run`
     poller = Poller(app)
     try:
         if console.is_terminal:

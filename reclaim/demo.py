@@ -33,6 +33,7 @@ from sandbox.sites import SiteServer
 from sandbox.telegram import BotApiServer
 from storage import queries
 from storage.tables import Complaint, SourceState
+from watchers import REGISTRY
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 STAFF, MANAGERS, FANS = -1001000000001, -1001000000002, -1001000000003
@@ -295,7 +296,7 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
                 return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
 
         def polled() -> bool:
-            pollable = {s.name for s in settings.sources if s.kind != "telegram_group"}
+            pollable = {s.name for s in REGISTRY.polled(settings.sources)}
             with app.sessions() as session:
                 done = set(session.scalars(select(SourceState.name).where(SourceState.last_polled_at.is_not(None))))
             return pollable <= done

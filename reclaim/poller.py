@@ -23,13 +23,11 @@ from core.ingest import plan_ingest
 from core.model import RawMention
 from reclaim import prepare as prep
 from reclaim.app import App
-from reclaim.settings import HttpSource, RedditSource, Source, TelegramGroupSource
 from storage.journal import known_ids, mark_failure, mark_success, record_plan
 from storage.tables import SourceState
-from watchers import Fetched, FetchError
+from watchers import REGISTRY, Fetched, FetchError, FetchKind, ReadKind, SourceOptions
 from watchers.base import ParseTimeout
-from watchers.http import Request, fetch_with_retries, make_client
-from watchers.reddit import Cursor, RedditError, listings, to_mentions
+from watchers.http import fetch_with_retries, make_client
 
 log = logging.getLogger("reclaim.poll")
 
@@ -72,7 +70,7 @@ class Poller:
                 max_workers=self._worker_count,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=prep.init,
-                initargs=(self.app.settings,),
+                initargs=(self.app.settings, REGISTRY.classes()),
             )
         return self._workers
 
@@ -89,7 +87,7 @@ class Poller:
         if self._workers is not None:
             self._workers.shutdown(wait=True, cancel_futures=True)
 
-    async def _prepare(self, source: Source, fetched: Fetched) -> prep.Prepared:
+    async def _prepare(self, source: SourceOptions, fetched: Fetched) -> prep.Prepared:
         """Parse and triage in a worker process (or on the writer thread when workers = 0)."""
         loop = asyncio.get_running_loop()
         pool = self._pool()
@@ -104,101 +102,36 @@ class Poller:
         with self.app.sessions() as session:
             return {s.name: (s.etag, s.last_modified) for s in session.query(SourceState)}
 
-    async def poll(self, sources: Sequence[Source], on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    async def poll(
+        self, sources: Sequence[SourceOptions], on_done: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
         validators = await self._in_writer(self._validators)
         assert isinstance(validators, dict)
         sem = asyncio.Semaphore(self.app.settings.polling.concurrency)
 
-        async def one(source: Source) -> Outcome:
+        async def one(source: SourceOptions) -> Outcome:
             outcome = await self._poll_one(source, validators.get(source.name, (None, None)), sem)
             if on_done is not None:
                 on_done(outcome)
             return outcome
 
-        polled = [s for s in sources if not isinstance(s, TelegramGroupSource)]  # those arrive by themselves
-        return list(await asyncio.gather(*(one(s) for s in polled)))
+        return list(await asyncio.gather(*(one(s) for s in REGISTRY.polled(sources))))
 
     async def _poll_one(
-        self, source: Source, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
+        self, source: SourceOptions, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
     ) -> Outcome:
-        if isinstance(source, RedditSource):
-            return await self._poll_reddit(source)
-        assert not isinstance(source, TelegramGroupSource)
-        return await self._poll_http(source, validators, sem)
-
-    async def _poll_reddit(self, source: RedditSource) -> Outcome:
-        """Every listing of a Reddit source through praw on the Reddit thread; the cursor moves
-        only when all of them were read, so a failed poll reads the same items again."""
+        """Read one source as its kind says; any failure is recorded and backed off."""
         started = time.perf_counter()
-        client, loop = self.app.reddit, asyncio.get_running_loop()
-        assert client is not None
-
-        def cursors() -> dict[str, object]:
-            with self.app.sessions() as session:
-                state = session.get(SourceState, source.name)
-                return dict(state.cursor or {}) if state is not None else {}
-
-        def read(saved: dict[str, object]) -> tuple[list[dict[str, object]], dict[str, object]]:
-            things: list[dict[str, object]] = []
-            moved: dict[str, object] = {}
-            for key, path, params in listings(source.subreddits, source.search, source.submissions, source.comments):
-                children, cursor = client.read(path, params, Cursor.from_json(saved.get(key)), source.max_pages)
-                things += children
-                moved[key] = cursor.to_json()
-            return things, moved
-
+        kind = REGISTRY.of(source)
         try:
-            saved = await self._in_writer(cursors)
-            assert isinstance(saved, dict)
-            things, moved = await loop.run_in_executor(self.app.reddit_thread, read, saved)
-            mentions = to_mentions(things, own=client.username, ignore=source.ignore_authors, language=source.language)
-            prepared = await loop.run_in_executor(self._writer, prep.prepare_items, self.app, source.name, mentions)
-            result = await self._in_writer(lambda: store(self.app, source, 200, prepared, cursor=moved))
-        except RedditError as exc:
-            error, status = str(exc), exc.status
-            result = await self._in_writer(lambda: self._fail(source, error, status))
-        except Exception as exc:
-            log.exception("source %s: unexpected error", source.name)
-            error = f"internal error: {exc!r}"
-            result = await self._in_writer(lambda: self._fail(source, error, None))
-        assert isinstance(result, Outcome)
-        result.seconds = time.perf_counter() - started
-        return result
-
-    async def _poll_http(
-        self, source: HttpSource, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
-    ) -> Outcome:
-        started = time.perf_counter()
-        polling = self.app.settings.polling
-        req = Request(
-            url=source.url,
-            timeout=source.timeout.total_seconds(),
-            max_bytes=source.max_bytes,
-            etag=validators[0],
-            last_modified=validators[1],
-            headers=tuple(source.headers.items()),
-        )
-        try:
-            async with sem:
-                fetched = await fetch_with_retries(self.client, req, retries=polling.retries)
-            if fetched.not_modified:
-                result = await self._in_writer(lambda: store(self.app, source, 304, None))
+            if isinstance(kind, ReadKind):
+                result = await self._read(source, kind)
+            elif isinstance(kind, FetchKind):
+                result = await self._fetch(source, kind, validators, sem)
             else:
-                try:
-                    prepared = await self._prepare(source, fetched)
-                except ParseTimeout as exc:  # a document built to be slow: reported and backed off
-                    error = str(exc)
-                    result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
-                except Exception as exc:  # the parser met something it could not read at all
-                    log.exception("source %s: parse failed", source.name)
-                    error = f"could not parse the response: {exc!r}"
-                    result = await self._in_writer(lambda: self._fail(source, error, fetched.status))
-                else:
-                    result = await self._in_writer(
-                        lambda: store(self.app, source, fetched.status, prepared, fetched.etag, fetched.last_modified)
-                    )
-        except FetchError as exc:
-            error, status = str(exc), exc.status
+                raise TypeError(f"kind {kind.name} is not polled")
+        except (FetchError, ParseTimeout) as exc:  # ParseTimeout: a document built to be slow
+            error, status = str(exc), getattr(exc, "status", None)
             result = await self._in_writer(lambda: self._fail(source, error, status))
         except Exception as exc:  # a bug or a surprise in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
@@ -208,7 +141,47 @@ class Poller:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _fail(self, source: Source, error: str, status: int | None) -> Outcome:
+    async def _read(self, source: SourceOptions, kind: ReadKind[SourceOptions]) -> object:
+        """A kind that reads by itself, on its client's thread; the cursor moves with the items."""
+        client, thread = self.app.client(kind.client)
+
+        def cursor() -> dict[str, object]:
+            with self.app.sessions() as session:
+                state = session.get(SourceState, source.name)
+                return dict(state.cursor or {}) if state is not None else {}
+
+        saved = await self._in_writer(cursor)
+        assert isinstance(saved, dict)
+        batch = await asyncio.get_running_loop().run_in_executor(thread, kind.read, source, saved, client)
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(self._writer, prep.prepare_items, self.app, source.name, batch.items)
+        return await self._in_writer(lambda: store(self.app, source, 200, prepared, cursor=batch.cursor))
+
+    async def _fetch(
+        self,
+        source: SourceOptions,
+        kind: FetchKind[SourceOptions],
+        validators: tuple[str | None, str | None],
+        sem: asyncio.Semaphore,
+    ) -> object:
+        """A conditional GET, then the kind's parser and triage in a worker process."""
+        req = kind.request(source, *validators)
+        async with sem:
+            fetched = await fetch_with_retries(self.client, req, retries=self.app.settings.polling.retries)
+        if fetched.not_modified:
+            return await self._in_writer(lambda: store(self.app, source, 304, None))
+        try:
+            prepared = await self._prepare(source, fetched)
+        except ParseTimeout:
+            raise
+        except Exception as exc:  # the parser met something it could not read at all
+            log.exception("source %s: parse failed", source.name)
+            raise FetchError(f"could not parse the response: {exc!r}", retryable=False, status=fetched.status) from exc
+        return await self._in_writer(
+            lambda: store(self.app, source, fetched.status, prepared, fetched.etag, fetched.last_modified)
+        )
+
+    def _fail(self, source: SourceOptions, error: str, status: int | None) -> Outcome:
         polling = self.app.settings.polling
         with self.app.sessions.begin() as session:
             delay = mark_failure(
@@ -226,7 +199,7 @@ class Poller:
 
 def store(
     app: App,
-    source: Source,
+    source: SourceOptions,
     status: int,
     prepared: prep.Prepared | None,
     etag: str | None = None,

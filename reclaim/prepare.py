@@ -13,11 +13,12 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.model import RawMention, Triage
-from reclaim.app import App, build_watcher
+from reclaim.app import App
 from reclaim.settings import Settings
-from watchers import Fetched
+from watchers import REGISTRY, Fetched, FetchKind, SourceKind
 from watchers.base import Deadline, ParseTimeout
 
 _APP: App | None = None
@@ -30,9 +31,10 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
-def init(settings: Settings) -> None:
-    """Worker-process initialiser: build triage and brand matching once."""
+def init(settings: Settings, kinds: list[type[SourceKind[Any]]]) -> None:
+    """Worker-process initialiser: the parent's source kinds, triage and brand matching, once."""
     global _APP
+    REGISTRY.ensure(kinds)
     from reclaim.redact import REDACT, RedactingFormatter
 
     REDACT.add_environment()  # what a worker logs is redacted like the parent's lines
@@ -50,7 +52,10 @@ def prepare_with(app: App, source_name: str, fetched: Fetched) -> Prepared:
     seconds = source.parse_timeout.total_seconds()
     deadline = Deadline.after(seconds)
     with _alarm(seconds):
-        parsed = build_watcher(source).parse(fetched, deadline)
+        kind = REGISTRY.of(source)
+        if not isinstance(kind, FetchKind):
+            raise TypeError(f"source {source.name}: kind {kind.name} has no documents to parse")
+        parsed = kind.parser(source).parse(fetched, deadline)
         out = Prepared(items=len(parsed.items), warnings=parsed.warnings)
         for item in parsed.items:
             deadline.check()

@@ -8,6 +8,7 @@ import functools
 import logging
 import random
 import signal
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,14 +19,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.group import GroupWatch
 from bot.service import BotService
 from core.inbox import Publisher
+from core.model import RawMention
 from core.review import previous_month
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller, ingest_now
-from reclaim.settings import Source, TelegramGroupSource
 from responders.publishing import RedditPublisher
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
 from storage.inbox import add_outbox
 from storage.status import set_status
+from watchers import REGISTRY, PushKind, SourceOptions
 
 log = logging.getLogger("reclaim.run")
 
@@ -59,19 +61,19 @@ class Runner:
         )
 
     def _groups(self) -> GroupWatch:
-        chats = {
-            chat: (s.name, s.language)
-            for s in self.app.settings.sources
-            if isinstance(s, TelegramGroupSource) and s.enabled
-            for chat in s.chats
-        }
+        """The chats pushed kinds watch through the bot, each with its source's message reader."""
+        chats: dict[int, tuple[str, Callable[[Mapping[str, Any]], RawMention | None]]] = {}
+        for s in self.app.settings.sources:
+            kind = REGISTRY.of(s)
+            if s.enabled and isinstance(kind, PushKind):
+                chats.update((chat, (s.name, functools.partial(kind.to_mention, s))) for chat in s.telegram_chats())
         return GroupWatch(chats, functools.partial(ingest_now, self.app))
 
     def _publishers(self) -> dict[str, Publisher]:
         reddit = self.app.reddit
         return {"reddit": RedditPublisher(reddit, self.app.reddit_thread)} if reddit is not None else {}
 
-    async def _poll(self, source: Source) -> None:
+    async def _poll(self, source: SourceOptions) -> None:
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
@@ -85,7 +87,7 @@ class Runner:
             if task is not None:
                 self.in_flight.discard(task)
 
-    def _reschedule(self, source: Source, outcome: Outcome) -> None:
+    def _reschedule(self, source: SourceOptions, outcome: Outcome) -> None:
         if outcome.ok:
             log.info(
                 "source %s: %s, %d item(s), %d new, %d complaint(s)",
@@ -207,8 +209,8 @@ class Runner:
         )
         jitter = self.app.settings.polling.jitter.total_seconds()
         now = datetime.now(UTC)
-        for source in self.app.settings.sources:
-            if not source.enabled or isinstance(source, TelegramGroupSource):  # groups arrive with the bot's updates
+        for source in REGISTRY.polled(self.app.settings.sources):  # pushed kinds arrive with the bot's updates
+            if not source.enabled:
                 continue
             first = now + timedelta(seconds=random.uniform(0, min(jitter, source.every.total_seconds())))
             self.scheduler.add_job(

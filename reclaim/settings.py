@@ -11,37 +11,26 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     SecretStr,
+    SerializeAsAny,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from reclaim.durations import format_duration, parse_duration
 from reclaim.yamlsource import ConfigError, LoadedYaml, load_yaml, path_text
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an http:// or https:// address (got {value!r})")
-    return value
+from watchers import REGISTRY, HttpOptions, SourceOptions
+from watchers.options import Duration, HttpUrl, Strict
 
 
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+def _by_kind(value: Any) -> Any:
+    """``sources:`` entries validated by the model of the kind each names (watchers.REGISTRY)."""
+    return REGISTRY.adapter().validate_python(value) if isinstance(value, list) else value
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Sources = Annotated[list[SerializeAsAny[SourceOptions]], BeforeValidator(_by_kind)]
 
 
 class Brand(Strict):
@@ -134,140 +123,6 @@ class Telegram(Strict):
 
     def alerts_chat(self) -> int | None:
         return self.manager_chat_id if self.manager_chat_id is not None else self.staff_chat_id
-
-
-class Selectors(Strict):
-    """CSS selectors with Scrapy-style ``::attr(name)``; an empty selector is the item itself."""
-
-    item: str = Field(min_length=1)
-    id: str | None = None
-    title: str | None = None
-    text: str | None = None
-    author: str | None = None
-    link: str | None = None
-    published: str | None = None
-    rating: str | None = None
-
-    @model_validator(mode="after")
-    def _valid_css(self) -> Selectors:
-        import soupsieve
-
-        from watchers.html import split_selector
-
-        for name, spec in self.model_dump().items():
-            if spec is None:
-                continue
-            css, _attr = split_selector(spec)
-            if name == "item" and not css:
-                raise ValueError("selectors.item must select elements (e.g. div.review)")
-            if css:
-                try:
-                    soupsieve.compile(css)
-                except soupsieve.SelectorSyntaxError as exc:
-                    raise ValueError(f"{name}: not a valid CSS selector {css!r}: {exc.args[0]}") from None
-        return self
-
-
-class SourceBase(Strict):
-    name: str = Field(pattern=SOURCE_NAME)
-    every: Duration = timedelta(minutes=5)
-    timeout: Duration = timedelta(seconds=20)  # the whole fetch: connecting, redirects and every read
-    parse_timeout: Duration = timedelta(seconds=5)  # parsing and triage of one fetched document
-    match: Literal["brand", "all"] = "brand"
-    enabled: bool = True
-    language: str | None = None
-
-    @field_validator("every")
-    @classmethod
-    def _min_every(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=10):
-            raise ValueError("poll at most every 10s")
-        return value
-
-
-class HttpSourceBase(SourceBase):
-    url: HttpUrl
-    max_bytes: int = Field(default=10_000_000, ge=1024)
-    headers: dict[str, str] = {}
-
-
-class RssSource(HttpSourceBase):
-    kind: Literal["rss"]
-    publisher: Literal["manual"] = "manual"
-
-
-class HtmlSource(HttpSourceBase):
-    kind: Literal["html"]
-    publisher: Literal["manual"] = "manual"
-    extract: Literal["selectors", "jsonld"] = "selectors"
-    selectors: Selectors | None = None
-
-    @model_validator(mode="after")
-    def _needs_selectors(self) -> HtmlSource:
-        if self.extract == "selectors" and self.selectors is None:
-            raise ValueError("an html source needs selectors: (item:, text:, ...) or extract: jsonld")
-        if self.extract == "jsonld" and self.selectors is not None:
-            raise ValueError("give either selectors: or extract: jsonld, not both")
-        return self
-
-
-SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-
-
-class RedditSource(SourceBase):
-    """New submissions and comments in some subreddits, and/or a site-wide search."""
-
-    kind: Literal["reddit"]
-    every: Duration = timedelta(minutes=2)
-    subreddits: list[str] = []
-    search: str | None = Field(default=None, min_length=1, max_length=512)
-    submissions: bool = True
-    comments: bool = True
-    max_pages: int = Field(default=5, ge=1, le=10)  # pages of 100 read per listing when far behind
-    ignore_authors: list[str] = ["AutoModerator"]
-    publisher: Literal["reddit", "manual"] = "reddit"
-
-    @field_validator("subreddits")
-    @classmethod
-    def _names(cls, value: list[str]) -> list[str]:
-        out = []
-        for raw in value:
-            name = raw.strip().removeprefix("/").removeprefix("r/")
-            if not SUBREDDIT.match(name):
-                raise ValueError(f"{raw!r} is not a subreddit name (letters, digits and _, e.g. nordlys)")
-            out.append(name)
-        return out
-
-    @model_validator(mode="after")
-    def _something(self) -> RedditSource:
-        if not self.subreddits and not self.search:
-            raise ValueError('a reddit source needs subreddits: [...] or search: "..." (or both)')
-        if self.subreddits and not (self.submissions or self.comments):
-            raise ValueError("submissions and comments are both off: nothing to watch in the subreddits")
-        return self
-
-
-class TelegramGroupSource(SourceBase):
-    """Groups (and channels' discussion groups) the bot is a member of, privacy mode off:
-    messages naming the brand arrive with the bot's updates, nothing is polled."""
-
-    kind: Literal["telegram_group"]
-    chats: list[int] = Field(min_length=1)
-    publisher: Literal["telegram", "manual"] = "telegram"
-
-    @field_validator("chats")
-    @classmethod
-    def _groups(cls, value: list[int]) -> list[int]:
-        for chat in value:
-            if chat >= 0:
-                raise ValueError(f"{chat} is not a group id (group ids are negative, e.g. -1001234567890)")
-        return value
-
-
-Source = Annotated[RssSource | HtmlSource | RedditSource | TelegramGroupSource, Field(discriminator="kind")]
-HttpSource = RssSource | HtmlSource
-KINDS = "rss, html, reddit or telegram_group"
-TAGS = ("rss", "html", "reddit", "telegram_group")
 
 
 class Sla(Strict):
@@ -402,7 +257,7 @@ class Settings(Strict):
     brand: Brand
     database: Database = Database()
     telegram: Telegram = Telegram()
-    sources: list[Source] = []
+    sources: Sources = []
     sla: Sla = Sla()
     alerts: Alerts = Alerts()
     triage: TriageSettings = TriageSettings()
@@ -418,7 +273,7 @@ class Settings(Strict):
 
     @field_validator("sources")
     @classmethod
-    def _unique_names(cls, value: list[Source]) -> list[Source]:
+    def _unique_names(cls, value: list[SourceOptions]) -> list[SourceOptions]:
         seen: set[str] = set()
         for source in value:
             if source.name in seen:
@@ -440,12 +295,12 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _groups_need_the_bot(self) -> Settings:
         for src in self.sources:
-            if not isinstance(src, TelegramGroupSource):
+            if not REGISTRY.of(src).needs_bot:
                 continue
             if self.telegram.staff_chat_id is None:
                 raise ValueError(f"source {src.name!r} watches Telegram groups: set telegram.token and staff_chat_id")
             own = {self.telegram.staff_chat_id, self.telegram.manager_chat_id}
-            if own & set(src.chats):
+            if own & set(src.telegram_chats()):
                 raise ValueError(f"source {src.name!r}: the staff and managers' chats cannot be watched as sources")
         return self
 
@@ -454,12 +309,12 @@ class Settings(Strict):
         out = [self.telegram.token.get_secret_value() if self.telegram.token else None]
         out.append(urlsplit(self.database.url).password)
         for src in self.sources:
-            for name, value in (src.headers if isinstance(src, HttpSourceBase) else {}).items():
+            for name, value in (src.headers if isinstance(src, HttpOptions) else {}).items():
                 if is_credential_header(name, value):
                     out += [value, value.split(None, 1)[-1]]
         return [v for v in out if v]
 
-    def source(self, name: str) -> Source:
+    def source(self, name: str) -> SourceOptions:
         for s in self.sources:
             if s.name == name:
                 return s
@@ -547,9 +402,7 @@ def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str,
         settings = Settings.model_validate(loaded.data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = [
-                p for p in err["loc"] if not (isinstance(p, str) and p in ("rss", "html", "reddit", "telegram_group"))
-            ]
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in REGISTRY)]
             line = loaded.line_of(loc)
             where = f"line {line}: " if line else ""
             msg = err["msg"].removeprefix("Value error, ")
@@ -558,24 +411,30 @@ def settings_from_text(text: str, source: str = "config.yaml", env: Mapping[str,
             elif err["type"] == "missing":
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
-                msg = f"unknown source kind {err.get('input', {}).get('kind')!r} (use {KINDS})"
+                msg = f"unknown source kind {err.get('input', {}).get('kind')!r} (use {_kinds()})"
             elif err["type"] == "union_tag_not_found":
-                msg = f"every source needs a kind: {KINDS}"
+                msg = f"every source needs a kind: {_kinds()}"
             problems.append(f"{where}{path_text(loc)}: {msg}")
         raise ConfigError(source, problems) from None
-    reddit = [i for i, src in enumerate(settings.sources) if isinstance(src, RedditSource) and src.enabled]
-    missing = [var for var in REDDIT_ENV if not env.get(var)]
-    if reddit and missing:
-        line = loaded.line_of(["sources", reddit[0]])
-        where = f"line {line}: " if line else ""
-        name = settings.sources[reddit[0]].name
-        raise ConfigError(
-            source, [f"{where}sources[{reddit[0]}] ({name}): set {', '.join(missing)} in the environment"]
-        )
+    _required_env(settings, loaded, source, env)
     return settings
 
 
-REDDIT_ENV = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USERNAME", "REDDIT_PASSWORD")
+def _kinds() -> str:
+    names = REGISTRY.names()
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+def _required_env(settings: Settings, loaded: LoadedYaml, source: str, env: Mapping[str, str]) -> None:
+    """An enabled source whose kind needs credentials from the environment (reddit's) has them."""
+    for i, src in enumerate(settings.sources):
+        missing = [var for var in REGISTRY.of(src).required_env if not env.get(var)] if src.enabled else []
+        if missing:
+            line = loaded.line_of(["sources", i])
+            where = f"line {line}: " if line else ""
+            raise ConfigError(
+                source, [f"{where}sources[{i}] ({src.name}): set {', '.join(missing)} in the environment"]
+            )
 
 
 def config_path(cli_value: str | None, env: Mapping[str, str] | None = None) -> Path:

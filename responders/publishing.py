@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import re
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import praw
 import prawcore
 from praw.exceptions import RedditAPIException
 
 from core.inbox import OutboxItem, PublishRefused, PublishRetry
+from core.platforms import reddit_permalink
 from core.text import normalise_whitespace
-from watchers.reddit import RedditClient, permalink
 
 _BREAK = re.compile(r"(\d+)\s*(millisecond|second|minute|hour)", re.I)
 REFUSALS = {
@@ -48,8 +49,20 @@ def same_text(a: str, b: str) -> bool:
     return normalise_whitespace(a) == normalise_whitespace(b)
 
 
+class RedditAccount(Protocol):
+    """The process's one Reddit client (watchers.reddit_api.RedditClient): praw behind a lock."""
+
+    reddit: praw.Reddit
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def username(self) -> str: ...
+
+
 class RedditPublisher:
-    def __init__(self, client: RedditClient, thread: Executor) -> None:
+    def __init__(self, client: RedditAccount, thread: Executor) -> None:
         self.client, self.thread = client, thread
 
     async def __call__(self, item: OutboxItem) -> dict[str, Any]:
@@ -104,7 +117,7 @@ class RedditPublisher:
     @staticmethod
     def _where(d: dict[str, Any]) -> dict[str, Any]:
         name = str(d.get("name") or f"t1_{d.get('id')}")
-        return {"id": name, "url": permalink(d), "platform": "reddit"}
+        return {"id": name, "url": reddit_permalink(d), "platform": "reddit"}
 
     @staticmethod
     def _api_error(exc: RedditAPIException) -> Exception:

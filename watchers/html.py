@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PageElement
 from lxml import etree
 from lxml import html as lxml_html
+from pydantic import Field, model_validator
 
 from core.model import RawMention
 from core.text import normalise_whitespace
-from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, clamp_id, stable_id
+from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, Watcher, clamp_id, stable_id
+from watchers.kinds import FetchKind
+from watchers.options import HttpOptions, Strict
 from watchers.text import BLOCKS, DROP, decode_document, html_to_text, parse_date
 
 _ATTR = re.compile(r"::attr\(\s*([^)\s]+)\s*\)\s*$")
@@ -289,3 +292,59 @@ def _reviews(data: Any, depth: int = 0) -> Iterator[Mapping[str, Any]]:
         for value in data.values():
             if isinstance(value, list | Mapping):
                 yield from _reviews(value, depth + 1)
+
+
+class Selectors(Strict):
+    """CSS selectors with Scrapy-style ``::attr(name)``; an empty selector is the item itself."""
+
+    item: str = Field(min_length=1)
+    id: str | None = None
+    title: str | None = None
+    text: str | None = None
+    author: str | None = None
+    link: str | None = None
+    published: str | None = None
+    rating: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_css(self) -> Selectors:
+        import soupsieve
+
+        for name, spec in self.model_dump().items():
+            if spec is None:
+                continue
+            css, _attr = split_selector(spec)
+            if name == "item" and not css:
+                raise ValueError("selectors.item must select elements (e.g. div.review)")
+            if css:
+                try:
+                    soupsieve.compile(css)
+                except soupsieve.SelectorSyntaxError as exc:
+                    raise ValueError(f"{name}: not a valid CSS selector {css!r}: {exc.args[0]}") from None
+        return self
+
+
+class HtmlOptions(HttpOptions):
+    kind: Literal["html"]
+    publisher: Literal["manual"] = "manual"
+    extract: Literal["selectors", "jsonld"] = "selectors"
+    selectors: Selectors | None = None
+
+    @model_validator(mode="after")
+    def _needs_selectors(self) -> HtmlOptions:
+        if self.extract == "selectors" and self.selectors is None:
+            raise ValueError("an html source needs selectors: (item:, text:, ...) or extract: jsonld")
+        if self.extract == "jsonld" and self.selectors is not None:
+            raise ValueError("give either selectors: or extract: jsonld, not both")
+        return self
+
+
+class HtmlKind(FetchKind[HtmlOptions]):
+    """``kind: html``: a review page read with CSS selectors or its schema.org JSON-LD."""
+
+    name = "html"
+    options = HtmlOptions
+
+    def parser(self, options: HtmlOptions) -> Watcher:
+        selectors = options.selectors.model_dump() if options.selectors else None
+        return HtmlWatcher(extract=options.extract, selectors=selectors, language=options.language)

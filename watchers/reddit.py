@@ -1,47 +1,35 @@
-"""Reddit: new submissions and comments in some subreddits and a site-wide search, read with
-praw; the listing JSON is turned into mentions by pure functions.
-
-One :class:`RedditClient` serves every reddit source and the publisher, so one OAuth client
-keeps to one request budget: praw paces by Reddit's ``x-ratelimit-*`` headers, and a sliding
-window over every HTTP request (token requests included) keeps to ``requests_per_minute``.
-Subreddits are read together (``r/a+b+c/new``), so a poll costs the same for 1 or 50 of them.
-Where a source stopped is kept as a cursor: the newest creation time and the last ids seen.
+"""``kind: reddit``: new submissions and comments in some subreddits and a site-wide search,
+read through the process's one Reddit client (watchers/reddit_api.py); the listing JSON is
+turned into mentions by pure functions. Subreddits are read together (``r/a+b+c/new``), so a
+poll costs the same for 1 or 50 of them. Where a source stopped is kept as a cursor: the newest
+creation time and the last ids seen.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
-import praw
-import prawcore
-import requests
-from praw.exceptions import RedditAPIException
+from pydantic import Field, field_validator, model_validator
 
 from core.model import RawMention
+from core.platforms import reddit_permalink as permalink
 from core.text import normalise_whitespace
+from watchers.kinds import Batch, ReadKind
+from watchers.options import Duration, SourceOptions
 
-SITE = "https://www.reddit.com"
+if TYPE_CHECKING:
+    from watchers.reddit_api import RedditClient
+
 PAGE = 100
 GROUP = 50  # subreddits per multireddit request (URLs stay short)
-MARGIN = 0.5  # seconds added to the budget's window: a request counts where it arrives, a little later
 SLACK = 1800.0  # seconds an item may show up in a listing after newer ones
 SEEN = 300  # fullnames remembered per listing, against items that share a creation second
-
-
-class RedditError(Exception):
-    """A Reddit request failed; ``retry_after`` in seconds when Reddit said when to try again."""
-
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.retryable, self.status, self.retry_after = retryable, status, retry_after
-
+REDDIT_ENV = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USERNAME", "REDDIT_PASSWORD")
+SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 
 # -- pure: listing JSON → mentions --------------------------------------------------------
 
@@ -51,18 +39,6 @@ def _created(data: Mapping[str, Any]) -> float:
         return float(data.get("created_utc") or 0.0)
     except (TypeError, ValueError):
         return 0.0
-
-
-def permalink(data: Mapping[str, Any]) -> str | None:
-    """The thing's address on reddit.com (listings of comments from some years carry none)."""
-    link = data.get("permalink")
-    if isinstance(link, str) and link:
-        return link if link.startswith("http") else SITE + link
-    link_id, cid, sub = str(data.get("link_id") or ""), data.get("id"), data.get("subreddit")
-    if link_id.startswith("t3_") and cid and sub:
-        return f"{SITE}/r/{sub}/comments/{link_id[3:]}/_/{cid}/"
-    url = data.get("url")
-    return url if isinstance(url, str) and url.startswith("http") else None
 
 
 def to_mention(thing: Mapping[str, Any], language: str | None = None) -> RawMention | None:
@@ -172,139 +148,77 @@ def listings(
     return out
 
 
-# -- I/O: the shared client --------------------------------------------------------------
+def read_listing(
+    client: RedditClient, path: str, params: Mapping[str, Any], cursor: Cursor | None, max_pages: int
+) -> tuple[list[dict[str, Any]], Cursor]:
+    """One listing, newest first, paging back until what was read before (one page the first
+    time: a new source does not dig up the past)."""
+    children: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(max_pages):
+        query = {**params, "limit": PAGE, **({"after": after} if after else {})}
+        data: Any = client.get(path, query)
+        page = [c for c in (data or {}).get("data", {}).get("children", []) if isinstance(c, dict)]
+        fresh = [c for c in page if cursor is None or not cursor.is_known(c.get("data") or {})]
+        children.extend(fresh)
+        after = (data or {}).get("data", {}).get("after")
+        if cursor is None or len(fresh) < len(page) or not after:
+            break
+    return children, (cursor or Cursor()).advance(children)
 
 
-class BudgetSession(requests.Session):
-    """A requests session that lets at most ``per_minute`` requests out in any ``window`` (60 s), and
-    counts them (every praw request, the OAuth token's included, goes through it)."""
+class RedditOptions(SourceOptions):
+    """New submissions and comments in some subreddits, and/or a site-wide search."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, window: float = 60.0) -> None:
-        super().__init__()
-        self.per_minute, self.clock, self.window = per_minute, clock, window
-        self.sent: deque[float] = deque()
-        self.total = 0
-        self._lock = threading.Lock()
+    kind: Literal["reddit"]
+    every: Duration = timedelta(minutes=2)
+    subreddits: list[str] = []
+    search: str | None = Field(default=None, min_length=1, max_length=512)
+    submissions: bool = True
+    comments: bool = True
+    max_pages: int = Field(default=5, ge=1, le=10)  # pages of 100 read per listing when far behind
+    ignore_authors: list[str] = ["AutoModerator"]
+    publisher: Literal["reddit", "manual"] = "reddit"
 
-    def wait_turn(self) -> None:
-        while True:
-            with self._lock:
-                now = self.clock()
-                while self.sent and now - self.sent[0] >= self.window + MARGIN:
-                    self.sent.popleft()
-                if len(self.sent) < self.per_minute:
-                    self.sent.append(now)
-                    self.total += 1
-                    return
-                pause = self.window + MARGIN - (now - self.sent[0])
-            time.sleep(max(pause, 0.01))
+    @field_validator("subreddits")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        out = []
+        for raw in value:
+            name = raw.strip().removeprefix("/").removeprefix("r/")
+            if not SUBREDDIT.match(name):
+                raise ValueError(f"{raw!r} is not a subreddit name (letters, digits and _, e.g. nordlys)")
+            out.append(name)
+        return out
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        self.wait_turn()
-        return super().request(method, url, *args, **kwargs)
-
-
-@dataclass(frozen=True)
-class RedditAccess:
-    client_id: str
-    client_secret: str
-    username: str
-    password: str
-    user_agent: str
-    oauth_url: str = "https://oauth.reddit.com"
-    reddit_url: str = "https://www.reddit.com"
-    timeout: float = 20.0
-    requests_per_minute: int = 90
+    @model_validator(mode="after")
+    def _something(self) -> RedditOptions:
+        if not self.subreddits and not self.search:
+            raise ValueError('a reddit source needs subreddits: [...] or search: "..." (or both)')
+        if self.subreddits and not (self.submissions or self.comments):
+            raise ValueError("submissions and comments are both off: nothing to watch in the subreddits")
+        return self
 
 
-def _error(exc: Exception) -> RedditError:
-    """praw's and prawcore's exceptions as one retryable-or-not error with a readable message."""
-    if isinstance(exc, prawcore.exceptions.TooManyRequests):
-        after = exc.response.headers.get("retry-after") or exc.response.headers.get("x-ratelimit-reset")
-        return RedditError("Reddit: too many requests (429)", retryable=True, status=429, retry_after=_seconds(after))
-    if isinstance(exc, prawcore.exceptions.Redirect):
-        return RedditError(f"Reddit: no such subreddit or page ({exc})", retryable=False, status=302)
-    if isinstance(exc, prawcore.exceptions.NotFound):
-        return RedditError("Reddit: not found (404): a banned or misspelt subreddit?", retryable=False, status=404)
-    if isinstance(exc, prawcore.exceptions.Forbidden):
-        return RedditError("Reddit: forbidden (403): a private or quarantined subreddit?", retryable=False, status=403)
-    if isinstance(exc, prawcore.exceptions.OAuthException):
-        return RedditError(f"Reddit refused the credentials: {exc}", retryable=False, status=401)
-    if isinstance(exc, prawcore.exceptions.ResponseException):
-        code = exc.response.status_code
-        return RedditError(f"Reddit answered HTTP {code}", retryable=code >= 500 or code == 429, status=code)
-    if isinstance(exc, prawcore.exceptions.RequestException):
-        return RedditError(f"Reddit could not be reached: {exc.original_exception!r}", retryable=True)
-    if isinstance(exc, RedditAPIException):
-        return RedditError(f"Reddit: {exc}", retryable=False)
-    return RedditError(f"Reddit: {exc!r}", retryable=False)
+class RedditKind(ReadKind[RedditOptions]):
+    """``kind: reddit``, read through the process's shared Reddit client."""
 
+    name = "reddit"
+    options = RedditOptions
+    client = "reddit"
+    required_env = REDDIT_ENV
 
-def _get(reddit: praw.Reddit, *, path: str, params: dict[str, Any]) -> Any:
-    return reddit.request(method="GET", path=path, params=params)
+    def where(self, options: RedditOptions) -> str:
+        parts = [f"r/{'+'.join(options.subreddits)}"] if options.subreddits else []
+        return ", ".join(parts + ([f"search {options.search!r}"] if options.search else []))
 
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None
-
-
-class RedditClient:
-    """praw and its budget. praw is synchronous and not for many threads at once: every call
-    goes through :meth:`run` on one lock, normally from the one thread the caller gives it."""
-
-    def __init__(self, access: RedditAccess) -> None:
-        self.access = access
-        self.session = BudgetSession(access.requests_per_minute)
-        self.reddit = praw.Reddit(
-            client_id=access.client_id,
-            client_secret=access.client_secret,
-            username=access.username,
-            password=access.password,
-            user_agent=access.user_agent,
-            oauth_url=access.oauth_url.rstrip("/"),
-            reddit_url=access.reddit_url.rstrip("/"),
-            timeout=int(max(access.timeout, 1)),
-            check_for_updates=False,
-            ratelimit_seconds=0,  # a "doing that too much" is for the outbox to wait out, not a thread
-            requestor_kwargs={"session": self.session},
-        )
-        self.lock = threading.Lock()
-
-    @property
-    def username(self) -> str:
-        return self.access.username
-
-    @property
-    def requests(self) -> int:
-        return self.session.total
-
-    def run(self, fn: Callable[[praw.Reddit], Any]) -> Any:
-        with self.lock:
-            try:
-                return fn(self.reddit)
-            except (prawcore.exceptions.PrawcoreException, RedditAPIException, praw.exceptions.PRAWException) as exc:
-                raise _error(exc) from exc
-
-    def read(
-        self, path: str, params: Mapping[str, Any], cursor: Cursor | None, max_pages: int
-    ) -> tuple[list[dict[str, Any]], Cursor]:
-        """One listing, newest first, paging back until what was read before (one page the
-        first time: a new source does not dig up the past)."""
-        children: list[dict[str, Any]] = []
-        after: str | None = None
-        for _ in range(max_pages):
-            query = {**params, "limit": PAGE, **({"after": after} if after else {})}
-            data: Any = self.run(functools.partial(_get, path=path, params=query))
-            page = [c for c in (data or {}).get("data", {}).get("children", []) if isinstance(c, dict)]
-            fresh = [c for c in page if cursor is None or not cursor.is_known(c.get("data") or {})]
-            children.extend(fresh)
-            after = (data or {}).get("data", {}).get("after")
-            if cursor is None or len(fresh) < len(page) or not after:
-                break
-        return children, (cursor or Cursor()).advance(children)
-
-    def close(self) -> None:
-        self.session.close()
+    def read(self, options: RedditOptions, cursor: Mapping[str, Any], client: RedditClient) -> Batch:
+        """Every listing of the source; the cursor moves only when all of them were read."""
+        things: list[dict[str, Any]] = []
+        moved: dict[str, object] = {}
+        for key, path, params in listings(options.subreddits, options.search, options.submissions, options.comments):
+            children, at = read_listing(client, path, params, Cursor.from_json(cursor.get(key)), options.max_pages)
+            things += children
+            moved[key] = at.to_json()
+        items = to_mentions(things, own=client.username, ignore=options.ignore_authors, language=options.language)
+        return Batch(items, moved)

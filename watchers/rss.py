@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 
 import feedparser
 
 from core.model import RawMention
-from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, clamp_id, stable_id
+from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, Watcher, clamp_id, stable_id
+from watchers.kinds import FetchKind
+from watchers.options import HttpOptions
 from watchers.text import html_to_text
 
 
@@ -82,3 +84,18 @@ class RssWatcher:
             published_at=published,
             language_hint=language,
         )
+
+
+class RssOptions(HttpOptions):
+    kind: Literal["rss"]
+    publisher: Literal["manual"] = "manual"
+
+
+class RssKind(FetchKind[RssOptions]):
+    """``kind: rss``: an RSS or Atom feed at ``url``."""
+
+    name = "rss"
+    options = RssOptions
+
+    def parser(self, options: RssOptions) -> Watcher:
+        return RssWatcher(language=options.language)

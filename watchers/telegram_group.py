@@ -6,18 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from core.model import RawMention
+from core.platforms import telegram_message_url
 from core.text import normalise_whitespace
-
-
-def message_url(chat: Mapping[str, Any], message_id: int) -> str | None:
-    """A t.me link: public groups by username, private supergroups by their -100… id."""
-    if chat.get("username"):
-        return f"https://t.me/{chat['username']}/{message_id}"
-    text = str(chat.get("id", ""))
-    return f"https://t.me/c/{text[4:]}/{message_id}" if text.startswith("-100") else None
+from watchers.kinds import PushKind
+from watchers.options import SourceOptions
 
 
 def author_name(user: Mapping[str, Any] | None) -> str | None:
@@ -51,10 +48,43 @@ def to_mention(message: Mapping[str, Any], *, language: str | None = None) -> Ra
     return RawMention(
         external_id=f"{chat['id']}:{mid}",
         text=text,
-        url=message_url(chat, mid),
+        url=telegram_message_url(int(chat.get("id") or 0), mid, chat.get("username")),
         author=author_name(sender),
         title=None,
         published_at=published,
         language_hint=language,
         origin=origin,
     )
+
+
+class TelegramGroupOptions(SourceOptions):
+    """Groups (and channels' discussion groups) the bot is a member of, privacy mode off:
+    messages naming the brand arrive with the bot's updates, nothing is polled."""
+
+    kind: Literal["telegram_group"]
+    chats: list[int] = Field(min_length=1)
+    publisher: Literal["telegram", "manual"] = "telegram"
+
+    @field_validator("chats")
+    @classmethod
+    def _groups(cls, value: list[int]) -> list[int]:
+        for chat in value:
+            if chat >= 0:
+                raise ValueError(f"{chat} is not a group id (group ids are negative, e.g. -1001234567890)")
+        return value
+
+    def telegram_chats(self) -> list[int]:
+        return list(self.chats)
+
+
+class TelegramGroupKind(PushKind[TelegramGroupOptions]):
+    """``kind: telegram_group``: messages arrive with the bot's own updates (bot/group.py)."""
+
+    name = "telegram_group"
+    options = TelegramGroupOptions
+
+    def where(self, options: TelegramGroupOptions) -> str:
+        return "groups " + ", ".join(map(str, options.chats))
+
+    def to_mention(self, options: TelegramGroupOptions, message: Mapping[str, Any]) -> RawMention | None:
+        return to_mention(message, language=options.language)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from reclaim.durations import format_duration, parse_duration
+from core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,9 @@ import pytest
 
 from responders.publishing import break_for
 from watchers import reddit as rd
-from watchers.reddit import BudgetSession, Cursor, listings, to_mention, to_mentions
+from watchers import reddit_api
+from watchers.reddit import Cursor, listings, to_mention, to_mentions
+from watchers.reddit_api import BudgetSession
 from watchers.telegram_group import to_mention as group_mention
 
 
@@ -62,7 +64,7 @@ def test_many_subreddits_are_read_fifty_at_a_time() -> None:
 
 def test_the_budget_never_lets_more_through_in_any_window(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    monkeypatch.setattr(rd.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
+    monkeypatch.setattr(reddit_api.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
     session = BudgetSession(5, clock=lambda: now[0])
     times = []
     for _ in range(23):
@@ -70,7 +72,7 @@ def test_the_budget_never_lets_more_through_in_any_window(monkeypatch: pytest.Mo
         times.append(now[0])
     assert session.total == 23
     assert max(sum(1 for u in times if t <= u < t + 60.0) for t in times) == 5
-    assert times[5] == pytest.approx(60.0 + rd.MARGIN)
+    assert times[5] == pytest.approx(60.0 + reddit_api.MARGIN)
 
 
 @pytest.mark.parametrize(
