@@ -18,8 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.cards import alert_excerpt, clock, e, keyboard, render, span
-from bot.staff import markup
+from bot.cards import Keyboard, alert_excerpt, clock, e, keyboard, render, span
 from bot.texts import StaffTexts
 from core.inbox import CardView, InboxStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
 from core.platforms import telegram_message_url
@@ -27,6 +26,11 @@ from core.platforms import telegram_message_url
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BATCH = 20
+
+
+def markup(rows: Keyboard) -> InlineKeyboardMarkup:
+    """A card's buttons as Telegram's inline keyboard."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
 def backoff(attempts: int, base: float = 5.0, cap: float = 900.0) -> timedelta:

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update, User
+from telegram import ForceReply, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.cards import Keyboard, cause_keyboard, justified_keyboard, parse_data, reject_keyboard, take_keyboard
+from bot.cards import cause_keyboard, justified_keyboard, parse_data, reject_keyboard, take_keyboard
 from bot.customer import ConversationStore
+from bot.dispatch import markup
 from bot.texts import StaffTexts
 from core.inbox import MAX_DRAFT, Applied, CardView, InboxStore, InThread, Staff
 from responders.conversation import Event, OptionsProposed, PromiseSet, Resolved, choose_options, parse_when
@@ -36,10 +37,6 @@ PROMPTS = {
 }
 TO_CUSTOMER = ("relay", "options_text", "resolved_text", "time_text", "slip_text")
 MAX_OPTIONS = 8
-
-
-def markup(rows: Keyboard) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
 @dataclass

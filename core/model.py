@@ -34,6 +34,19 @@ class DraftStatus(StrEnum):
     EDITED = "edited"
 
 
+class Step(StrEnum):
+    """Where a complaint's private conversation stands (responders/conversation.py moves it)."""
+
+    CONTACT = "contact"
+    CLARIFY = "clarify"
+    SUMMARY = "summary"
+    SOLUTION = "solution"  # waiting for the owner's options
+    CHOOSING = "choosing"  # the customer chooses
+    PROMISE = "promise"  # a time was promised; waiting for the resolution
+    SATISFACTION = "satisfaction"
+    CLOSED = "closed"
+
+
 @dataclass(frozen=True, slots=True)
 class RawMention:
     """One item as a watcher read it from a source, before triage.

@@ -24,9 +24,11 @@ from reclaim import __version__
 from reclaim.settings import Settings
 from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
-from storage.conversations import DEFAULT_PRESETS, SqlConversations
+from services.conversations import PrivateConversations
+from services.machine import DEFAULT_PRESETS, Playbook
 from storage.db import DbThreads, make_engine, migrate, session_factory
 from storage.inbox import SqlInbox
+from storage.repositories import SqlUnitOfWork
 from watchers import REGISTRY, ReadKind
 from watchers.reddit import REDDIT_ENV
 from watchers.reddit_api import RedditAccess, RedditClient
@@ -88,15 +90,17 @@ class App:
             give_up_after=self.settings.outbox.give_up_after,
         )
 
+    def uow(self) -> SqlUnitOfWork:
+        """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""
+        return SqlUnitOfWork(self.sessions)
+
     @cached_property
-    def conversations(self) -> SqlConversations:
+    def playbook(self) -> Playbook:
         c = self.settings.conversation
-        questions: dict[str, list[str]] = {**DEFAULT_QUESTIONS, **{k: list(v) for k, v in c.questions.items()}}
-        return SqlConversations(
-            self.sessions,
+        return Playbook(
             self.conversation_texts,
             self.zone,
-            questions=questions,
+            questions={**DEFAULT_QUESTIONS, **{k: list(v) for k, v in c.questions.items()}},
             default_promise=c.promise,
             manager_within=c.manager_within,
             extension=c.extension,
@@ -104,6 +108,10 @@ class App:
             remind_before=c.remind_before,
             follow_up=self.drafter.follow_up,
         )
+
+    @cached_property
+    def conversations(self) -> PrivateConversations:
+        return PrivateConversations(self.uow, self.playbook)
 
     def conversation_texts(self, language: str) -> Texts:
         """The conversation's words in ``language`` (the default language's when there are none)."""

@@ -24,6 +24,7 @@ from core.review import previous_month
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller, ingest_now
 from responders.publishing import RedditPublisher
+from services.promises import check_promises
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
 from storage.inbox import add_outbox
 from storage.status import set_status
@@ -124,7 +125,7 @@ class Runner:
         with self.app.sessions.begin() as session:
             raised = raise_deadline_alerts(session, now)
             raised += int(raise_spike_alert(session, now, count=spike.count, window=spike.window))
-        return raised + self.app.conversations.check_promises()
+        return raised + check_promises(self.app.uow(), self.app.playbook, datetime.now(UTC))
 
     async def _check_alerts(self) -> None:
         try:

@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.datafiles import load_first_toml
+from core.model import Step
 
 BUILTIN_DIR = Path(__file__).parent / "conversation"
 REFERENCE = "en"
@@ -36,17 +36,6 @@ DEFAULT_QUESTIONS: dict[str, list[str]] = {
 _ORDER = re.compile(r"(?:#|№|\bno\.?\s*|\bnr\.?\s*)\s*(\d[\d-]{3,})|\b(\d{6,})\b", re.IGNORECASE)
 # numeric dates only (12.11, 12/11/2026, 2026-11-12): a word after a number is too often not a month
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\b")
-
-
-class Step(StrEnum):
-    CONTACT = "contact"
-    CLARIFY = "clarify"
-    SUMMARY = "summary"
-    SOLUTION = "solution"  # waiting for the owner's options
-    CHOOSING = "choosing"  # the customer chooses
-    PROMISE = "promise"  # a time was promised; waiting for the resolution
-    SATISFACTION = "satisfaction"
-    CLOSED = "closed"
 
 
 class TextsError(ValueError):

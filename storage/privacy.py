@@ -21,7 +21,7 @@ from core import lifecycle
 from core.ingest import new_token
 from core.lifecycle import Delivery, Part, Status
 from core.lifecycle import Event as E
-from responders.conversation import Step
+from core.model import Step
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
 
 ERASED = "[erased]"

@@ -17,7 +17,7 @@ from core.model import Kind, RawMention, Severity, Triage
 from reclaim.app import App
 from reclaim.cli import main
 from responders.conversation import CustomerText
-from storage.conversations import SqlConversations
+from services.conversations import PrivateConversations
 from storage.journal import record_plan
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention
 
@@ -56,7 +56,7 @@ def config(tmp_path: Path, db_url: str) -> Path:
 def test_forget_erases_the_person_and_keeps_the_numbers(db_url: str, make_app: Any, tmp_path: Path) -> None:
     app: App = make_app(db_url, [])
     (token,) = seed(app, when=ZONE_NOW)
-    conv: SqlConversations = app.conversations
+    conv: PrivateConversations = app.conversations
     assert conv.bind(token, Who(42, "Emma"), 1).status == "bound"
     conv.customer_text(Who(42, "Emma"), CustomerText("my order is 77123 and I live at Strandvej 4"), 2)
     assert main(["--config", str(config(tmp_path, db_url)), "customers", "forget", "42"]) == 0
@@ -102,7 +102,7 @@ def test_a_forgotten_link_refuses_everyone_and_staff_replies_are_not_delivered(
 
     app: App = make_app(db_url, [])
     (token,) = seed(app, when=ZONE_NOW)
-    conv: SqlConversations = app.conversations
+    conv: PrivateConversations = app.conversations
     assert conv.bind(token, Who(42, "Emma"), 1).status == "bound"
     assert conv.forget(42) == 1
     assert conv.bind(token, Who(99, "Mallory", "mallory"), 2).status == "unknown"
@@ -125,7 +125,7 @@ def test_the_card_names_who_opened_the_link_and_the_owner_can_release_it(db_url:
 
     app: App = make_app(db_url, [])
     (token,) = seed(app, when=ZONE_NOW)
-    conv: SqlConversations = app.conversations
+    conv: PrivateConversations = app.conversations
     with app.sessions() as s:
         cid = s.scalars(select(Complaint.id)).one()
     assert conv.bind(token, Who(99, "Mallory", "mallory"), 1).status == "bound"

@@ -1,0 +1,36 @@
+"""Promise timers (run by the scheduler): owners are reminded of promises coming due, and a
+promise that passed unmet brings the customer an apology with the owner's reason (or a
+default) and a new time, and the managers an alert. Each promise is reminded and missed at
+most once, also with several workers (rows another worker holds are left to it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.model import Step
+from responders.conversation import PromiseMissed
+from services.machine import Playbook, run
+from storage.uow import UnitOfWork
+
+FINISHED_STEPS = (Step.CLOSED.value, Step.SATISFACTION.value)
+
+
+def check_promises(uow: UnitOfWork, book: Playbook, now: datetime) -> int:
+    """Handle what is due now; returns how many promises were reminded or missed."""
+    handled = 0
+    extension = book.extension or book.default_promise
+    with uow:
+        for p in uow.promises.due(now):
+            p.missed_at = now
+            c = uow.complaints.get(p.complaint_id)
+            row = uow.conversations.get(p.complaint_id)
+            if c is None or row is None or row.step in FINISHED_STEPS:
+                continue
+            uow.events.add(c.id, "promise_overdue", "reclaim", {"promise": p.id}, now)
+            run(uow, book, c, row, PromiseMissed(p.slip_reason, now + extension), "reclaim", now)
+            handled += 1
+        for p in uow.promises.to_remind(now + book.remind_before):
+            p.reminded_at = now
+            uow.outbox.add(f"remind:{p.id}", "remind", p.complaint_id, {"due": p.due.isoformat()}, now)
+            handled += 1
+    return handled
