@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.cards import Keyboard, alert_excerpt, clock, e, keyboard, render, span
 from bot.texts import StaffTexts
-from core.inbox import CardView, InboxStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
+from core.inbox import CardView, DeliveryStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
 from core.platforms import telegram_message_url
 
 log = logging.getLogger("reclaim.outbox")
@@ -40,7 +40,7 @@ def backoff(attempts: int, base: float = 5.0, cap: float = 900.0) -> timedelta:
 @dataclass
 class Dispatcher:
     bot: Bot
-    store: InboxStore
+    store: DeliveryStore
     texts: StaffTexts
     staff_chat_id: int
     alerts_chat_id: int

@@ -21,7 +21,7 @@ from bot.dispatch import Dispatcher
 from bot.group import GroupWatch
 from bot.staff import StaffDesk
 from bot.texts import StaffTexts
-from core.inbox import InboxStore, InThread, Publisher
+from core.inbox import DeliveryStore, InThread, Publisher, StaffStore
 
 log = logging.getLogger("reclaim.bot")
 Report = Callable[[str, str | None, float | None], Awaitable[None]]  # (state, detail, retry in s)
@@ -76,7 +76,8 @@ class BotService:
     def __init__(
         self,
         options: BotOptions,
-        store: InboxStore,
+        staff: StaffStore,
+        delivery: DeliveryStore,
         texts: StaffTexts,
         db: InThread = asyncio.to_thread,
         customer: CustomerDesk | None = None,
@@ -89,7 +90,7 @@ class BotService:
         self.application = build_application(options)
         self.dispatcher = Dispatcher(
             self.application.bot,
-            store,
+            delivery,
             texts,
             options.staff_chat_id,
             options.alerts_chat_id,
@@ -101,7 +102,7 @@ class BotService:
         if mask is not None:
             self.dispatcher.mask = mask
         self.desk = StaffDesk(
-            store,
+            staff,
             texts,
             options.staff_chat_id,
             options.staff_ids,

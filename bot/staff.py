@@ -20,7 +20,7 @@ from bot.cards import cause_keyboard, justified_keyboard, parse_data, reject_key
 from bot.customer import ConversationStore
 from bot.dispatch import markup
 from bot.texts import StaffTexts
-from core.inbox import MAX_DRAFT, Applied, CardView, InboxStore, InThread, Staff
+from core.inbox import MAX_DRAFT, Applied, CardView, InThread, Staff, StaffStore
 from responders.conversation import Event, OptionsProposed, PromiseSet, Resolved, choose_options, parse_when
 
 log = logging.getLogger("reclaim.bot")
@@ -43,7 +43,7 @@ MAX_OPTIONS = 8
 class StaffDesk:
     """Handlers bound to the journal, the texts and the dispatcher that redraws cards."""
 
-    store: InboxStore
+    store: StaffStore
     texts: StaffTexts
     staff_chat_id: int
     staff_ids: frozenset[int]

@@ -25,9 +25,10 @@ from reclaim.settings import Settings
 from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
 from services.conversations import PrivateConversations
+from services.delivery import Delivery
 from services.machine import DEFAULT_PRESETS, Playbook
+from services.staff import StaffInbox
 from storage.db import DbThreads, make_engine, migrate, session_factory
-from storage.inbox import SqlInbox
 from storage.repositories import SqlUnitOfWork
 from watchers import REGISTRY, ReadKind
 from watchers.reddit import REDDIT_ENV
@@ -82,13 +83,15 @@ class App:
         return DbThreads(self.settings.database.url)
 
     @cached_property
-    def inbox(self) -> SqlInbox:
-        return SqlInbox(
-            self.sessions,
-            causes=self.settings.review.causes,
-            max_attempts=self.settings.outbox.max_attempts,
-            give_up_after=self.settings.outbox.give_up_after,
-        )
+    def inbox(self) -> StaffInbox:
+        """The staff's use cases (Telegram buttons and the dashboard)."""
+        return StaffInbox(self.uow, causes=self.settings.review.causes)
+
+    @cached_property
+    def delivery(self) -> Delivery:
+        """The dispatcher's use cases: cards to draw, outbox rows to send."""
+        o = self.settings.outbox
+        return Delivery(self.uow, max_attempts=o.max_attempts, give_up_after=o.give_up_after)
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""

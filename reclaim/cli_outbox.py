@@ -15,7 +15,7 @@ from rich.table import Table
 from reclaim.app import App
 from reclaim.cli_args import plain_row, record_id
 from storage import outbox
-from storage.inbox import bump_card
+from storage.cards import bump_card
 
 
 def add_parsers(sub: Any) -> None:

@@ -26,7 +26,7 @@ from reclaim.poller import Outcome, Poller, ingest_now
 from responders.publishing import RedditPublisher
 from services.promises import check_promises
 from storage.alerts import raise_deadline_alerts, raise_spike_alert
-from storage.inbox import add_outbox
+from storage.outbox import add_outbox
 from storage.status import set_status
 from watchers import REGISTRY, PushKind, SourceOptions
 
@@ -49,6 +49,7 @@ class Runner:
             BotService(
                 options,
                 app.inbox,
+                app.delivery,
                 app.staff_texts,
                 app.db,
                 app.customer_desk(),

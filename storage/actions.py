@@ -15,39 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.inbox import add_outbox
-from storage.tables import Action, ActionComplaint, Complaint, Event
+from storage.tables import Action, ActionComplaint, Complaint
 
 OTHER = "other"
 
 
 class ActionError(ValueError):
     """A request about actions that cannot be done, in words for the person who asked."""
-
-
-def record_cause(
-    session: Session, c: Complaint, cause: str, justified: bool | None, actor: str, now: datetime
-) -> list[int]:
-    """Set a complaint's root cause; join it to the open action for that cause; alert the
-    managers for each done action of that cause that did not hold. Returns those actions' ids."""
-    c.root_cause, c.updated_at = cause[:64], now
-    if justified is not None:
-        c.justified = justified
-    session.add(Event(complaint_id=c.id, at=now, kind="cause_recorded", actor=actor,
-                      data={"cause": cause, "justified": justified}))  # fmt: skip
-    base = cause.split(":", 1)[0]
-    actions = list(session.scalars(select(Action).where(Action.cause == base, Action.status != "dropped")))
-    failed = []
-    for a in actions:
-        if a.status == "open":
-            if session.get(ActionComplaint, (a.id, c.id)) is None:
-                session.add(ActionComplaint(action_id=a.id, complaint_id=c.id))
-        elif a.done_at is not None and c.created_at > a.done_at:
-            payload = {"reason": "fix_failed", "cause": base, "action": a.title, "action_id": a.id}
-            add_outbox(session, key=f"alert:{c.id}:fix_failed:{a.id}", kind="alert", complaint_id=c.id,
-                       payload=payload, now=now)  # fmt: skip
-            failed.append(a.id)
-    return failed
 
 
 class SqlActions:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.lifecycle import Status
-from storage.inbox import add_outbox, bump_card
+from storage.cards import bump_card
+from storage.outbox import add_outbox
 from storage.tables import Complaint, Event, Outbox
 
 UNANSWERED = tuple(s.value for s in Status if s in lifecycle.UNANSWERED)  # the first-response clock runs

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.lifecycle import Status
-from storage.inbox import current_draft
+from storage.queries import current_draft
 from storage.tables import Complaint, ConversationRow, Event, Mention, Outbox, Promise, SourceState
 
 OPEN = tuple(s.value for s in Status if s not in lifecycle.FINISHED)

@@ -12,24 +12,45 @@ from sqlalchemy.orm import Session
 from core import lifecycle
 from core.lifecycle import Delivery, Part
 from core.lifecycle import Event as E
+from storage.journal import _insert
 from storage.tables import Event, Outbox
 
 FAILED = Delivery.FAILED.value
 STATUSES = tuple(d.value for d in Delivery)
 
 
+def add_outbox(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    complaint_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+    status: str = Delivery.PENDING.value,
+) -> bool:
+    """Queue one outgoing message; False when a row with this key exists (it is sent once)."""
+    stmt = (
+        _insert(session, Outbox)
+        .values(
+            key=key,
+            kind=kind,
+            complaint_id=complaint_id,
+            payload=payload,
+            status=status,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Outbox.id)
+    )
+    return session.connection().execute(stmt).first() is not None
+
+
 class OutboxError(ValueError):
     pass
-
-
-def give_up(session: Session, row: Outbox, error: str, now: datetime) -> None:
-    """The row is not tried again until a person says so (`reclaim outbox retry`)."""
-    if not row.advance(E.GAVE_UP, now):
-        return
-    row.last_error = error[:2000]
-    if row.complaint_id is not None:
-        data = {"key": row.key, "attempts": row.attempts, "error": error[:500]}
-        session.add(Event(complaint_id=row.complaint_id, at=now, kind="send_failed", actor="reclaim", data=data))
 
 
 def failures(session: Session, complaint_id: int) -> tuple[str, ...]:

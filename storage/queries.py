@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session
 from storage.tables import Complaint, Draft, Event, Mention, SourceState
 
 
+def current_draft(session: Session, complaint_id: int, purpose: str = "reply") -> Draft | None:
+    """The newest draft of the public reply (or of the follow-up, ``purpose="follow_up"``)."""
+    return session.scalars(
+        select(Draft)
+        .where(Draft.complaint_id == complaint_id, Draft.purpose == purpose)
+        .order_by(Draft.id.desc())
+        .limit(1)
+    ).first()
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

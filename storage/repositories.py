@@ -9,13 +9,28 @@ from typing import Any, Self
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.inbox import CardView
 from core.ingest import IngestPlan
+from core.lifecycle import Delivery
 from core.model import Step
-from storage import uow
-from storage.inbox import add_outbox, bump_card, first_time
+from storage import cards, links, uow
 from storage.journal import record_plan
+from storage.outbox import add_outbox
 from storage.privacy import forget_customer
-from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Promise
+from storage.queries import current_draft
+from storage.tables import (
+    Action,
+    ActionComplaint,
+    Complaint,
+    ConversationRow,
+    Draft,
+    Event,
+    Mention,
+    Outbox,
+    Promise,
+    StaffPrompt,
+)
+from storage.updates import first_time
 
 OPEN_STEPS = tuple(s.value for s in Step if s is not Step.CLOSED)
 
@@ -77,6 +92,12 @@ class SqlEvents(uow.Events):
         found = select(Event.id).where(Event.complaint_id == complaint_id, Event.kind == kind).limit(1)
         return self.session.scalar(found) is not None
 
+    def names(self, complaint_id: int, kinds: tuple[str, ...]) -> dict[str, str]:
+        query = select(Event.kind, Event.data).where(Event.complaint_id == complaint_id, Event.kind.in_(kinds))
+        return {
+            kind: str((data or {}).get("name") or "") for kind, data in self.session.execute(query.order_by(Event.id))
+        }
+
 
 class SqlDrafts(uow.Drafts):
     def __init__(self, session: Session) -> None:
@@ -84,6 +105,9 @@ class SqlDrafts(uow.Drafts):
 
     def add(self, draft: Draft) -> None:
         self.session.add(draft)
+
+    def current(self, complaint_id: int, purpose: str = "reply") -> Draft | None:
+        return current_draft(self.session, complaint_id, purpose)
 
 
 class SqlPromises(uow.Promises):
@@ -112,16 +136,93 @@ class SqlOutbox(uow.Outbox):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
-        return add_outbox(self.session, key=key, kind=kind, complaint_id=complaint_id, payload=payload, now=now)
+    def add(
+        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
+    ) -> bool:
+        status = status or Delivery.PENDING.value
+        return add_outbox(
+            self.session, key=key, kind=kind, complaint_id=complaint_id, payload=payload, now=now, status=status
+        )
+
+    def get(self, outbox_id: int) -> Outbox | None:
+        return self.session.get(Outbox, outbox_id)
+
+    def by_key(self, key: str, *, lock: bool = False) -> Outbox | None:
+        query = select(Outbox).where(Outbox.key == key)
+        return self.session.scalars(query.with_for_update() if lock else query).first()
+
+    def of_complaint(self, complaint_id: int, kinds: tuple[str, ...]) -> list[Outbox]:
+        query = select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.kind.in_(kinds))
+        return list(self.session.scalars(query.order_by(Outbox.id)))
+
+    def in_status(self, status: str) -> list[Outbox]:
+        return list(self.session.scalars(select(Outbox).where(Outbox.status == status).order_by(Outbox.id)))
+
+    def claim(self, now: datetime, limit: int) -> list[Outbox]:
+        query = (
+            select(Outbox)
+            .where(Outbox.status == Delivery.PENDING.value, Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(query))
+
+    def next_due(self) -> datetime | None:
+        query = select(Outbox.next_attempt_at).where(Outbox.status == Delivery.PENDING.value)
+        return self.session.scalar(query.order_by(Outbox.next_attempt_at).limit(1))
 
 
 class SqlCards(uow.Cards):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def bump(self, complaint_id: int) -> None:
-        bump_card(self.session, complaint_id)
+    def bump(self, complaint_id: int) -> int:
+        return cards.bump_card(self.session, complaint_id)
+
+    def view(self, complaint_id: int) -> CardView | None:
+        return cards.card_view(self.session, complaint_id)
+
+    def due(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
+        return cards.due_cards(self.session, limit, only)
+
+    def drawn(self, versions: dict[int, int]) -> None:
+        cards.drawn(self.session, versions)
+
+
+class SqlPrompts(uow.Prompts):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, prompt: StaffPrompt) -> None:
+        self.session.add(prompt)
+
+    def get(self, prompt_id: int) -> StaffPrompt | None:
+        return self.session.get(StaffPrompt, prompt_id)
+
+    def find(self, chat_id: int, message_id: int) -> StaffPrompt | None:
+        query = select(StaffPrompt).where(StaffPrompt.chat_id == chat_id, StaffPrompt.message_id == message_id)
+        return self.session.scalars(query).first()
+
+
+class SqlLinks(uow.Links):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def release(self, c: Complaint, now: datetime) -> None:
+        links.release(self.session, c, now)
+
+
+class SqlActions(uow.Actions):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_cause(self, cause: str) -> list[Action]:
+        return list(self.session.scalars(select(Action).where(Action.cause == cause, Action.status != "dropped")))
+
+    def join(self, action_id: int, complaint_id: int) -> None:
+        if self.session.get(ActionComplaint, (action_id, complaint_id)) is None:
+            self.session.add(ActionComplaint(action_id=action_id, complaint_id=complaint_id))
 
 
 class SqlUpdates(uow.Updates):
@@ -159,6 +260,9 @@ class SqlUnitOfWork(uow.UnitOfWork):
         self.cards = SqlCards(session)
         self.updates = SqlUpdates(session)
         self.privacy = SqlPrivacy(session)
+        self.prompts = SqlPrompts(session)
+        self.links = SqlLinks(session)
+        self.actions = SqlActions(session)
         return self
 
     def commit(self) -> None:

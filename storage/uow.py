@@ -15,8 +15,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from core.inbox import CardView
 from core.ingest import IngestPlan
-from storage.tables import Complaint, ConversationRow, Draft, Mention, Promise
+from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, StaffPrompt
+from storage.tables import Outbox as OutboxRow
 
 
 class Complaints(abc.ABC):
@@ -63,10 +65,18 @@ class Events(abc.ABC):
     @abc.abstractmethod
     def exists(self, complaint_id: int, kind: str) -> bool: ...
 
+    @abc.abstractmethod
+    def names(self, complaint_id: int, kinds: tuple[str, ...]) -> dict[str, str]:
+        """Who did each of ``kinds`` last (the ``name`` in the event's data), by kind."""
+
 
 class Drafts(abc.ABC):
     @abc.abstractmethod
     def add(self, draft: Draft) -> None: ...
+
+    @abc.abstractmethod
+    def current(self, complaint_id: int, purpose: str = "reply") -> Draft | None:
+        """The newest draft of the public reply (or of the follow-up, ``purpose="follow_up"``)."""
 
 
 class Promises(abc.ABC):
@@ -89,14 +99,79 @@ class Promises(abc.ABC):
 
 class Outbox(abc.ABC):
     @abc.abstractmethod
-    def add(self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
-        """Queue one outgoing message; False when one with this key exists (each is sent once)."""
+    def add(
+        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
+    ) -> bool:
+        """Queue one outgoing message (``pending`` unless ``status`` says otherwise); False when
+        one with this key exists (each is sent once)."""
+
+    @abc.abstractmethod
+    def get(self, outbox_id: int) -> OutboxRow | None: ...
+
+    @abc.abstractmethod
+    def by_key(self, key: str, *, lock: bool = False) -> OutboxRow | None: ...
+
+    @abc.abstractmethod
+    def of_complaint(self, complaint_id: int, kinds: tuple[str, ...]) -> list[OutboxRow]: ...
+
+    @abc.abstractmethod
+    def in_status(self, status: str) -> list[OutboxRow]: ...
+
+    @abc.abstractmethod
+    def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Pending rows due by ``now``, soonest first (locked; rows another worker holds are its)."""
+
+    @abc.abstractmethod
+    def next_due(self) -> datetime | None:
+        """When the soonest pending row is due."""
 
 
 class Cards(abc.ABC):
     @abc.abstractmethod
-    def bump(self, complaint_id: int) -> None:
-        """The complaint's staff card is due to be drawn again."""
+    def bump(self, complaint_id: int) -> int:
+        """The complaint's staff card is due to be drawn again; its new version."""
+
+    @abc.abstractmethod
+    def view(self, complaint_id: int) -> CardView | None:
+        """What the card shows, as the journal now stands."""
+
+    @abc.abstractmethod
+    def due(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
+        """Cards to send or redraw (complaint id, version), or only complaint ``only``'s."""
+
+    @abc.abstractmethod
+    def drawn(self, versions: dict[int, int]) -> None:
+        """Cards shown in the staff chat, complaint id → version (a version never goes back)."""
+
+
+class Prompts(abc.ABC):
+    """Questions the bot asked a staff member (a new text, a reason), answered by a reply."""
+
+    @abc.abstractmethod
+    def add(self, prompt: StaffPrompt) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, prompt_id: int) -> StaffPrompt | None: ...
+
+    @abc.abstractmethod
+    def find(self, chat_id: int, message_id: int) -> StaffPrompt | None: ...
+
+
+class Links(abc.ABC):
+    @abc.abstractmethod
+    def release(self, c: Complaint, now: datetime) -> None:
+        """Unbind the private link (storage/links.py): a new token, written into the reply not yet
+        posted; the wrong person's conversation dropped and nothing more queued to them."""
+
+
+class Actions(abc.ABC):
+    @abc.abstractmethod
+    def for_cause(self, cause: str) -> list[Action]:
+        """Corrective actions for a cause that were not dropped."""
+
+    @abc.abstractmethod
+    def join(self, action_id: int, complaint_id: int) -> None:
+        """The action covers the complaint (once)."""
 
 
 class Updates(abc.ABC):
@@ -121,6 +196,9 @@ class UnitOfWork(abc.ABC):
     cards: Cards
     updates: Updates
     privacy: Privacy
+    prompts: Prompts
+    links: Links
+    actions: Actions
 
     def __enter__(self) -> Self:
         """Begin the transaction (a new one each time the unit of work is entered)."""

@@ -7,11 +7,23 @@ import itertools
 from datetime import datetime
 from typing import Any, Self
 
-from core.ingest import IngestPlan, opened_events
+from core.inbox import CardView
+from core.ingest import IngestPlan, new_token, opened_events
+from core.lifecycle import Delivery, Status
 from core.model import DraftStatus, Step
 from storage import uow
 from storage.journal import ALERT_FLAGS
-from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Promise
+from storage.tables import (
+    Action,
+    Complaint,
+    ConversationRow,
+    Draft,
+    Event,
+    Mention,
+    Outbox,
+    Promise,
+    StaffPrompt,
+)
 
 
 class FakeStore:
@@ -25,8 +37,12 @@ class FakeStore:
         self.events: list[Event] = []
         self.drafts: list[Draft] = []
         self.promises: list[Promise] = []
-        self.outbox: dict[str, tuple[str, int | None, dict[str, Any]]] = {}
-        self.cards: dict[int, int] = {}
+        self.outbox: dict[str, Outbox] = {}
+        self.cards: dict[int, int] = {}  # complaint id → the card's newest version
+        self.drawn: dict[int, int] = {}  # complaint id → the version shown
+        self.prompts: list[StaffPrompt] = []
+        self.actions: list[Action] = []
+        self.covered: set[tuple[int, int]] = set()  # (action id, complaint id)
         self.updates: set[int] = set()
         self.commits = 0
 
@@ -34,7 +50,7 @@ class FakeStore:
         return [e.kind for e in self.events if e.complaint_id == complaint_id]
 
     def queued(self, kind: str) -> list[dict[str, Any]]:
-        return [payload for k, _cid, payload in self.outbox.values() if k == kind]
+        return [row.payload for row in self.outbox.values() if row.kind == kind]
 
 
 class FakeComplaints(uow.Complaints):
@@ -65,13 +81,16 @@ class FakeComplaints(uow.Complaints):
                           created_at=plan.fetched_at, updated_at=plan.fetched_at, publisher=plan.publisher,
                           first_response_due=m.complaint.first_response_due, source=plan.source)  # fmt: skip
             s.complaints[c.id] = c
-            s.drafts.append(Draft(complaint_id=c.id, text=m.complaint.draft_text, status=DraftStatus.PROPOSED.value))
+            s.drafts.append(Draft(complaint_id=c.id, text=m.complaint.draft_text, status=DraftStatus.PROPOSED.value,
+                                  purpose="reply"))  # fmt: skip
             for kind, data in opened_events(m):
                 s.events.append(Event(complaint_id=c.id, at=plan.fetched_at, kind=kind, actor="reclaim", data=data))
             s.cards[c.id] = 1
             for flag in m.triage.flags:
                 if flag.value in ALERT_FLAGS:
-                    s.outbox.setdefault(f"alert:{c.id}:{flag.value}", ("alert", c.id, {"reason": flag.value}))
+                    FakeOutbox(s).add(
+                        f"alert:{c.id}:{flag.value}", "alert", c.id, {"reason": flag.value}, plan.fetched_at
+                    )
             opened.append(c.id)
         return opened
 
@@ -109,13 +128,26 @@ class FakeEvents(uow.Events):
     def exists(self, complaint_id: int, kind: str) -> bool:
         return kind in self.store.kinds(complaint_id)
 
+    def names(self, complaint_id: int, kinds: tuple[str, ...]) -> dict[str, str]:
+        return {
+            e.kind: str((e.data or {}).get("name") or "")
+            for e in self.store.events
+            if e.complaint_id == complaint_id and e.kind in kinds
+        }
+
 
 class FakeDrafts(uow.Drafts):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     def add(self, draft: Draft) -> None:
+        draft.id = next(self.store.ids)
+        draft.purpose = draft.purpose or "reply"
         self.store.drafts.append(draft)
+
+    def current(self, complaint_id: int, purpose: str = "reply") -> Draft | None:
+        mine = [d for d in self.store.drafts if d.complaint_id == complaint_id and (d.purpose or "reply") == purpose]
+        return mine[-1] if mine else None
 
 
 class FakePromises(uow.Promises):
@@ -143,19 +175,109 @@ class FakeOutbox(uow.Outbox):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def add(self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
+    def add(
+        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
+    ) -> bool:
         if key in self.store.outbox:
             return False
-        self.store.outbox[key] = (kind, complaint_id, payload)
+        self.store.outbox[key] = Outbox(
+            id=next(self.store.ids), key=key, kind=kind, complaint_id=complaint_id, payload=payload,
+            status=status or Delivery.PENDING.value, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+        )  # fmt: skip
         return True
+
+    def get(self, outbox_id: int) -> Outbox | None:
+        return next((r for r in self.store.outbox.values() if r.id == outbox_id), None)
+
+    def by_key(self, key: str, *, lock: bool = False) -> Outbox | None:
+        return self.store.outbox.get(key)
+
+    def of_complaint(self, complaint_id: int, kinds: tuple[str, ...]) -> list[Outbox]:
+        return [r for r in self.store.outbox.values() if r.complaint_id == complaint_id and r.kind in kinds]
+
+    def in_status(self, status: str) -> list[Outbox]:
+        return [r for r in self.store.outbox.values() if r.status == status]
+
+    def claim(self, now: datetime, limit: int) -> list[Outbox]:
+        due = [r for r in self.in_status(Delivery.PENDING.value) if r.next_attempt_at <= now]
+        return sorted(due, key=lambda r: (r.next_attempt_at, r.id))[:limit]
+
+    def next_due(self) -> datetime | None:
+        return min((r.next_attempt_at for r in self.in_status(Delivery.PENDING.value)), default=None)
 
 
 class FakeCards(uow.Cards):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def bump(self, complaint_id: int) -> None:
+    def bump(self, complaint_id: int) -> int:
         self.store.cards[complaint_id] = self.store.cards.get(complaint_id, 0) + 1
+        return self.store.cards[complaint_id]
+
+    def view(self, complaint_id: int) -> CardView | None:
+        """The card's facts the use cases decide on (the full view is storage/cards.py's, on SQL)."""
+        c = self.store.complaints.get(complaint_id)
+        if c is None:
+            return None
+        m = self.store.mentions.get(c.mention_id) if c.mention_id else None
+        draft = FakeDrafts(self.store).current(c.id)
+        names = FakeEvents(self.store).names(c.id, ("approved", "published", "draft_edited"))
+        return CardView(
+            id=c.id, status=Status(c.status), source=c.source or "", url=None, author=m.author if m else None,
+            title=None, text=m.text if m else "", rating=None, language=c.language, kind="complaint",
+            flags=tuple(c.flags or ()), severity=c.severity, category=c.category, created_at=c.created_at,
+            due=c.first_response_due, responded_at=c.first_response_at, draft=draft.text if draft else "",
+            draft_edited_by=names.get("draft_edited"), owner_id=c.owner_id, owner_name=c.owner_name,
+            publisher=c.publisher, reject_reason=c.reject_reason, approved_by=names.get("approved"),
+            published_by=names.get("published"), publish_error=None, card_chat_id=c.card_chat_id,
+            card_message_id=c.card_message_id, follow_up=c.follow_up, root_cause=c.root_cause, justified=c.justified,
+        )  # fmt: skip
+
+    def due(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
+        due = [(cid, v) for cid, v in sorted(self.store.cards.items()) if v > self.store.drawn.get(cid, 0)]
+        return [(cid, v) for cid, v in due if only is None or cid == only][:limit]
+
+    def drawn(self, versions: dict[int, int]) -> None:
+        for cid, v in versions.items():
+            self.store.drawn[cid] = max(self.store.drawn.get(cid, 0), v)
+
+
+class FakePrompts(uow.Prompts):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, prompt: StaffPrompt) -> None:
+        prompt.id = next(self.store.ids)
+        self.store.prompts.append(prompt)
+
+    def get(self, prompt_id: int) -> StaffPrompt | None:
+        return next((p for p in self.store.prompts if p.id == prompt_id), None)
+
+    def find(self, chat_id: int, message_id: int) -> StaffPrompt | None:
+        return next((p for p in self.store.prompts if (p.chat_id, p.message_id) == (chat_id, message_id)), None)
+
+
+class FakeLinks(uow.Links):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def release(self, c: Complaint, now: datetime) -> None:
+        old, c.token = c.token, new_token()
+        for d in self.store.drafts:
+            if d.complaint_id == c.id:
+                d.text = d.text.replace(old, c.token)
+        self.store.conversations.pop(c.id, None)
+
+
+class FakeActions(uow.Actions):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def for_cause(self, cause: str) -> list[Action]:
+        return [a for a in self.store.actions if a.cause == cause and a.status != "dropped"]
+
+    def join(self, action_id: int, complaint_id: int) -> None:
+        self.store.covered.add((action_id, complaint_id))
 
 
 class FakeUpdates(uow.Updates):
@@ -197,6 +319,9 @@ class FakeUnitOfWork(uow.UnitOfWork):
         self.cards = FakeCards(store)
         self.updates = FakeUpdates(store)
         self.privacy = FakePrivacy(store)
+        self.prompts = FakePrompts(store)
+        self.links = FakeLinks(store)
+        self.actions = FakeActions(store)
 
     def __enter__(self) -> Self:
         return self

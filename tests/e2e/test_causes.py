@@ -17,7 +17,7 @@ from reclaim.scheduler import Runner
 from sandbox.sites import Page, SiteServer
 from sandbox.telegram import BotApiServer
 from storage.actions import SqlActions
-from storage.inbox import bump_card
+from storage.cards import bump_card
 from storage.tables import ActionComplaint, Complaint
 from tests.e2e.test_conversation import data_of, staff_reply_to_prompt
 from tests.e2e.test_staff_inbox import ANNA, MANAGERS, STAFF, card_of, people, telegram_settings, until

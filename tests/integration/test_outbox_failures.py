@@ -22,7 +22,7 @@ from reclaim.app import App
 from reclaim.cli import main
 from responders.conversation import Conversation, CustomerText, Step
 from sandbox.telegram import TOKEN, BotApiServer
-from storage.inbox import add_outbox
+from storage.outbox import add_outbox
 from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
 
 STAFF = -1001000000077
@@ -77,7 +77,7 @@ def queue(app: App, key: str, kind: str, payload: dict[str, Any], complaint_id: 
 async def send_due(app: App, d: Dispatcher) -> None:
     with app.sessions.begin() as s:  # whatever backoff said, it is due now
         s.execute(update(Outbox).where(Outbox.status == "pending").values(next_attempt_at=datetime.now(UTC)))
-    for item in app.inbox.claim(10):
+    for item in app.delivery.claim(10):
         await d.send(item)
 
 
@@ -106,7 +106,7 @@ async def test_refusals_stop_failures_are_bounded_shown_and_handled_by_staff(
         tg.add_group(STAFF, "staff")
         application = build_application(options(tg))
         async with application:
-            d = Dispatcher(application.bot, app.inbox, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
+            d = Dispatcher(application.bot, app.delivery, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
             for _ in range(3):
                 await send_due(app, d)
     assert status_of(app, "publish:x").status == "refused"  # no such publisher: definite, at once
@@ -152,7 +152,7 @@ async def test_an_outage_fails_nothing_until_give_up_after_and_repeated_errors_s
     with BotApiServer() as tg:
         down = replace(options(tg), base_url="http://127.0.0.1:9/bot")  # nothing listens there
         application = build_application(down)
-        d = Dispatcher(application.bot, app.inbox, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
+        d = Dispatcher(application.bot, app.delivery, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
         for _ in range(5):
             await send_due(app, d)
     row = status_of(app, "say:y")
@@ -161,7 +161,7 @@ async def test_an_outage_fails_nothing_until_give_up_after_and_repeated_errors_s
         s.execute(update(Outbox).where(Outbox.key == "say:y").values(created_at=datetime.now(UTC) - timedelta(hours=2)))
     with BotApiServer() as tg:
         application = build_application(replace(options(tg), base_url="http://127.0.0.1:9/bot"))
-        d = Dispatcher(application.bot, app.inbox, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
+        d = Dispatcher(application.bot, app.delivery, app.staff_texts, STAFF, STAFF, ZoneInfo("UTC"), db=app.db)
         await send_due(app, d)
     row = status_of(app, "say:y")
     assert row.status == "failed" and "given up after 2.0 h" in (row.last_error or "")
@@ -170,8 +170,8 @@ async def test_an_outage_fails_nothing_until_give_up_after_and_repeated_errors_s
     for _ in range(4):  # an error that comes back the same (say a 409 from Telegram), four times
         with app.sessions.begin() as s:
             s.execute(update(Outbox).where(Outbox.status == "pending").values(next_attempt_at=datetime.now(UTC)))
-        for item in app.inbox.claim(10):
-            app.inbox.retry(item, "Conflict: terminated by other getUpdates request", timedelta(seconds=1))
+        for item in app.delivery.claim(10):
+            app.delivery.retry(item, "Conflict: terminated by other getUpdates request", timedelta(seconds=1))
     row = status_of(app, "say:z")
     assert row.status == "failed" and row.attempts == 3 and "given up after 3 attempts" in (row.last_error or "")
 
@@ -189,7 +189,7 @@ def test_a_follow_up_cut_off_mid_send_waits_for_a_person_and_leaves_the_complain
     queue(app, f"followup:{cid}", "publish", {"publisher": "reddit", "text": "Sorted, thanks", "follow_up": True}, cid)
     with app.sessions.begin() as s:
         s.execute(update(Outbox).where(Outbox.key == f"followup:{cid}").values(status="sending"))
-    assert app.inbox.recover(frozenset()) == 1
+    assert app.delivery.recover(frozenset()) == 1
     with app.sessions() as s:
         c = s.get(Complaint, cid)
         assert c is not None and (c.status, c.follow_up) == ("closed", "unconfirmed")

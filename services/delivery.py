@@ -1,0 +1,220 @@
+"""The dispatcher's use cases: which staff cards to draw, and each outbox row's fate (claimed,
+sent, retried within bounds, refused, cut off mid-send, given up), with what each means for
+its complaint: a reply sent is the first response, a refusal waits for a person, a reply cut
+off mid-send is never sent again blindly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.inbox import CardView, OutboxItem
+from core.lifecycle import Delivery as D
+from core.lifecycle import Event as E
+from core.review import human
+from storage.tables import Outbox, StaffPrompt
+from storage.uow import UnitOfWork
+
+CUT_OFF = "the process stopped while this reply was being sent"
+
+
+def give_up(uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
+    """The row is not tried again until a person says so (`reclaim outbox retry`); its card says so."""
+    if not row.advance(E.GAVE_UP, now):
+        return
+    row.last_error = error[:2000]
+    if row.complaint_id is not None:
+        data = {"key": row.key, "attempts": row.attempts, "error": error[:500]}
+        uow.events.add(row.complaint_id, "send_failed", "reclaim", data, now)
+
+
+class Delivery:
+    """Implements core.inbox.DeliveryStore over a unit of work."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_attempts: int = 10,
+        give_up_after: timedelta = timedelta(days=1),
+    ) -> None:
+        self.uow, self.clock = uow, clock
+        self.max_attempts = max_attempts  # an outbox row is given up after this many failed sends
+        self.give_up_after = give_up_after  # … or after this long of passing failures
+
+    # -- cards -------------------------------------------------------------------------------
+
+    def card(self, complaint_id: int) -> CardView | None:
+        with self.uow() as uow:
+            return uow.cards.view(complaint_id)
+
+    def due_cards(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
+        """Cards to send or redraw (complaint id, version), or only complaint ``only``'s."""
+        with self.uow() as uow:
+            return uow.cards.due(limit, only)
+
+    def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None:
+        with self.uow() as uow:
+            if message_id is not None:
+                c = uow.complaints.get(complaint_id)
+                if c is not None:
+                    c.card_chat_id, c.card_message_id = chat_id, message_id
+            uow.cards.drawn({complaint_id: version})
+
+    def cards_drawn(self, versions: dict[int, int]) -> None:
+        """Record many redrawn cards (complaint id → version) in one transaction."""
+        if versions:
+            with self.uow() as uow:
+                uow.cards.drawn(versions)
+
+    def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None:
+        """A relayed message in the staff chat: a reply to it goes to the customer."""
+        with self.uow() as uow:
+            uow.prompts.add(StaffPrompt(chat_id=chat_id, message_id=message_id, complaint_id=complaint_id,
+                                        user_id=user_id, purpose=purpose, created_at=self.clock()))  # fmt: skip
+
+    # -- outbox rows ---------------------------------------------------------------------------
+
+    def recover(self, checkable: frozenset[str] = frozenset()) -> int:
+        """After a restart: rows cut off mid-send go again, but a public reply is never re-sent
+        blindly: a publisher in ``checkable`` looks first whether it got through, otherwise its
+        complaint waits for a person to check (at most once in public)."""
+        now = self.clock()
+        with self.uow() as uow:
+            rows = uow.outbox.in_status(D.SENDING.value)
+            for row in rows:
+                if row.kind == "publish" and (row.payload or {}).get("publisher") not in checkable:
+                    _cut_off(uow, row, CUT_OFF, now)
+                else:
+                    row.advance(E.RETRIED, now)
+            return len(rows)
+
+    def claim(self, limit: int) -> list[OutboxItem]:
+        now = self.clock()
+        with self.uow() as uow:
+            rows = uow.outbox.claim(now, limit)
+            for row in rows:
+                row.advance(E.CLAIMED, now)
+                row.attempts += 1
+            return [OutboxItem(r.id, r.key, r.kind, r.complaint_id, dict(r.payload), r.attempts) for r in rows]
+
+    def progress(self, outbox_id: int, sent: int) -> None:
+        """How many of a row's messages went out (a retry continues after them)."""
+        with self.uow() as uow:
+            row = uow.outbox.get(outbox_id)
+            if row is not None:
+                row.payload = {**row.payload, "sent": sent}
+
+    def next_due(self) -> datetime | None:
+        with self.uow() as uow:
+            return uow.outbox.next_due()
+
+    def sent(self, item: OutboxItem, result: dict[str, Any]) -> None:
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.outbox.get(item.id)
+            if row is None:
+                return
+            row.advance(E.SENT, now)  # a row cancelled meanwhile (the customer was forgotten) stays so
+            row.result, row.last_error = result, None
+            if item.kind == "publish" and item.complaint_id is not None:
+                _published(uow, item, result, now)
+
+    def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
+        """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back
+        the same, ``give_up_after`` since the row was queued for a passing one (Telegram or Reddit
+        unreachable, a flood limit), so an outage does not fail every queued message."""
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.outbox.get(item.id)
+            if row is None:
+                return
+            if transient and now - row.created_at > self.give_up_after:
+                waited = human((now - row.created_at).total_seconds())
+                give_up(uow, row, f"{error} (given up after {waited})", now)
+            elif not transient and row.attempts >= self.max_attempts:
+                give_up(uow, row, f"{error} (given up after {row.attempts} attempts)", now)
+            else:
+                row.advance(E.RETRIED, now)
+                row.last_error, row.next_attempt_at = error[:2000], now + delay
+            if item.complaint_id is not None and (item.kind == "publish" or row.status == D.FAILED.value):
+                uow.cards.bump(item.complaint_id)
+
+    def failed(self, item: OutboxItem, error: str) -> None:
+        """A send that can never succeed as it stands (a bug, a payload that makes no sense):
+        not tried again; the card says so, and staff retry or drop it."""
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.outbox.get(item.id)
+            if row is None:
+                return
+            give_up(uow, row, error, now)
+            if item.complaint_id is not None:
+                uow.cards.bump(item.complaint_id)
+
+    def refused(self, item: OutboxItem, error: str) -> None:
+        """The place will not take the reply: nothing was posted, and retrying cannot help. The
+        complaint waits for a person (post it some other way and press Posted, or go private)."""
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.outbox.get(item.id)
+            if row is None:
+                return
+            row.advance(E.REFUSED, now)
+            row.last_error = error[:2000]
+            c = uow.complaints.get(item.complaint_id, lock=True) if item.complaint_id is not None else None
+            if c is None:
+                return
+            if item.payload.get("follow_up"):
+                c.advance_follow_up(E.REFUSED, now)
+            else:
+                c.advance(E.REFUSED, now)
+            uow.events.add(c.id, "publish_refused", "reclaim", {"error": error}, now)
+            uow.cards.bump(c.id)
+
+    def unconfirmed(self, item: OutboxItem, error: str) -> None:
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.outbox.get(item.id)
+            if row is not None:
+                _cut_off(uow, row, error, now)
+
+
+def _published(uow: UnitOfWork, item: OutboxItem, result: dict[str, Any], now: datetime) -> None:
+    """A public reply (or the follow-up) is out: the complaint moves, the card says where."""
+    assert item.complaint_id is not None
+    c = uow.complaints.get(item.complaint_id, lock=True)
+    if c is None:
+        return
+    data = {"publisher": item.payload.get("publisher"), **result}
+    if item.payload.get("follow_up"):
+        c.advance_follow_up(E.SENT, now)
+        uow.events.add(c.id, "follow_up_published", "reclaim", data, now)
+    else:
+        if result.get("id"):
+            c.reply_id, c.reply_url = str(result["id"])[:64], result.get("url")
+        c.advance(E.SENT, now)  # a complaint the customer closed meanwhile stays closed
+        c.first_response_at = c.first_response_at or now
+        uow.events.add(c.id, "published", "reclaim", data, now)
+    uow.cards.bump(c.id)
+
+
+def _cut_off(uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
+    """A send that may or may not have reached the public: a person checks before any repost."""
+    row.advance(E.CUT_OFF, now)
+    row.last_error = error[:2000]
+    if row.complaint_id is None:
+        return
+    c = uow.complaints.get(row.complaint_id, lock=True)
+    if c is None:
+        return
+    follow_up = bool((row.payload or {}).get("follow_up"))
+    if follow_up:
+        c.advance_follow_up(E.CUT_OFF, now)
+    else:
+        c.advance(E.CUT_OFF, now)
+    data = {"error": error, **({"follow_up": True} if follow_up else {})}
+    uow.events.add(c.id, "publish_unconfirmed", "reclaim", data, now)
+    uow.cards.bump(c.id)

@@ -1,0 +1,230 @@
+"""The staff's use cases on a complaint, from Telegram and the dashboard alike: take, approve,
+edit, reject, mark posted, causes, the follow-up, releasing a link (core.inbox.decide says
+what each press means), and the prompts that ask for a text. Each is one transaction: the
+action, its events, the card's new version and any outbox row it causes are committed
+together, so a crash leaves all or none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from core import lifecycle
+from core.inbox import Action, Applied, CardView, Decision, Prompt, Staff, State, check_draft, decide
+from core.lifecycle import Event as E
+from core.lifecycle import FollowUp, Part, Status
+from core.model import DraftStatus
+from services.causes import record_cause
+from storage.tables import Complaint, Draft, StaffPrompt
+from storage.uow import UnitOfWork
+
+Clock = Callable[[], datetime]
+
+
+def _state(uow: UnitOfWork, c: Complaint) -> State:
+    """What the pure rules need to know of a complaint."""
+    follow_up = FollowUp(c.follow_up) if c.follow_up else None
+    conv = uow.conversations.get(c.id)
+    bound = conv is not None and conv.customer_id is not None
+    return State(Status(c.status), c.owner_id, c.owner_name, c.publisher, follow_up, bound)
+
+
+def _editable(c: Complaint) -> bool:
+    """Whether the public reply's draft can still be rewritten."""
+    return lifecycle.allows(Part.STATUS, Status(c.status), E.EDITED)
+
+
+def requeue(
+    uow: UnitOfWork, key: str, complaint_id: int, payload: Mapping[str, object], manual: bool, now: datetime
+) -> None:
+    """Queue a public post (for a person to post, when ``manual``), or queue it again with new
+    content (a repost after a person checked, a follow-up approved after a refusal)."""
+    event = E.HANDED_OVER if manual else E.QUEUED
+    status = lifecycle.delivery_after(None, event).value
+    if uow.outbox.add(key, "publish", complaint_id, dict(payload), now, status=status):
+        return
+    row = uow.outbox.by_key(key, lock=True)
+    if row is not None and row.advance(event, now):
+        row.payload, row.next_attempt_at, row.last_error = dict(payload), now, None
+
+
+class StaffInbox:
+    """Implements core.inbox.StaffStore over a unit of work."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], *, clock: Clock = lambda: datetime.now(UTC),
+                 causes: Sequence[str] = ()) -> None:  # fmt: skip
+        self.uow, self.clock = uow, clock
+        self.causes = list(causes)  # review.causes: a cause button carries its number in this list
+
+    def act(self, complaint_id: int, action: Action, who: Staff, arg: str | None, update_id: int | None) -> Applied:
+        now = self.clock()
+        with self.uow() as uow:
+            if not uow.updates.first_time(update_id, now):
+                return Applied(notice="already_done", duplicate=True)
+            c = uow.complaints.get(complaint_id, lock=True)
+            if c is None:
+                return Applied(notice="unknown_complaint")
+            if action is Action.CAUSE_SET and arg not in (None, "other"):
+                arg = self.causes[int(arg)] if arg.isdigit() and int(arg) < len(self.causes) else None
+            decision = decide(_state(uow, c), action, who, arg)
+            if not decision.changed:
+                return Applied(notice=decision.notice, ask=decision.ask)
+            self._apply(uow, c, decision, who, now)
+            return _changed(uow, c, decision.notice, decision.ask)
+
+    def _apply(self, uow: UnitOfWork, c: Complaint, d: Decision, who: Staff, now: datetime) -> None:
+        if d.owner is not None:
+            c.owner_id, c.owner_name = d.owner.id, d.owner.name[:128]
+        if d.reject_reason is not None:
+            c.reject_reason = d.reject_reason
+        if d.status is Status.PUBLISHED and c.first_response_at is None:
+            c.first_response_at = now
+            row = uow.outbox.by_key(f"publish:{c.id}", lock=True)
+            if row is not None and row.advance(E.POSTED, now):
+                row.result = {"confirmed_by": who.id}
+        if d.event is not None:
+            c.advance(d.event, now)
+        c.updated_at = now
+        for kind, data in d.events:
+            uow.events.add(c.id, kind, who.actor, data, now)
+        if d.follow_up is not None:
+            c.advance_follow_up(d.follow_up, now)
+        if d.cause is not None:
+            record_cause(uow, c, d.cause, None, who.actor, now)
+        if d.justified is not None:
+            c.justified = d.justified
+        if d.release_link:
+            uow.links.release(c, now)
+        if d.publish:
+            _queue_publish(uow, c, who, now)
+        if d.publish_follow_up:
+            _queue_follow_up(uow, c, now)
+
+    def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
+        """A staff member's reply to the bot's question: a new draft, a reason, a cause, a follow-up."""
+        now = self.clock()
+        problem = check_draft(text)
+        if problem:
+            return Applied(notice=problem)
+        with self.uow() as uow:
+            if not uow.updates.first_time(update_id, now):
+                return Applied(notice="already_done", duplicate=True)
+            c = uow.complaints.get(prompt.complaint_id, lock=True)
+            row = uow.prompts.get(prompt.id)
+            if c is None or row is None:
+                return Applied(notice="unknown_complaint")
+            if row.answered_at is not None:
+                return Applied(notice="prompt_answered")
+            return self._answer(uow, c, row, who, text, now)
+
+    def _answer(self, uow: UnitOfWork, c: Complaint, row: StaffPrompt, who: Staff, text: str, now: datetime) -> Applied:
+        if row.purpose == "reject_text":
+            d = decide(_state(uow, c), Action.REJECT_AS, who, f"other:{text.strip()[:500]}")
+            if not d.changed:
+                return Applied(notice=d.notice)
+            row.answered_at = now
+            self._apply(uow, c, d, who, now)
+            return _changed(uow, c, d.notice)
+        if row.purpose == "cause_text":
+            row.answered_at = now
+            record_cause(uow, c, f"other:{text.strip()[:57]}", None, who.actor, now)
+            return _changed(uow, c, "cause_saved", ask="justified")
+        if row.purpose == "follow_up_text":
+            if not c.advance_follow_up(E.EDITED, now):
+                return Applied(notice="follow_up_not_now")
+            row.answered_at = now
+            draft = Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor)
+            draft.created_at, draft.purpose = now, "follow_up"
+            uow.drafts.add(draft)
+            uow.events.add(c.id, "follow_up_edited", who.actor, {}, now)
+            return _changed(uow, c, "edit_saved")
+        if not _editable(c):
+            return Applied(notice=f"not_now_{c.status}")
+        row.answered_at = now
+        return _edit(uow, c, who, text, now)
+
+    def edit_draft(self, complaint_id: int, who: Staff, text: str) -> Applied:
+        """A new text for the public reply, written outside Telegram (the web dashboard)."""
+        now = self.clock()
+        problem = check_draft(text)
+        if problem:
+            return Applied(notice=problem)
+        with self.uow() as uow:
+            c = uow.complaints.get(complaint_id, lock=True)
+            if c is None:
+                return Applied(notice="unknown_complaint")
+            if not _editable(c):
+                return Applied(notice=f"not_now_{c.status}")
+            return _edit(uow, c, who, text, now)
+
+    def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None:
+        with self.uow() as uow:
+            uow.prompts.add(StaffPrompt(chat_id=chat_id, message_id=message_id, complaint_id=complaint_id,
+                                        user_id=user_id, purpose=purpose, created_at=self.clock()))  # fmt: skip
+
+    def find_prompt(self, chat_id: int, message_id: int) -> Prompt | None:
+        with self.uow() as uow:
+            row = uow.prompts.find(chat_id, message_id)
+            if row is None:
+                return None
+            return Prompt(row.id, row.complaint_id, row.user_id, row.purpose, row.answered_at is not None)
+
+    def card(self, complaint_id: int) -> CardView | None:
+        with self.uow() as uow:
+            return uow.cards.view(complaint_id)
+
+
+def _edit(uow: UnitOfWork, c: Complaint, who: Staff, text: str, now: datetime) -> Applied:
+    uow.drafts.add(Draft(complaint_id=c.id, text=text, status=DraftStatus.EDITED.value, author=who.actor,
+                         created_at=now))  # fmt: skip
+    uow.events.add(c.id, "draft_edited", who.actor, {"name": who.name}, now)
+    c.advance(E.EDITED, now)
+    return _changed(uow, c, "edit_saved")
+
+
+def _changed(uow: UnitOfWork, c: Complaint, notice: str, ask: str | None = None) -> Applied:
+    """A change made in this transaction, with the card as it now stands and its version, so
+    the bot can redraw it at once."""
+    version = uow.cards.bump(c.id)
+    return Applied(notice=notice, changed=True, ask=ask, card=uow.cards.view(c.id), version=version)
+
+
+def _queue_publish(uow: UnitOfWork, c: Complaint, who: Staff, now: datetime) -> None:
+    draft = uow.drafts.current(c.id)
+    mention = uow.complaints.mention(c.mention_id)
+    payload = {
+        "publisher": c.publisher,
+        "text": draft.text if draft else "",
+        "draft_id": draft.id if draft else None,
+        "origin": mention.origin if mention else None,
+        "url": mention.url if mention else None,
+    }
+    manual = c.publisher == "manual"
+    requeue(uow, f"publish:{c.id}", c.id, payload, manual, now)
+    if manual:
+        c.advance(E.HANDED_OVER, now)
+    uow.events.add(c.id, "publish_queued", who.actor, {"publisher": c.publisher}, now)
+
+
+def _queue_follow_up(uow: UnitOfWork, c: Complaint, now: datetime) -> None:
+    """The follow-up goes under our first public reply where we know it, else under the post."""
+    draft = uow.drafts.current(c.id, "follow_up")
+    mention = uow.complaints.mention(c.mention_id)
+    origin = dict(mention.origin or {}) if mention else {}
+    reply_to: str | int | None = None
+    if c.reply_id and origin.get("platform") == "reddit":
+        reply_to = c.reply_id
+    elif c.reply_id and ":" in c.reply_id:  # a Telegram reply "chat:message"
+        reply_to = int(c.reply_id.rsplit(":", 1)[1])
+    payload = {
+        "publisher": c.publisher,
+        "text": draft.text if draft else "",
+        "origin": origin or None,
+        "reply_to": reply_to,
+        "url": c.reply_url or (mention.url if mention else None),
+        "follow_up": True,
+    }
+    manual = c.publisher == "manual"
+    requeue(uow, f"followup:{c.id}", c.id, payload, manual, now)
+    if manual:
+        c.advance_follow_up(E.HANDED_OVER, now)
