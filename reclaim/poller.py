@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from core.ingest import plan_ingest
 from core.model import RawMention
 from reclaim import prepare as prep
 from reclaim.app import App
-from storage.journal import known_ids, mark_failure, mark_success, record_plan
+from services import ingest
 from storage.tables import SourceState
 from watchers import REGISTRY, Fetched, FetchError, FetchKind, ReadKind, SourceOptions
 from watchers.base import ParseTimeout
@@ -183,16 +182,11 @@ class Poller:
 
     def _fail(self, source: SourceOptions, error: str, status: int | None) -> Outcome:
         polling = self.app.settings.polling
-        with self.app.sessions.begin() as session:
-            delay = mark_failure(
-                session,
-                source.name,
-                now=datetime.now(UTC),
-                error=error,
-                status=status,
-                base=polling.backoff_base,
-                cap=max(polling.backoff_max, source.every),
-            )
+        with self.app.uow() as uow:
+            delay = ingest.record_failure(
+                uow, source.name, error, status, base=polling.backoff_base,
+                cap=max(polling.backoff_max, source.every), now=datetime.now(UTC),
+            )  # fmt: skip
         log.warning("source %s failed: %s (next try in %s)", source.name, error, delay)
         return Outcome(source=source.name, ok=False, status=status, error=error, retry_in=delay)
 
@@ -206,50 +200,16 @@ def store(
     last_modified: str | None = None,
     cursor: dict[str, object] | None = None,
 ) -> Outcome:
-    """Write one poll's prepared items (or a 304) to the journal with the source's health."""
-    now = datetime.now(UTC)
-    if prepared is None:  # 304 Not Modified
-        with app.sessions.begin() as session:
-            mark_success(
-                session,
-                source.name,
-                now=now,
-                status=304,
-                etag=None,
-                last_modified=None,
-                items=0,
-                added=0,
-                warnings=[],
-            )
-        return Outcome(source=source.name, ok=True, status=304)
+    """Write one poll's prepared items (or a 304: ``prepared`` None) with the source's health."""
+    prepared = prepared or prep.Prepared()
     for warning in prepared.warnings:
         log.warning("source %s: %s", source.name, warning)
-    triages = {raw.external_id: t for raw, t in prepared.kept}
-    with app.sessions.begin() as session:
-        known = known_ids(session, source.name, triages)
-        plan = plan_ingest(
-            source.name,
-            [raw for raw, _t in prepared.kept],
-            known=known,
-            classify=lambda raw: triages[raw.external_id],
-            draft=app.draft,
-            now=now,
-            first_response=app.settings.sla.first_response,
-        )
-        plan.publisher = source.publisher
-        recorded = record_plan(session, plan)
-        mark_success(
-            session,
-            source.name,
-            now=now,
-            status=status,
-            etag=etag,
-            last_modified=last_modified,
-            items=prepared.items,
-            added=recorded.mentions_added,
-            warnings=prepared.warnings,
-            cursor=cursor,
-        )
+    health = ingest.Health(status, prepared.items, prepared.warnings, etag, last_modified, cursor)
+    with app.uow() as uow:
+        recorded = ingest.record_poll(
+            uow, source.name, source.publisher, prepared.kept, health,
+            draft=app.draft, first_response=app.settings.sla.first_response, now=datetime.now(UTC),
+        )  # fmt: skip
     return Outcome(
         source=source.name,
         ok=True,

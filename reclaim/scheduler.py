@@ -24,8 +24,8 @@ from core.review import previous_month
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller, ingest_now
 from responders.publishing import RedditPublisher
+from services.alerts import raise_deadline_alerts, raise_spike_alert
 from services.promises import check_promises
-from storage.alerts import raise_deadline_alerts, raise_spike_alert
 from storage.outbox import add_outbox
 from storage.status import set_status
 from watchers import REGISTRY, PushKind, SourceOptions
@@ -123,9 +123,9 @@ class Runner:
         """Queue alerts for missed first-response deadlines and spikes (each raised once)."""
         spike = self.app.settings.alerts.spike
         now = datetime.now(UTC)
-        with self.app.sessions.begin() as session:
-            raised = raise_deadline_alerts(session, now)
-            raised += int(raise_spike_alert(session, now, count=spike.count, window=spike.window))
+        with self.app.uow() as uow:
+            raised = raise_deadline_alerts(uow, now)
+            raised += int(raise_spike_alert(uow, now, count=spike.count, window=spike.window))
         return raised + check_promises(self.app.uow(), self.app.playbook, datetime.now(UTC))
 
     async def _check_alerts(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -162,53 +161,3 @@ def source_state(session: Session, name: str) -> SourceState:
     state = session.get(SourceState, name, with_for_update=True, populate_existing=True)
     assert state is not None
     return state
-
-
-def mark_success(
-    session: Session,
-    name: str,
-    *,
-    now: datetime,
-    status: int,
-    etag: str | None,
-    last_modified: str | None,
-    items: int,
-    added: int,
-    warnings: list[str],
-    cursor: dict[str, Any] | None = None,
-) -> None:
-    state = source_state(session, name)
-    if cursor is not None:
-        state.cursor = cursor
-    state.last_polled_at = now
-    state.last_success_at = now
-    state.last_status = status
-    if status != 304:
-        state.etag, state.last_modified = etag, last_modified
-    state.last_warning = "; ".join(warnings)[:4000] if warnings else None
-    state.consecutive_failures = 0
-    state.next_attempt_at = None
-    state.items_seen = (state.items_seen or 0) + items
-    state.mentions_added = (state.mentions_added or 0) + added
-
-
-def mark_failure(
-    session: Session,
-    name: str,
-    *,
-    now: datetime,
-    error: str,
-    status: int | None,
-    base: timedelta,
-    cap: timedelta,
-) -> timedelta:
-    """Record a failed poll; returns the backoff before the next attempt (doubling, capped)."""
-    state = source_state(session, name)
-    state.last_polled_at = now
-    state.last_status = status
-    state.last_error = error[:4000]
-    state.last_error_at = now
-    state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    delay: timedelta = min(base * 2 ** (state.consecutive_failures - 1), cap)
-    state.next_attempt_at = now + delay
-    return delay

@@ -3,18 +3,20 @@ storage/uow.py as queries on it (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import lifecycle
 from core.inbox import CardView
 from core.ingest import IngestPlan
-from core.lifecycle import Delivery
+from core.lifecycle import Delivery, Status
 from core.model import Step
 from storage import cards, links, uow
-from storage.journal import record_plan
+from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
 from storage.privacy import forget_customer
 from storage.queries import current_draft
@@ -28,11 +30,13 @@ from storage.tables import (
     Mention,
     Outbox,
     Promise,
+    SourceState,
     StaffPrompt,
 )
 from storage.updates import first_time
 
 OPEN_STEPS = tuple(s.value for s in Step if s is not Step.CLOSED)
+UNANSWERED = tuple(s.value for s in Status if s in lifecycle.UNANSWERED)  # the first-response clock runs
 
 
 class SqlComplaints(uow.Complaints):
@@ -50,8 +54,36 @@ class SqlComplaints(uow.Complaints):
     def mention(self, mention_id: int | None) -> Mention | None:
         return self.session.get(Mention, mention_id) if mention_id else None
 
-    def record(self, plan: IngestPlan) -> list[int]:
-        return list(record_plan(self.session, plan).complaint_ids)
+    def record(self, plan: IngestPlan) -> Recorded:
+        return record_plan(self.session, plan)
+
+    def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        query = (
+            select(Complaint.id, Complaint.first_response_due)
+            .where(
+                Complaint.status.in_(UNANSWERED),
+                Complaint.first_response_due < now,
+                Complaint.first_response_at.is_(None),
+            )
+            .order_by(Complaint.first_response_due)
+            .limit(limit)
+        )
+        return [(cid, due) for cid, due in self.session.execute(query)]
+
+    def opened_since(self, since: datetime) -> int:
+        query = select(func.count()).select_from(Complaint).where(Complaint.created_at >= since)
+        return int(self.session.scalar(query) or 0)
+
+
+class SqlSources(uow.Sources):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def known(self, source: str, external_ids: Iterable[str]) -> set[str]:
+        return known_ids(self.session, source, external_ids)
+
+    def state(self, name: str) -> SourceState:
+        return source_state(self.session, name)
 
 
 class SqlConversations(uow.Conversations):
@@ -172,6 +204,10 @@ class SqlOutbox(uow.Outbox):
         query = select(Outbox.next_attempt_at).where(Outbox.status == Delivery.PENDING.value)
         return self.session.scalar(query.order_by(Outbox.next_attempt_at).limit(1))
 
+    def queued_since(self, key_prefix: str, since: datetime) -> int:
+        query = select(func.count()).select_from(Outbox).where(Outbox.key.startswith(key_prefix))
+        return int(self.session.scalar(query.where(Outbox.created_at >= since)) or 0)
+
 
 class SqlCards(uow.Cards):
     def __init__(self, session: Session) -> None:
@@ -252,6 +288,7 @@ class SqlUnitOfWork(uow.UnitOfWork):
         session = self.session = self.sessions()
         session.begin()
         self.complaints = SqlComplaints(session)
+        self.sources = SqlSources(session)
         self.conversations = SqlConversations(session)
         self.events = SqlEvents(session)
         self.drafts = SqlDrafts(session)

@@ -11,13 +11,15 @@ is an abstract class here with two implementations built on it: the SQL one
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from core.inbox import CardView
 from core.ingest import IngestPlan
-from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, StaffPrompt
+from storage.journal import Recorded
+from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, SourceState, StaffPrompt
 from storage.tables import Outbox as OutboxRow
 
 
@@ -35,9 +37,27 @@ class Complaints(abc.ABC):
         """The post a complaint was opened from."""
 
     @abc.abstractmethod
-    def record(self, plan: IngestPlan) -> list[int]:
+    def record(self, plan: IngestPlan) -> Recorded:
         """Insert a plan's new mentions and open their complaints (draft, first events, card,
-        manager alerts), skipping mentions the journal holds; the ids of the complaints opened."""
+        manager alerts), skipping mentions the journal holds (another writer's meanwhile)."""
+
+    @abc.abstractmethod
+    def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        """Unanswered complaints past their first-response time (id, due), most overdue first."""
+
+    @abc.abstractmethod
+    def opened_since(self, since: datetime) -> int:
+        """How many complaints were opened since then."""
+
+
+class Sources(abc.ABC):
+    @abc.abstractmethod
+    def known(self, source: str, external_ids: Iterable[str]) -> set[str]:
+        """Which of these items the journal already holds for the source."""
+
+    @abc.abstractmethod
+    def state(self, name: str) -> SourceState:
+        """The source's health row, made if missing, locked for this transaction."""
 
 
 class Conversations(abc.ABC):
@@ -125,6 +145,10 @@ class Outbox(abc.ABC):
     def next_due(self) -> datetime | None:
         """When the soonest pending row is due."""
 
+    @abc.abstractmethod
+    def queued_since(self, key_prefix: str, since: datetime) -> int:
+        """How many rows whose key starts so were queued since then."""
+
 
 class Cards(abc.ABC):
     @abc.abstractmethod
@@ -188,6 +212,7 @@ class Privacy(abc.ABC):
 
 class UnitOfWork(abc.ABC):
     complaints: Complaints
+    sources: Sources
     conversations: Conversations
     events: Events
     drafts: Drafts

@@ -4,15 +4,17 @@ tests: rows are the tables' own classes kept in dicts, so a use case runs in mic
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
+from core import lifecycle
 from core.inbox import CardView
 from core.ingest import IngestPlan, new_token, opened_events
 from core.lifecycle import Delivery, Status
 from core.model import DraftStatus, Step
 from storage import uow
-from storage.journal import ALERT_FLAGS
+from storage.journal import ALERT_FLAGS, Recorded
 from storage.tables import (
     Action,
     Complaint,
@@ -22,6 +24,7 @@ from storage.tables import (
     Mention,
     Outbox,
     Promise,
+    SourceState,
     StaffPrompt,
 )
 
@@ -44,6 +47,7 @@ class FakeStore:
         self.actions: list[Action] = []
         self.covered: set[tuple[int, int]] = set()  # (action id, complaint id)
         self.updates: set[int] = set()
+        self.sources: dict[str, SourceState] = {}
         self.commits = 0
 
     def kinds(self, complaint_id: int) -> list[str]:
@@ -66,7 +70,7 @@ class FakeComplaints(uow.Complaints):
     def mention(self, mention_id: int | None) -> Mention | None:
         return self.store.mentions.get(mention_id) if mention_id else None
 
-    def record(self, plan: IngestPlan) -> list[int]:
+    def record(self, plan: IngestPlan) -> Recorded:
         s, opened = self.store, []
         for m in plan.mentions:
             mention = Mention(id=next(s.ids), source=plan.source, external_id=m.raw.external_id, text=m.raw.text,
@@ -92,7 +96,31 @@ class FakeComplaints(uow.Complaints):
                         f"alert:{c.id}:{flag.value}", "alert", c.id, {"reason": flag.value}, plan.fetched_at
                     )
             opened.append(c.id)
-        return opened
+        return Recorded(len(plan.mentions), len(opened), tuple(opened))
+
+    def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        late = [
+            (c.id, c.first_response_due)
+            for c in self.store.complaints.values()
+            if Status(c.status) in lifecycle.UNANSWERED and c.first_response_at is None and c.first_response_due < now
+        ]
+        return sorted(late, key=lambda pair: pair[1])[:limit]
+
+    def opened_since(self, since: datetime) -> int:
+        return sum(1 for c in self.store.complaints.values() if c.created_at >= since)
+
+
+class FakeSources(uow.Sources):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def known(self, source: str, external_ids: Iterable[str]) -> set[str]:
+        held = {(m.source, m.external_id) for m in self.store.mentions.values()}
+        return {i for i in external_ids if (source, i) in held}
+
+    def state(self, name: str) -> SourceState:
+        new = SourceState(name=name, consecutive_failures=0, items_seen=0, mentions_added=0)
+        return self.store.sources.setdefault(name, new)
 
 
 class FakeConversations(uow.Conversations):
@@ -205,6 +233,9 @@ class FakeOutbox(uow.Outbox):
     def next_due(self) -> datetime | None:
         return min((r.next_attempt_at for r in self.in_status(Delivery.PENDING.value)), default=None)
 
+    def queued_since(self, key_prefix: str, since: datetime) -> int:
+        return sum(1 for r in self.store.outbox.values() if r.key.startswith(key_prefix) and r.created_at >= since)
+
 
 class FakeCards(uow.Cards):
     def __init__(self, store: FakeStore) -> None:
@@ -311,6 +342,7 @@ class FakeUnitOfWork(uow.UnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.complaints = FakeComplaints(store)
+        self.sources = FakeSources(store)
         self.conversations = FakeConversations(store)
         self.events = FakeEvents(store)
         self.drafts = FakeDrafts(store)

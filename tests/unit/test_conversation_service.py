@@ -58,7 +58,7 @@ def opened(store: FakeStore, token: str = "tok-1", *, publisher: str = "reddit",
     plan = IngestPlan("reddit", NOW, publisher)
     complaint = ComplaintPlan(token, Status.DRAFT_READY, NOW + timedelta(hours=1), "Thank you …")
     plan.mentions.append(MentionPlan(raw, Triage("en", Kind.COMPLAINT, flags, Severity.NORMAL, "delivery"), complaint))
-    (cid,) = FakeUnitOfWork(store).complaints.record(plan)
+    (cid,) = FakeUnitOfWork(store).complaints.record(plan).complaint_ids
     return cid
 
 
