@@ -65,108 +65,110 @@ def chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[d
         yield batch
 
 
-def fill(app: App, mentions: int, complaints: int, end: datetime, seed: int = 7) -> None:
-    """Six months up to ``end``: every 5th mention a complaint (to ``complaints``), the rest praise
-    and other talk; each complaint with a draft, 2 to 5 events, some promises and alerts."""
-    rng = random.Random(seed)
-    start = end - timedelta(days=182)
+def _mention_rows(
+    rng: random.Random, start: datetime, end: datetime, mentions: int, complaints: int
+) -> Iterator[dict[str, Any]]:
     span = (end - start).total_seconds()
     every = max(mentions // complaints, 1)
-    engine = app.engine
-    t0 = time.perf_counter()
+    for n in range(mentions):
+        source = SOURCES[n % len(SOURCES)]
+        fetched = start + timedelta(seconds=span * n / mentions)
+        is_complaint = n % every == 0 and n // every < complaints
+        yield {
+            "source": source, "external_id": f"m{n}", "url": f"https://example.org/{source}/{n}",
+            "author": rng.choice(["Kim", "Lee", "Emma Wilson", "Ole", None]), "title": None,
+            "text": f"Mention {n}: " + (GRIPE if is_complaint else "lovely coat"),
+            "published_at": fetched - timedelta(minutes=rng.uniform(1, 300)), "fetched_at": fetched,
+            "rating": None, "language": LANGS[source],
+            "kind": "complaint" if is_complaint else rng.choice(["praise"] * 6 + ["question", "other"]),
+            "flags": [], "severity": "normal", "category": rng.choice(["delivery", "quality", "staff", "billing"]),
+            "triage": {}, "origin": None,
+        }  # fmt: skip
 
-    def mention_rows() -> Iterator[dict[str, Any]]:
-        for n in range(mentions):
-            source = SOURCES[n % len(SOURCES)]
-            fetched = start + timedelta(seconds=span * n / mentions)
-            is_complaint = n % every == 0 and n // every < complaints
-            yield {
-                "source": source, "external_id": f"m{n}", "url": f"https://example.org/{source}/{n}",
-                "author": rng.choice(["Kim", "Lee", "Emma Wilson", "Ole", None]), "title": None,
-                "text": f"Mention {n}: " + (GRIPE if is_complaint else "lovely coat"),
-                "published_at": fetched - timedelta(minutes=rng.uniform(1, 300)), "fetched_at": fetched,
-                "rating": None, "language": LANGS[source],
-                "kind": "complaint" if is_complaint else rng.choice(["praise"] * 6 + ["question", "other"]),
-                "flags": [], "severity": "normal", "category": rng.choice(["delivery", "quality", "staff", "billing"]),
-                "triage": {}, "origin": None,
-            }  # fmt: skip
 
-    with engine.begin() as conn:
-        for batch in chunks(mention_rows()):
-            conn.execute(insert(Mention), batch)
-    t1 = time.perf_counter()
-    with engine.connect() as conn:
-        ids = list(
-            conn.execute(
-                text("SELECT id, fetched_at, language, source FROM mentions WHERE kind = 'complaint' ORDER BY id")
-            )
-        )
+def _when(value: Any) -> datetime:
+    d = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d
+
+
+def _complaint_rows(rng: random.Random, ids: list[Any]) -> Iterator[dict[str, Any]]:
     owners = [(111, "Anna"), (222, "Bob"), (333, "Maria"), (None, None)]
+    for mid, fetched, lang, source in ids:
+        created = _when(fetched)
+        status = rng.choice(STATUSES)
+        answered = (
+            None
+            if status in ("draft_ready", "rejected", "approved")
+            else created + timedelta(minutes=rng.lognormvariate(3.3, 1.2))
+        )
+        owner = rng.choice(owners)
+        yield {
+            "mention_id": mid, "status": status, "language": lang, "severity": "normal",
+            "category": rng.choice(["delivery", "quality", "staff", "billing"]), "flags": [],
+            "token": uuid.uuid4().hex, "created_at": created, "updated_at": created,
+            "first_response_due": created + timedelta(hours=1), "first_response_at": answered,
+            "publisher": "manual", "owner_id": owner[0], "owner_name": owner[1], "source": source,
+            "root_cause": rng.choice(CAUSES) if status == "closed" else None,
+            "justified": rng.random() < 0.8 if status == "closed" else None,
+        }  # fmt: skip
 
-    def complaint_rows() -> Iterator[dict[str, Any]]:
-        for mid, fetched, lang, source in ids:
-            created = fetched if isinstance(fetched, datetime) else datetime.fromisoformat(str(fetched))
-            created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
-            status = rng.choice(STATUSES)
-            answered = (
-                None
-                if status in ("draft_ready", "rejected", "approved")
-                else created + timedelta(minutes=rng.lognormvariate(3.3, 1.2))
-            )
-            owner = rng.choice(owners)
-            yield {
-                "mention_id": mid, "status": status, "language": lang, "severity": "normal",
-                "category": rng.choice(["delivery", "quality", "staff", "billing"]), "flags": [],
-                "token": uuid.uuid4().hex, "created_at": created, "updated_at": created,
-                "first_response_due": created + timedelta(hours=1), "first_response_at": answered,
-                "publisher": "manual", "owner_id": owner[0], "owner_name": owner[1], "source": source,
-                "root_cause": rng.choice(CAUSES) if status == "closed" else None,
-                "justified": rng.random() < 0.8 if status == "closed" else None,
-            }  # fmt: skip
 
-    with engine.begin() as conn:
-        for batch in chunks(complaint_rows()):
-            conn.execute(insert(Complaint), batch)
-    with engine.connect() as conn:
-        made = list(conn.execute(text("SELECT id, created_at, status, first_response_at FROM complaints ORDER BY id")))
-    t2 = time.perf_counter()
+def _related(rng: random.Random, made: list[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    for cid, created, status, answered in made:
+        at = _when(created)
+        yield Draft, {"complaint_id": cid, "text": "Dear customer, thank you and sorry. " * 4,
+                      "status": "proposed", "author": "reclaim", "created_at": at, "purpose": "reply"}  # fmt: skip
+        yield Event, {"complaint_id": cid, "at": at, "kind": "complaint_opened", "actor": "reclaim", "data": {}}
+        if answered is not None:
+            yield Event, {"complaint_id": cid, "at": _when(answered), "kind": "published", "actor": "tg:111",
+                          "data": {"name": "Anna"}}  # fmt: skip
+        if status == "closed":
+            closed = at + timedelta(hours=rng.uniform(2, 96))
+            yield Event, {"complaint_id": cid, "at": closed - timedelta(minutes=2), "kind": "rated",
+                          "actor": "customer", "data": {"rating": rng.choice([3, 4, 5, 5, 5])}}  # fmt: skip
+            yield Event, {"complaint_id": cid, "at": closed, "kind": "closed", "actor": "reclaim", "data": {}}
+            yield Promise, {"complaint_id": cid, "kind": "answer", "due": at + timedelta(hours=4),
+                            "made_at": at + timedelta(hours=1), "kept_at": at + timedelta(hours=3)}  # fmt: skip
+        if cid % 40 == 0:
+            yield Outbox, {"key": f"alert:{cid}:deadline_missed", "kind": "alert", "complaint_id": cid,
+                           "payload": {"reason": "deadline_missed"}, "status": "done", "attempts": 1,
+                           "next_attempt_at": at, "created_at": at, "updated_at": at}  # fmt: skip
 
-    def when(value: Any) -> datetime:
-        d = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return d.replace(tzinfo=UTC) if d.tzinfo is None else d
 
-    def related() -> Iterator[tuple[Any, dict[str, Any]]]:
-        for cid, created, status, answered in made:
-            at = when(created)
-            yield Draft, {"complaint_id": cid, "text": "Dear customer, thank you and sorry. " * 4,
-                          "status": "proposed", "author": "reclaim", "created_at": at, "purpose": "reply"}  # fmt: skip
-            yield Event, {"complaint_id": cid, "at": at, "kind": "complaint_opened", "actor": "reclaim", "data": {}}
-            if answered is not None:
-                done = when(answered)
-                yield Event, {"complaint_id": cid, "at": done, "kind": "published", "actor": "tg:111",
-                              "data": {"name": "Anna"}}  # fmt: skip
-            if status == "closed":
-                closed = at + timedelta(hours=rng.uniform(2, 96))
-                yield Event, {"complaint_id": cid, "at": closed - timedelta(minutes=2), "kind": "rated",
-                              "actor": "customer", "data": {"rating": rng.choice([3, 4, 5, 5, 5])}}  # fmt: skip
-                yield Event, {"complaint_id": cid, "at": closed, "kind": "closed", "actor": "reclaim", "data": {}}
-                yield Promise, {"complaint_id": cid, "kind": "answer", "due": at + timedelta(hours=4),
-                                "made_at": at + timedelta(hours=1), "kept_at": at + timedelta(hours=3)}  # fmt: skip
-            if cid % 40 == 0:
-                yield Outbox, {"key": f"alert:{cid}:deadline_missed", "kind": "alert", "complaint_id": cid,
-                               "payload": {"reason": "deadline_missed"}, "status": "done", "attempts": 1,
-                               "next_attempt_at": at, "created_at": at, "updated_at": at}  # fmt: skip
-
+def _insert_mixed(engine: Any, rows: Iterator[tuple[Any, dict[str, Any]]]) -> None:
+    """Rows of several tables, inserted in batches per table."""
     buffers: dict[Any, list[dict[str, Any]]] = {Draft: [], Event: [], Promise: [], Outbox: []}
     with engine.begin() as conn:
-        for table, row in related():
+        for table, row in rows:
             buffers[table].append(row)
             if len(buffers[table]) >= CHUNK:
                 conn.execute(insert(table), buffers[table])
                 buffers[table] = []
-        for table, rows in buffers.items():
-            if rows:
-                conn.execute(insert(table), rows)
+        for table, rest in buffers.items():
+            if rest:
+                conn.execute(insert(table), rest)
+
+
+def fill(app: App, mentions: int, complaints: int, end: datetime, seed: int = 7) -> None:
+    """Six months up to ``end``: every 5th mention a complaint (to ``complaints``), the rest praise
+    and other talk; each complaint with a draft, 2 to 5 events, some promises and alerts."""
+    rng = random.Random(seed)
+    engine = app.engine
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        for batch in chunks(_mention_rows(rng, end - timedelta(days=182), end, mentions, complaints)):
+            conn.execute(insert(Mention), batch)
+    t1 = time.perf_counter()
+    with engine.connect() as conn:
+        query = "SELECT id, fetched_at, language, source FROM mentions WHERE kind = 'complaint' ORDER BY id"
+        ids = list(conn.execute(text(query)))
+    with engine.begin() as conn:
+        for batch in chunks(_complaint_rows(rng, ids)):
+            conn.execute(insert(Complaint), batch)
+    with engine.connect() as conn:
+        made = list(conn.execute(text("SELECT id, created_at, status, first_response_at FROM complaints ORDER BY id")))
+    t2 = time.perf_counter()
+    _insert_mixed(engine, _related(rng, made))
     with engine.begin() as conn:  # fresh statistics, as autovacuum (or SQLite's optimize) would make
         conn.execute(text("ANALYZE"))
     t3 = time.perf_counter()

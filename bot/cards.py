@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.texts import StaffTexts
-from core.inbox import Action, CardView, RejectReason
+from core.inbox import Action, RejectReason
 from core.lifecycle import Status as S
+from core.ports import CardView
 from core.text import cut, normalise_whitespace
 
 LIMIT = 4096  # Telegram's limit on a message's text, counted after entities are parsed

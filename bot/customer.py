@@ -15,9 +15,11 @@ from typing import Protocol
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from core.inbox import Customer, InThread, Staff
+from core.inbox import Staff
 from core.model import Flag, Triage
-from responders.conversation import CustomerText, Event, Texts
+from core.ports import Customer, InThread
+from responders.conversation import CustomerText, Event
+from responders.conversation_words import Texts
 
 log = logging.getLogger("reclaim.customer")
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.cards import Keyboard, alert_excerpt, clock, e, keyboard, render, span
+from bot import senders
+from bot.cards import Keyboard, keyboard, render
 from bot.texts import StaffTexts
-from core.inbox import CardView, DeliveryStore, InThread, OutboxItem, Publisher, PublishRefused, PublishRetry
-from core.platforms import telegram_message_url
+from core import durations
+from core.outbox import Document, OutboxItem, OutboxKind, Publisher, PublishRefused, PublishRetry
+from core.ports import CardView, DeliveryStore, InThread
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -34,7 +34,8 @@ def markup(rows: Keyboard) -> InlineKeyboardMarkup:
 
 
 def backoff(attempts: int, base: float = 5.0, cap: float = 900.0) -> timedelta:
-    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)) * random.uniform(0.8, 1.2))
+    """How long a row waits after ``attempts`` failed sends (±20 %, so a queue does not return at once)."""
+    return timedelta(seconds=durations.backoff(attempts, base, cap, jitter=0.2))
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Dispatcher:
     # (text, language) → the text with profanity masked, for the excerpts in managers' alerts
     mask: Callable[[str, str | None], str] = lambda text, _language: text
     # a document for the managers' chat from an outbox payload: (file name, bytes, caption)
-    documents: Callable[[dict[str, Any]], tuple[str, bytes, str]] | None = None
+    documents: Callable[[Document], tuple[str, bytes, str]] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         recovered = await self.db(self.store.recover, frozenset(self.publishers))
@@ -203,21 +204,9 @@ class Dispatcher:
 
     # -- outbox rows ---------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> None:
+        """Send one claimed row by its kind's sender (bot/senders.py) and record what happened."""
         try:
-            if item.kind == "alert":
-                result = await self._alert(item)
-            elif item.kind == "publish":
-                result = await self._publish(item)
-            elif item.kind == "say":
-                result = await self._say(item)
-            elif item.kind == "relay":
-                result = await self._relay(item)
-            elif item.kind == "remind":
-                result = await self._remind(item)
-            elif item.kind == "document":
-                result = await self._document(item)
-            else:
-                raise ValueError(f"unknown outbox kind {item.kind!r}")
+            result = await senders.send(self, item)
         except PublishRetry as exc:
             log.warning("outbox %s: %s (again in %s)", item.key, exc, exc.delay)
             await self.db(self.store.retry, item, str(exc), exc.delay, True)
@@ -229,7 +218,7 @@ class Dispatcher:
             await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait, True)
         except NetworkError as exc:
             # Only a connection that never opened proves nothing reached Telegram.
-            if item.kind == "publish" and not isinstance(exc.__cause__, httpx.ConnectError):
+            if item.kind is OutboxKind.PUBLISH and not isinstance(exc.__cause__, httpx.ConnectError):
                 await self.db(self.store.unconfirmed, item, f"no answer from Telegram: {exc}")
             else:
                 await self.db(self.store.retry, item, str(exc), backoff(item.attempts), True)
@@ -245,151 +234,3 @@ class Dispatcher:
         else:
             await self.db(self.store.sent, item, result)
             log.info("outbox %s sent", item.key)
-
-    async def _alert(self, item: OutboxItem) -> dict[str, object]:
-        if item.complaint_id is not None:  # its card first, so the alert can link to it
-            for cid, version in await self.db(self.store.due_cards, 1, item.complaint_id):
-                await self.card(cid, version)
-        text = await self.db(self.alert_text, item)
-        sent = await self.bot.send_message(
-            self.alerts_chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-        )
-        return {"chat_id": self.alerts_chat_id, "message_id": sent.message_id}
-
-    def alert_text(self, item: OutboxItem) -> str:
-        t, p = self.texts, item.payload
-        reason = str(p.get("reason"))
-        if reason == "spike":
-            window = span(timedelta(seconds=int(p.get("window_seconds", 3600))), t)
-            return e(t.t("alert", "spike", count=p.get("count"), window=window))
-        view = self.store.card(item.complaint_id) if item.complaint_id is not None else None
-        if view is None:
-            return e(f"{reason} #{item.complaint_id}")
-        due = clock(view.due, self.clock(), self.zone)
-        extra = {k: str(v).replace("_", " ") for k, v in p.items() if k in ("cause", "action")}
-        head = t.t("alert", reason, id=view.id, source=view.source, severity=view.severity, due=due, **extra)
-        owner = t.t("alert", "owner", owner=view.owner_name) if view.owner_name else t.t("alert", "no_owner")
-        lines = [f"<b>{e(head)}</b>", e(alert_excerpt(view, t, self.mask)), e(owner)]
-        link = (
-            telegram_message_url(view.card_chat_id, view.card_message_id)
-            if view.card_message_id and view.card_chat_id
-            else None
-        )
-        if link:
-            lines.append(f'<a href="{e(link)}">{e(t.t("alert", "card"))}</a>')
-        return "\n".join(lines)
-
-    async def _say(self, item: OutboxItem) -> dict[str, object]:
-        """Messages to a customer, in order; progress is kept so a retry never repeats one."""
-        p = item.payload
-        chat_id, messages = int(p["chat_id"]), list(p.get("messages") or [])
-        done = int(p.get("sent") or 0)
-        ids = []
-        for n in range(done, len(messages)):
-            m = messages[n]
-            cid = item.complaint_id
-            rows = [
-                [InlineKeyboardButton(str(label), callback_data=f"p:{cid}:{value}") for label, value in row]
-                for row in m.get("buttons") or []
-            ]
-            sent = await self.bot.send_message(
-                chat_id,
-                str(m["text"]),
-                reply_markup=InlineKeyboardMarkup(rows) if rows else None,
-                link_preview_options=NO_PREVIEW,
-            )
-            ids.append(sent.message_id)
-            if n + 1 < len(messages):
-                await self.db(self.store.progress, item.id, n + 1)
-        return {"chat_id": chat_id, "message_ids": ids}
-
-    async def _relay(self, item: OutboxItem) -> dict[str, object]:
-        """A customer's message to the complaint's thread in the staff chat (replies go back)."""
-        p, cid = item.payload, item.complaint_id
-        view = await self.db(self.store.card, cid) if cid is not None else None
-        reply = (
-            ReplyParameters(view.card_message_id, allow_sending_without_reply=True)
-            if view is not None and view.card_message_id and view.card_chat_id == self.staff_chat_id
-            else None
-        )
-        head = e(self.texts.t("notice", "relay_header", id=cid, name=p.get("name") or "?"))
-        text = str(p.get("text") or "")
-        body = f"<b>{head}</b>\n{e(text)}" if text and text != "📎" else f"<b>{head}</b>"
-        sent = await self.bot.send_message(
-            self.staff_chat_id, body, parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW
-        )
-        ids = [sent.message_id]
-        if p.get("message_id"):
-            copied = await self.bot.copy_message(
-                self.staff_chat_id,
-                int(p["chat_id"]),
-                int(p["message_id"]),
-                reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True),
-            )
-            ids.append(copied.message_id)
-        if cid is not None:
-            for mid in ids:
-                await self.db(self.store.add_prompt, self.staff_chat_id, mid, cid, 0, "relay")
-        return {"chat_id": self.staff_chat_id, "message_ids": ids}
-
-    async def _remind(self, item: OutboxItem) -> dict[str, object]:
-        """Tell the owner, in the complaint's thread, that a time promised to the customer is near."""
-        view = await self.db(self.store.card, item.complaint_id) if item.complaint_id is not None else None
-        if view is None:
-            return {"skipped": True}
-        due = clock(datetime.fromisoformat(str(item.payload["due"])), self.clock(), self.zone)
-        owner = view.owner_name or self.texts.t("card", "nobody")
-        text = e(self.texts.t("notice", "remind", id=view.id, owner=owner, due=due))
-        if view.owner_id:
-            text = f'<a href="tg://user?id={view.owner_id}">{e(owner)}</a>: ' + text
-        reply = (
-            ReplyParameters(view.card_message_id, allow_sending_without_reply=True)
-            if view.card_message_id and view.card_chat_id == self.staff_chat_id
-            else None
-        )
-        sent = await self.bot.send_message(
-            self.staff_chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW
-        )
-        return {"chat_id": self.staff_chat_id, "message_id": sent.message_id}
-
-    async def _document(self, item: OutboxItem) -> dict[str, object]:
-        """A file for the managers (the monthly review), made when it is sent."""
-        if self.documents is None:
-            raise ValueError("no document maker configured")
-        name, data, caption = await asyncio.to_thread(self.documents, item.payload)
-        sent = await self.bot.send_document(
-            self.alerts_chat_id, InputFile(data, filename=name), caption=caption[:1024], filename=name
-        )
-        return {"chat_id": self.alerts_chat_id, "message_id": sent.message_id, "file": name, "bytes": len(data)}
-
-    async def _publish(self, item: OutboxItem) -> dict[str, object]:
-        p = item.payload
-        publisher = str(p.get("publisher"))
-        if publisher in self.publishers:
-            return await self.publishers[publisher](item)
-        if publisher != "telegram":
-            raise PublishRefused(f"there is no automatic publisher for {publisher!r}: post it by hand")
-        origin = p.get("origin") or {}
-        chat_id = int(origin["chat_id"])
-        message_id = int(p.get("reply_to") or origin["message_id"])  # a follow-up answers our reply
-        thread = origin.get("thread_id")
-        try:
-            sent = await self.bot.send_message(
-                chat_id,
-                str(p["text"]),
-                reply_parameters=ReplyParameters(message_id, allow_sending_without_reply=bool(p.get("follow_up"))),
-                message_thread_id=int(thread) if thread else None,
-                link_preview_options=NO_PREVIEW,
-            )
-        except Forbidden as exc:
-            raise PublishRefused(f"Telegram: the bot cannot write in that group ({exc.message})") from exc
-        except BadRequest as exc:
-            if "not found" in exc.message.lower() or "deleted" in exc.message.lower():
-                raise PublishRefused(f"Telegram: the message to answer is gone ({exc.message})") from exc
-            raise
-        return {
-            "id": f"{chat_id}:{sent.message_id}",
-            "url": telegram_message_url(chat_id, sent.message_id),
-            "chat_id": chat_id,
-            "message_id": sent.message_id,
-        }

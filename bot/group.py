@@ -13,8 +13,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from core.inbox import InThread
 from core.model import RawMention
+from core.ports import InThread
 
 log = logging.getLogger("reclaim.bot")
 # (source name, mentions) → ids of the complaints opened

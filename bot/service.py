@@ -9,7 +9,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -21,7 +20,8 @@ from bot.dispatch import Dispatcher
 from bot.group import GroupWatch
 from bot.staff import StaffDesk
 from bot.texts import StaffTexts
-from core.inbox import DeliveryStore, InThread, Publisher, StaffStore
+from core.outbox import Document, Publisher
+from core.ports import DeliveryStore, InThread, StaffStore
 
 log = logging.getLogger("reclaim.bot")
 Report = Callable[[str, str | None, float | None], Awaitable[None]]  # (state, detail, retry in s)
@@ -83,7 +83,7 @@ class BotService:
         customer: CustomerDesk | None = None,
         group: GroupWatch | None = None,
         publishers: dict[str, Publisher] | None = None,
-        documents: Callable[[dict[str, Any]], tuple[str, bytes, str]] | None = None,
+        documents: Callable[[Document], tuple[str, bytes, str]] | None = None,
         mask: Callable[[str, str | None], str] | None = None,
     ) -> None:
         self.options = options

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, ReplyParameters, Update, User
+from telegram import ForceReply, Message, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -20,8 +20,10 @@ from bot.cards import cause_keyboard, justified_keyboard, parse_data, reject_key
 from bot.customer import ConversationStore
 from bot.dispatch import markup
 from bot.texts import StaffTexts
-from core.inbox import MAX_DRAFT, Applied, CardView, InThread, Staff, StaffStore
-from responders.conversation import Event, OptionsProposed, PromiseSet, Resolved, choose_options, parse_when
+from core.inbox import MAX_DRAFT, Staff
+from core.ports import Applied, CardView, InThread, Prompt, StaffStore
+from responders.conversation import Event, OptionsProposed, PromiseSet, Resolved
+from responders.conversation_words import choose_options, parse_when
 
 log = logging.getLogger("reclaim.bot")
 # what the bot asks a staff member for → the question's text key
@@ -137,35 +139,39 @@ class StaffDesk:
         message = update.effective_message
         if message is None or message.reply_to_message is None or message.from_user is None or not message.text:
             return
-        original = message.reply_to_message
-        async with self.prompting:
-            prompt = await self.db(self.store.find_prompt, message.chat.id, original.message_id)
-        # A reply to one of our messages that is not (yet) known: a relayed customer message is
-        # recorded just after it is sent, so a very quick reply may come first. Look again briefly.
-        mine = original.from_user is not None and original.from_user.id == context.bot.id
-        for _ in range(20 if prompt is None and mine else 0):
-            await asyncio.sleep(0.1)
-            prompt = await self.db(self.store.find_prompt, message.chat.id, original.message_id)
-            if prompt is not None:
-                break
+        prompt = await self._prompt_of(message.chat.id, message.reply_to_message, context.bot.id)
         if prompt is None:
             return  # an ordinary conversation in the staff chat
         user = message.from_user
         if user.id not in self.staff_ids:
             await message.reply_text(self.texts.t("notice", "refused"))
-            return
-        if prompt.purpose in TO_CUSTOMER:
-            if prompt.purpose == "relay" or user.id == prompt.user_id:
-                await self._conversation_reply(prompt.complaint_id, prompt.purpose, message.text, user, update)
-            else:
-                await message.reply_text(self.texts.t("notice", "not_yours"))
-            return
-        if user.id != prompt.user_id:
+        elif prompt.purpose in TO_CUSTOMER and (prompt.purpose == "relay" or user.id == prompt.user_id):
+            await self._conversation_reply(prompt.complaint_id, prompt.purpose, message.text, user, update)
+        elif user.id != prompt.user_id:
             await message.reply_text(self.texts.t("notice", "not_yours"))
-            return
-        who = Staff(user.id, user.full_name)
-        applied = await self.db(self.store.save_edit, prompt, who, message.text, update.update_id)
-        if applied.duplicate:
+        else:
+            await self._save_answer(prompt, Staff(user.id, user.full_name), message.text, update, context)
+
+    async def _prompt_of(self, chat_id: int, original: Message, bot_id: int) -> Prompt | None:
+        """The question a reply answers. A relayed customer message is recorded just after it is
+        sent, so a very quick reply to one of ours may come first: look again briefly."""
+        async with self.prompting:
+            prompt = await self.db(self.store.find_prompt, chat_id, original.message_id)
+        mine = original.from_user is not None and original.from_user.id == bot_id
+        for _ in range(20 if prompt is None and mine else 0):
+            await asyncio.sleep(0.1)
+            prompt = await self.db(self.store.find_prompt, chat_id, original.message_id)
+            if prompt is not None:
+                break
+        return prompt
+
+    async def _save_answer(
+        self, prompt: Prompt, who: Staff, text: str, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """A new draft, a reason, a cause or a follow-up text: saved, the card redrawn, the answer told."""
+        message = update.effective_message
+        applied = await self.db(self.store.save_edit, prompt, who, text, update.update_id)
+        if applied.duplicate or message is None:
             return
         if applied.changed and applied.card is not None and self.paint is not None:
             await self.paint(prompt.complaint_id, applied.version, applied.card)
@@ -174,14 +180,13 @@ class StaffDesk:
         card = applied.card
         if applied.ask == "justified" and card is not None and card.card_message_id and card.card_chat_id:
             rows = justified_keyboard(prompt.complaint_id, self.texts)
-            await self._answer(
-                context.bot.edit_message_reply_markup(
-                    card.card_chat_id, card.card_message_id, reply_markup=markup(rows)
-                )
+            edit = context.bot.edit_message_reply_markup(
+                card.card_chat_id, card.card_message_id, reply_markup=markup(rows)
             )
-        text = self.notice(applied)
-        if text:
-            await message.reply_text(text)
+            await self._answer(edit)
+        notice = self.notice(applied)
+        if notice:
+            await message.reply_text(notice)
 
     async def _conversation_reply(self, cid: int, purpose: str, text: str, user: User, update: Update) -> None:
         """A staff reply that goes to the customer: to a relayed message, options, what was done."""

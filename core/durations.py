@@ -1,9 +1,12 @@
-"""Durations written the way people write them in config: 90s, 5m, 2h, 3d, 1h30m."""
+"""Durations: as people write them in config (90s, 5m, 2h, 3d, 1h30m), as servers say them
+(Retry-After), and the backoff between tries."""
 
 from __future__ import annotations
 
+import email.utils
+import random
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -38,3 +41,29 @@ def format_duration(delta: timedelta) -> str:
             out.append(f"{total // size}{unit}")
             total %= size
     return "".join(out)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` (delta-seconds or an HTTP-date; also
+    ``x-ratelimit-reset``'s seconds); None when it is absent or makes no sense."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def backoff(attempt: int, base: float, cap: float, jitter: float = 0.0) -> float:
+    """Seconds before try ``attempt`` + 1: ``base`` doubling from the first failure, at most
+    ``cap``, spread by ±``jitter`` (a share: 0.2 is ±20 %) so many waiters do not return at once."""
+    delay: float = min(cap, base * 2 ** max(attempt - 1, 0))
+    return delay * random.uniform(1 - jitter, 1 + jitter) if jitter else delay

@@ -18,11 +18,13 @@ from bot.service import BotOptions
 from bot.texts import StaffTexts, load_texts
 from core.brand import BrandMatcher
 from core.model import RawMention, Triage
+from core.outbox import Document
 from core.review import human
 from core.triage import Triager
 from reclaim import __version__
 from reclaim.settings import Settings
-from responders.conversation import DEFAULT_QUESTIONS, Texts, TextsError, load_conversation_texts
+from responders.conversation import DEFAULT_QUESTIONS
+from responders.conversation_words import Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
 from services.conversations import PrivateConversations
 from services.delivery import Delivery
@@ -174,12 +176,12 @@ class App:
     def draft(self, triage: Triage, raw: RawMention, token: str) -> str:
         return self.drafter.draft(DraftRequest(triage=triage, token=token, author=raw.author))
 
-    def review_document(self, payload: dict[str, Any]) -> tuple[str, bytes, str]:
+    def review_document(self, payload: Document) -> tuple[str, bytes, str]:
         """The monthly review as an HTML file for the managers' chat, with a one-line caption."""
         from reclaim.report import render  # matplotlib is loaded only when a review is made
         from storage.review import collect
 
-        month = str(payload["month"])
+        month = payload.month
         with self.sessions() as session:
             review = collect(session, month, self.zone, self.settings.sla.first_response)
         complaints = review.kinds.get("complaint", 0)

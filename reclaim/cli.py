@@ -1,43 +1,19 @@
-"""The `reclaim` command line."""
+"""The `reclaim` command line: the parser and the dispatch to each command's module, which is
+imported only when that command runs (so `--help` and a usage error start in a blink)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from core.durations import format_duration
-from core.lexicon import LexiconError
 from reclaim import __version__, cli_outbox, cli_review, cli_web
-from reclaim.app import App
-from reclaim.cli_args import plain_row, record_id
-from reclaim.poller import Outcome, Poller
+from reclaim.cli_args import record_id
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
-from reclaim.settings import Settings, config_path, load_settings
-from reclaim.web_server import ListenError
-from reclaim.yamlsource import ConfigError
-from responders.drafting import TemplateError
-from storage import queries
-from storage.status import statuses
-from watchers import REGISTRY, SourceOptions
 
 EXIT_CONFIG = 2
 EXIT_SOURCES_FAILED = 3
-
-
-def where(s: SourceOptions) -> str:
-    """What a source watches, in a table cell."""
-    return REGISTRY.of(s).where(s)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,223 +75,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def check_config(settings: Settings, console: Console) -> int:
-    console.print(f"[bold]Brand[/]: {settings.brand.name} (aliases: {', '.join(settings.brand.aliases) or '-'})")
-    console.print(f"[bold]Database[/]: {settings.database.url.split('://')[0]}")
-    console.print(f"[bold]Languages[/]: {', '.join(settings.triage.languages)}")
-    console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
-    bot = settings.telegram.bot_username
-    links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
-    console.print(f"[bold]Private chat links[/]: {links}")
-    table = Table("source", "kind", "every", "match", "where")
-    for s in settings.sources:
-        table.add_row(
-            s.name + ("" if s.enabled else " (disabled)"),
-            s.kind,
-            format_duration(s.every),
-            s.match,
-            where(s),
-        )
-    console.print(table)
-    console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
-    # Building the app checks word lists and reply templates too.
-    app = App(settings)
-    _ = app.triager, app.drafter
-    return 0
-
-
-def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
-    if console.is_terminal:
-        table = Table("source", "result", "items", "new", "complaints", "time")
-        for o in outcomes:
-            result = (
-                ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]")
-                if o.ok
-                else f"[red]{o.error}[/]"
-            )
-            if o.ok and o.warnings:
-                result += f" [yellow]({len(o.warnings)} warning(s))[/]"
-            table.add_row(o.source, result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
-        console.print(table)
-    else:
-        for o in outcomes:
-            if o.ok:
-                state = "not-modified" if o.not_modified else f"http-{o.status}"
-                line = f"{o.source}: ok {state} items={o.items} new={o.added} complaints={o.complaints}"
-                line += f" warnings={len(o.warnings)}" if o.warnings else ""
-            else:
-                line = f"{o.source}: FAILED {o.error}"
-            print(line)
-    failed = [o.source for o in outcomes if not o.ok]
-    added = sum(o.added for o in outcomes)
-    opened = sum(o.complaints for o in outcomes)
-    console.print(
-        f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
-    )
-
-
-async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
-    sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
-    sources = REGISTRY.polled(sources)  # pushed kinds arrive with `reclaim run`
-    poller = Poller(app)
-    try:
-        if console.is_terminal:
-            columns = (
-                TextColumn("polling"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=console, transient=True) as progress:
-                task = progress.add_task("poll", total=len(sources))
-                return await poller.poll(sources, on_done=lambda _o: progress.advance(task))
-        return await poller.poll(sources)
-    finally:
-        await poller.aclose()
-
-
-def _journal(app: App, args: argparse.Namespace, console: Console) -> int:
-    with app.sessions() as session:
-        if args.command == "sources":
-            health = queries.source_health(session, [s.name for s in app.settings.sources])
-            if args.json:
-                _print_json(health)
-                return 0
-            table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
-            for h in health:
-                plain_row(
-                    table,
-                    h["name"],
-                    h["last_success_at"] or "-",
-                    h["last_error"] or "-",
-                    str(h["consecutive_failures"]),
-                    h["next_attempt_at"] or "-",
-                    str(h["items_seen"]),
-                    str(h["mentions_added"]),
-                )
-            console.print(table)
-            _print_status(statuses(session), console)
-            return 0
-        if args.command == "status":
-            rows = statuses(session)
-            if args.json:
-                _print_json(rows)
-            else:
-                _print_status(rows, console, empty="no `reclaim run` has reported yet")
-            return 0
-        if args.command == "mentions":
-            rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
-            if args.json:
-                _print_json(rows)
-                return 0
-            table = Table("id", "source", "kind", "lang", "severity", "category", "flags", "text")
-            for r in rows:
-                plain_row(
-                    table,
-                    str(r["id"]),
-                    r["source"],
-                    r["kind"],
-                    r["language"],
-                    r["severity"],
-                    r["category"],
-                    ",".join(r["flags"]),
-                    (r["text"] or "")[:70],
-                )
-            console.print(table)
-            return 0
-        if args.action == "list":
-            rows = queries.list_complaints(session, link_base=app.link_base, status=args.status, limit=args.limit)
-            if args.json:
-                _print_json(rows)
-                return 0
-            table = Table("id", "status", "lang", "severity", "category", "due", "draft")
-            for r in rows:
-                draft = _gist(r["draft"]["text"]) if r["draft"] else "-"
-                plain_row(
-                    table,
-                    str(r["id"]),
-                    r["status"],
-                    r["language"],
-                    r["severity"],
-                    r["category"],
-                    r["first_response_due"][:16],
-                    draft,
-                )
-            console.print(table)
-            return 0
-        detail = queries.complaint_detail(session, args.id, link_base=app.link_base)
-        if detail is None:
-            console.print(f"[red]no complaint with id {args.id}[/]")
-            return 1
-        if args.json:
-            _print_json(detail)
-            return 0
-        _show(detail, console)
-        return 0
-
-
-def _print_status(rows: Sequence[dict[str, Any]], console: Console, empty: str | None = None) -> None:
-    for r in rows:
-        line = f"{r['component']}: {r['state']} since {r['since'][:19]}"
-        line += f" — {r['detail']}" if r["detail"] else ""
-        line += f"; next attempt {r['next_attempt_at'][:19]}" if r["next_attempt_at"] else ""
-        console.print(line, markup=False)
-    if not rows and empty:
-        console.print(empty)
-
-
-def _gist(draft: str) -> str:
-    """The draft's body in a table cell: its second paragraph (after the greeting), or the first."""
-    parts = [p for p in draft.split("\n\n") if p.strip()]
-    return (parts[1] if len(parts) > 1 else parts[0] if parts else "")[:60]
-
-
-def _show(d: dict[str, Any], console: Console) -> None:
-    m = d["mention"] or {}
-    console.print(
-        f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
-        f"{d['language']}, flags: {', '.join(d['flags']) or '-'}"
-    )
-    # what sources wrote is never read as rich markup ("[/bold]" in an author's name)
-    console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}", markup=False)
-    console.print(f"first response due: {d['first_response_due']}")
-    console.print(f"[bold]They wrote[/]: {escape(str(m.get('text')))}")
-    if d["draft"]:
-        console.print(f"[bold]Draft ({d['draft']['status']})[/]:")
-        console.print(d["draft"]["text"], markup=False)
-    console.print("[bold]Events[/]:")
-    for e in d["events"]:
-        console.print(f"  {e['at']}  {e['kind']}  by {e['actor']}", markup=False)
-
-
-def _privacy(app: App, args: argparse.Namespace, console: Console) -> int:
-    from storage.privacy import forget_customer, purge
-
-    now = datetime.now(UTC)
-    try:
-        with app.sessions.begin() as session:
-            if args.command == "customers":
-                n = forget_customer(session, args.id, now)
-                console.print(f"customer {args.id}: personal data erased from {n} complaint(s)")
-                return 0
-            result = purge(session, now, app.settings.retention)
-    finally:
-        app.close()
-    if args.json:
-        _print_json({"anonymised": result.anonymised, "mentions_deleted": result.mentions_deleted})
-    else:
-        console.print(
-            f"anonymised {result.anonymised} finished complaint(s) and deleted {result.mentions_deleted} "
-            f"mention(s) older than {format_duration(app.settings.retention)}"
-        )
-    return 0
-
-
 def setup_logging(verbose: int) -> None:
     level = logging.INFO if verbose else logging.WARNING
     level = logging.DEBUG if verbose > 1 else level
@@ -339,17 +98,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         return _main(args)
-    except ListenError as exc:
-        print(f"cannot start: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
-    except Exception:
-        logging.getLogger("reclaim").critical("reclaim stopped on an unexpected error", exc_info=True)
-        return 1
+    except Exception as exc:
+        from reclaim.web_server import ListenError
+
+        if not isinstance(exc, ListenError):
+            logging.getLogger("reclaim").critical("reclaim stopped on an unexpected error", exc_info=True)
+            return 1
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+# command → "module:function" run with (app, args, console); imported only when that command runs
+COMMANDS = {
+    "poll": "reclaim.cli_journal:poll",
+    "run": "reclaim.cli_journal:run",
+    "sources": "reclaim.cli_journal:sources",
+    "status": "reclaim.cli_journal:status",
+    "mentions": "reclaim.cli_journal:mentions",
+    "complaints": "reclaim.cli_journal:complaints",
+    "customers": "reclaim.cli_journal:privacy",
+    "purge": "reclaim.cli_journal:privacy",
+    "web": "reclaim.cli_web:run",
+    "users": "reclaim.cli_web:run",
+    "outbox": "reclaim.cli_outbox:run",
+    "report": "reclaim.cli_review:run",
+    "actions": "reclaim.cli_review:run",
+    "faq": "reclaim.cli_review:run",
+}
 
 
 def _main(args: argparse.Namespace) -> int:
+    import importlib
+
+    from rich.console import Console
+
+    from reclaim.config import config_path, load_settings
+    from reclaim.yamlsource import ConfigError
+
     console = Console(stderr=False, highlight=False)
     if args.command == "demo":
         from reclaim.demo import run_demo
@@ -361,34 +148,18 @@ def _main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
+    from core.lexicon import LexiconError
+    from reclaim.app import App
+    from responders.drafting import TemplateError
+
     try:
         if args.command == "check-config":
-            return check_config(settings, console)
-        app = App(settings)
-        if args.command == "poll":
-            unknown = [n for n in args.source or [] if n not in {s.name for s in settings.sources}]
-            if unknown:
-                print(f"no source named {', '.join(unknown)} in the config", file=sys.stderr)
-                return EXIT_CONFIG
-            outcomes = asyncio.run(poll_once(app, args.source, console))
-            print_outcomes(outcomes, console)
-            return 0 if all(o.ok for o in outcomes) else EXIT_SOURCES_FAILED
-        if args.command == "run":
-            from reclaim.scheduler import Runner
+            from reclaim.cli_journal import check_config
 
-            if not settings.telegram.token:
-                console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
-            asyncio.run(Runner(app).run())
-            return 0
-        if args.command in ("web", "users"):
-            return cli_web.run(app, args, console)
-        if args.command == "outbox":
-            return cli_outbox.run(app, args, console)
-        if args.command in ("report", "actions", "faq"):
-            return cli_review.run(app, args, console)
-        if args.command in ("customers", "purge"):
-            return _privacy(app, args, console)
-        return _journal(app, args, console)
+            return check_config(settings, console)
+        module, name = COMMANDS[args.command].split(":")
+        command = getattr(importlib.import_module(module), name)
+        return int(command(App(settings), args, console))
     except (ConfigError, LexiconError, TemplateError) as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

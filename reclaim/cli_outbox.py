@@ -7,21 +7,21 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from core.lifecycle import Delivery
+from reclaim.cli_args import record_id
 
-from reclaim.app import App
-from reclaim.cli_args import plain_row, record_id
-from storage import outbox
-from storage.cards import bump_card
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reclaim.app import App
 
 
 def add_parsers(sub: Any) -> None:
     box = sub.add_parser("outbox", help="messages that could not be sent").add_subparsers(dest="action", required=True)
     listing = box.add_parser("list", help="failed rows (or --status S, or --status all)")
-    listing.add_argument("--status", choices=[*outbox.STATUSES, "all"], default=outbox.FAILED)
+    listing.add_argument("--status", choices=[*(d.value for d in Delivery), "all"], default=Delivery.FAILED.value)
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--limit", type=int, default=200)
     for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
@@ -31,6 +31,12 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from reclaim.cli_args import plain_row
+    from storage import outbox
+    from storage.cards import bump_card
+
     if args.action == "list":
         with app.sessions() as session:
             rows = outbox.listing(session, None if args.status == "all" else args.status, args.limit)

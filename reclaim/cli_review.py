@@ -7,18 +7,16 @@ import json
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from core.review import previous_month
-from reclaim.app import App
 from reclaim.cli_args import month as month_arg
 from reclaim.cli_args import record_id
-from storage.actions import ActionError, SqlActions
-from storage.faq import SqlFaq, markdown, page
-from storage.review import collect
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reclaim.app import App
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,15 +53,29 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     if args.command == "report":
         return _report(app, args, console)
     if args.command == "faq":
-        entries = SqlFaq(app.sessions).entries(args.language)
-        title = f"{app.settings.brand.name}: questions and answers"
-        text = markdown(entries, title) if args.format == "md" else page(entries, title, args.language or "en")
-        if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
-            console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} written to {args.out}")
-        else:
-            sys.stdout.write(text)
-        return 0
+        return _faq(app, args, console)
+    return _actions(app, args, console)
+
+
+def _faq(app: App, args: argparse.Namespace, console: Console) -> int:
+    from storage.faq import SqlFaq, markdown, page
+
+    entries = SqlFaq(app.sessions).entries(args.language)
+    title = f"{app.settings.brand.name}: questions and answers"
+    text = markdown(entries, title) if args.format == "md" else page(entries, title, args.language or "en")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _actions(app: App, args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from storage.actions import ActionError, SqlActions
+
     store = SqlActions(app.sessions, app.settings.review.causes)
     try:
         if args.action == "list":
@@ -103,6 +115,7 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def _report(app: App, args: argparse.Namespace, console: Console) -> int:
     from reclaim.report import render  # matplotlib loads only for a report
+    from storage.review import collect
 
     month = args.month or previous_month(datetime.now(app.zone))
     try:

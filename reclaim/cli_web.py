@@ -8,14 +8,12 @@ import contextlib
 import getpass
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from sqlalchemy import select
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from reclaim.app import App
-from storage.tables import WebUser
-from storage.users import SqlUsers, UserError
+    from reclaim.app import App
 
 
 def add_parsers(sub: Any) -> None:
@@ -32,6 +30,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def _password() -> str:
+    from storage.users import UserError
+
     given = os.environ.get("RECLAIM_NEW_PASSWORD")
     if given:
         return given
@@ -53,6 +53,11 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(server(app).serve(sockets=[sock]))
         return 0
+    from sqlalchemy import select
+
+    from storage.tables import WebUser
+    from storage.users import SqlUsers, UserError
+
     users = SqlUsers(app.sessions)
     if args.action == "list":
         with app.sessions() as session:

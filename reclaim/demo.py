@@ -26,8 +26,8 @@ from rich.panel import Panel
 from sqlalchemy import select
 
 from reclaim.app import App
+from reclaim.config import load_settings
 from reclaim.scheduler import Runner
-from reclaim.settings import load_settings
 from sandbox.reddit import RedditServer
 from sandbox.sites import SiteServer
 from sandbox.telegram import BotApiServer
@@ -247,30 +247,88 @@ class Walkthrough:
             c.print(Panel(m["text"], title_align="left"))
 
 
+def _stage(site: SiteServer, tg: BotApiServer, reddit: RedditServer) -> None:
+    """The samples, the Reddit posts, the groups and the people of the walk-through."""
+    site.add_dir(SANDBOX / "samples")
+    reddit.add_submission(
+        "nordlys",
+        "Nordlys sent the wrong size twice",
+        "Ordered a medium coat, got a small, exchanged it and got a small again. Nobody answers my emails.",
+        author="fjordwalker",
+    )
+    reddit.add_submission("nordlys", "Love my Nordlys coat", "Warm, well made and it came in two days!", "sunny_dk")
+    tg.add_group(FANS, "Nordlys fans")
+    tg.add_user(OLE, "Ole", language_code="en")
+    tg.add_group(STAFF, "Nordlys care team")
+    tg.add_group(MANAGERS, "Nordlys managers")
+    tg.add_user(ANNA, "Anna", "anna_care")
+    tg.add_user(BOB, "Bob")
+    tg.add_user(MARIA, "Maria (manager)")
+    tg.add_user(EVE, "Eve (not on the team)")
+    tg.add_user(EMMA, "Emma", language_code="en")
+
+
+def _walk(app: App, tg: BotApiServer, reddit: RedditServer, console: Console, stay: bool) -> BaseException | None:
+    """`reclaim run` in this process while the walk-through plays on a thread; its failure, if any."""
+    failure: list[BaseException] = []
+
+    def token_of(cid: int) -> str:
+        with app.sessions() as session:
+            return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
+
+    def polled() -> bool:
+        pollable = {s.name for s in REGISTRY.polled(app.settings.sources)}
+        with app.sessions() as session:
+            done = set(session.scalars(select(SourceState.name).where(SourceState.last_polled_at.is_not(None))))
+        return pollable <= done
+
+    async def main() -> None:
+        runner, loop, finished = Runner(app), asyncio.get_running_loop(), asyncio.Event()
+
+        def script() -> None:
+            try:
+                Walkthrough(tg, console, token_of, reddit=reddit, polled=polled).run()
+            except BaseException as exc:  # reported below, after the runner stops
+                failure.append(exc)
+            finally:
+                if failure or not stay:
+                    loop.call_soon_threadsafe(finished.set)
+                else:
+                    console.rule("Your turn")
+                    console.print(
+                        f"Open {tg.url}/ui to act as Anna, Bob or Eve in the staff group; "
+                        "the bot keeps polling the samples. Ctrl-C stops the demo."
+                    )
+
+        threading.Thread(target=script, name="demo-walkthrough", daemon=True).start()
+        await runner.run(until=finished)
+
+    asyncio.run(main())
+    return failure[0] if failure else None
+
+
+def _summary(app: App, console: Console) -> None:
+    try:
+        with app.sessions() as session:
+            complaints = queries.list_complaints(session, link_base=app.link_base)
+        statuses: dict[str, int] = {}
+        for row in complaints:
+            statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        console.rule(f"Journal: {len(complaints)} complaints {statuses}")
+    finally:
+        app.close()
+
+
 def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None = None) -> int:
+    """`reclaim demo`: local stand-ins for the sources, Reddit and Telegram, `reclaim run` on
+    them, and a scripted walk-through of the team's work; then, from a terminal, your turn."""
     work = Path(folder)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     stay = sys.stdin.isatty() and sys.stdout.isatty() if stay is None else stay
     with SiteServer() as site, BotApiServer(port=port) as tg, RedditServer(cassettes=NO_CASSETTES) as reddit:
-        site.add_dir(SANDBOX / "samples")
-        reddit.add_submission(
-            "nordlys",
-            "Nordlys sent the wrong size twice",
-            "Ordered a medium coat, got a small, exchanged it and got a small again. Nobody answers my emails.",
-            author="fjordwalker",
-        )
-        reddit.add_submission("nordlys", "Love my Nordlys coat", "Warm, well made and it came in two days!", "sunny_dk")
-        tg.add_group(FANS, "Nordlys fans")
-        tg.add_user(OLE, "Ole", language_code="en")
-        tg.add_group(STAFF, "Nordlys care team")
-        tg.add_group(MANAGERS, "Nordlys managers")
-        tg.add_user(ANNA, "Anna", "anna_care")
-        tg.add_user(BOB, "Bob")
-        tg.add_user(MARIA, "Maria (manager)")
-        tg.add_user(EVE, "Eve (not on the team)")
-        tg.add_user(EMMA, "Emma", language_code="en")
+        _stage(site, tg, reddit)
         env = {
             **os.environ,
             "SAMPLES": site.base,
@@ -282,63 +340,16 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
         }
         os.environ.update(reddit.env())  # the local Reddit's own login, as a real one would be set
         settings = load_settings(SANDBOX / "demo.yaml", env)
-        app = App(settings)
         tg.send_text(FANS, OLE, "Has anyone else had Nordlys lose their parcel? Two weeks and support never replies.")
         console.print(
             f"Sample sources on {site.base}; a local Reddit on {reddit.url}; a local Telegram on {tg.url} "
             f"(watch and click as staff at [bold]{tg.url}/ui[/bold])."
         )
-        failure: list[BaseException] = []
-        done = threading.Event()
-
-        def token_of(cid: int) -> str:
-            with app.sessions() as session:
-                return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
-
-        def polled() -> bool:
-            pollable = {s.name for s in REGISTRY.polled(settings.sources)}
-            with app.sessions() as session:
-                done = set(session.scalars(select(SourceState.name).where(SourceState.last_polled_at.is_not(None))))
-            return pollable <= done
-
-        async def main() -> None:
-            runner = Runner(app)
-            loop = asyncio.get_running_loop()
-            finished = asyncio.Event()
-
-            def script() -> None:
-                try:
-                    Walkthrough(tg, console, token_of, reddit=reddit, polled=polled).run()
-                except BaseException as exc:  # reported below, after the runner stops
-                    failure.append(exc)
-                finally:
-                    done.set()
-                    if failure or not stay:
-                        loop.call_soon_threadsafe(finished.set)
-                    else:
-                        console.rule("Your turn")
-                        console.print(
-                            f"Open {tg.url}/ui to act as Anna, Bob or Eve in the staff group; "
-                            "the bot keeps polling the samples. Ctrl-C stops the demo."
-                        )
-
-            threading.Thread(target=script, name="demo-walkthrough", daemon=True).start()
-            await runner.run(until=finished)
-
-        asyncio.run(main())
-        if failure:
-            console.print(f"[red]The demo stopped: {failure[0]}[/red]")
+        failure = _walk(App(settings), tg, reddit, console, stay)
+        if failure is not None:
+            console.print(f"[red]The demo stopped: {failure}[/red]")
             return 1
-        app = App(settings)
-        try:
-            with app.sessions() as session:
-                complaints = queries.list_complaints(session, link_base=app.link_base)
-            statuses: dict[str, int] = {}
-            for row in complaints:
-                statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-            console.rule(f"Journal: {len(complaints)} complaints {statuses}")
-        finally:
-            app.close()
+        _summary(App(settings), console)
     console.print(
         f"Journal kept in {work / 'reclaim.db'}. Next: write your own config.yaml "
         "(see the README), `reclaim check-config`, then `reclaim run` with TELEGRAM_BOT_TOKEN set."

@@ -18,8 +18,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.group import GroupWatch
 from bot.service import BotService
-from core.inbox import Publisher
 from core.model import RawMention
+from core.outbox import Document, Publisher
 from core.review import previous_month
 from reclaim.app import App
 from reclaim.poller import Outcome, Poller, ingest_now
@@ -161,8 +161,8 @@ class Runner:
         now = datetime.now(self.app.zone)
         month = month or previous_month(now)
         with self.app.sessions.begin() as session:
-            queued = add_outbox(session, key=f"review:{month}", kind="document", complaint_id=None,
-                                payload={"month": month}, now=datetime.now(UTC))  # fmt: skip
+            queued = add_outbox(session, key=f"review:{month}", payload=Document(month), complaint_id=None,
+                                now=datetime.now(UTC))  # fmt: skip
         if queued:
             log.info("the review of %s is queued for the managers' chat", month)
             if self.bot is not None:

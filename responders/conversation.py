@@ -5,27 +5,23 @@ summary ("did I understand you correctly?", Yes / Not quite) → solution (the o
 options, the customer chooses) → promise (a concrete local time) → resolution (the owner says
 what was done) → satisfaction (1-5; 1-2 reopens and alerts a manager) → closed.
 
-The machine never does I/O: ``step(conversation, event, ctx)`` returns the new conversation
-and what to do (messages for the customer, notes for the staff thread, alerts). The bot and the
-journal are thin faces around it, and the conversation is stored as JSON, so a restart
-continues where it was. Words come from ``responders/conversation/<lang>.toml``.
+The machine never does I/O: ``step(conversation, event, ctx)`` returns the new conversation and
+what to do (messages for the customer, notes for the staff thread, alerts); services/machine.py
+writes it. Stored as JSON, so a restart continues where it was (words: conversation_words.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.datafiles import load_first_toml
 from core.model import Step
+from responders.conversation_words import Texts, when
 
-BUILTIN_DIR = Path(__file__).parent / "conversation"
-REFERENCE = "en"
 DEFAULT_QUESTIONS: dict[str, list[str]] = {
     "delivery": ["order", "date", "what"],
     "refund": ["order", "date", "what"],
@@ -36,50 +32,6 @@ DEFAULT_QUESTIONS: dict[str, list[str]] = {
 _ORDER = re.compile(r"(?:#|№|\bno\.?\s*|\bnr\.?\s*)\s*(\d[\d-]{3,})|\b(\d{6,})\b", re.IGNORECASE)
 # numeric dates only (12.11, 12/11/2026, 2026-11-12): a word after a number is too often not a month
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\b")
-
-
-class TextsError(ValueError):
-    """A conversation texts file is missing a key or uses an unknown placeholder."""
-
-
-@dataclass(frozen=True)
-class Texts:
-    language: str
-    data: Mapping[str, Any]
-
-    def t(self, key: str, **params: object) -> str:
-        node: Any = self.data
-        for part in key.split("."):
-            node = node[part]
-        return str(node).format(**params)
-
-    def has(self, key: str) -> bool:
-        node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                return False
-            node = node[part]
-        return True
-
-
-def _keys(data: Mapping[str, Any], prefix: str = "") -> set[str]:
-    out: set[str] = set()
-    for k, v in data.items():
-        out |= _keys(v, f"{prefix}{k}.") if isinstance(v, Mapping) else {f"{prefix}{k}"}
-    return out
-
-
-def load_conversation_texts(language: str, extra_dirs: Sequence[Path] = ()) -> Texts:
-    """The conversation words for ``language``; every key of the English file must be there."""
-    found = load_first_toml(f"{language}.toml", [BUILTIN_DIR, *extra_dirs])
-    if found is None:
-        raise TextsError(f"no conversation texts for {language!r} (add responders/conversation/{language}.toml)")
-    reference = load_first_toml(f"{REFERENCE}.toml", [BUILTIN_DIR])
-    assert reference is not None
-    missing = sorted(_keys(reference[0]) - _keys(found[0]))
-    if missing:
-        raise TextsError(f"{found[1]}: missing {', '.join(missing)}")
-    return Texts(language, found[0])
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -236,62 +188,6 @@ class Outcome:
     close: bool = False
 
 
-def when(moment: datetime, now: datetime, zone: ZoneInfo, texts: Texts) -> str:
-    """A concrete local time: "12:25 today", "09:00 tomorrow", "Friday 25.11 at 12:25"."""
-    local, today = moment.astimezone(zone), now.astimezone(zone)
-    hm = local.strftime("%H:%M")
-    days = (local.date() - today.date()).days
-    if days == 0:
-        return texts.t("time.today", time=hm)
-    if days == 1:
-        return texts.t("time.tomorrow", time=hm)
-    weekday = texts.t(f"time.weekdays.d{local.weekday()}")
-    return texts.t("time.later", weekday=weekday, date=local.strftime("%d.%m"), time=hm)
-
-
-_CLOCK = re.compile(r"^(?:(\d{1,2})[./](\d{1,2})\s+)?(\d{1,2})[:.](\d{2})$")
-_SPAN = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(m|min|h|d)$")
-
-
-def choose_options(text: str, presets: Sequence[str]) -> tuple[str, ...]:
-    """The owner's reply: one option per line; a line of numbers ("1, 3") picks presets."""
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.strip(" -•*\t")
-        numbers = [p for p in re.split(r"[,\s]+", line) if p]
-        if numbers and all(p.isdigit() and 1 <= int(p) <= len(presets) for p in numbers):
-            out += [presets[int(p) - 1] for p in numbers]
-        elif line:
-            out.append(line)
-    return tuple(dict.fromkeys(out))
-
-
-def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """A time the owner types: "14:30" (today, or tomorrow if it has passed), "25.11 14:30",
-    or a span from now: "45m", "2h", "1d". None when it is none of these or in the past."""
-    value = text.strip().lower()
-    span = _SPAN.match(value)
-    if span:
-        amount, unit = float(span.group(1).replace(",", ".")), span.group(2)
-        return now + timedelta(minutes=amount * {"m": 1, "min": 1, "h": 60, "d": 1440}[unit])
-    m = _CLOCK.match(value)
-    if not m:
-        return None
-    local = now.astimezone(zone)
-    day, month, hour, minute = m.groups()
-    try:
-        moment = local.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
-        if day:
-            moment = moment.replace(day=int(day), month=int(month))
-            if moment < local:
-                moment = moment.replace(year=moment.year + 1)
-        elif moment <= local:
-            moment += timedelta(days=1)
-    except ValueError:
-        return None
-    return moment if moment > local else None
-
-
 def _ask_next(conv: Conversation, out: Outcome, ctx: Context) -> Conversation:
     if conv.questions:
         key, rest = conv.questions[0], conv.questions[1:]
@@ -321,78 +217,116 @@ def step(conv: Conversation, event: Event, ctx: Context) -> Outcome:
     """Apply one event; never raises for an event that does not fit the step (it is ignored
     or answered politely)."""
     out = Outcome(conv)
-    t = ctx.texts
-    if isinstance(event, Started):
-        if conv.step is Step.CONTACT:
-            greeting = t.t("contact.named", name=ctx.name) if ctx.name else t.t("contact.anonymous")
-            out.say.append(Say(greeting))
-            out.events.append(("conversation_started", {}))
-            out.conversation = _ask_next(conv, out, ctx)
-        else:
-            out.say.append(Say(t.t("contact.again")))
-            out.say.extend(_status(conv, ctx))
-        return out
     if isinstance(event, CustomerText):
         return _on_text(conv, event, ctx, out)
-    if isinstance(event, Confirmed) and conv.step is Step.SUMMARY:
-        if event.yes:
-            out.events.append(("summary_confirmed", {}))
-            out.say.append(Say(t.t("solution.wait", owner=ctx.owner or t.t("solution.team"))))
-            out.conversation = replace(conv, step=Step.SOLUTION)
-        else:
-            out.events.append(("summary_rejected", {}))
-            out.say.append(Say(t.t("summary.correct")))
-            out.conversation = replace(conv, step=Step.CLARIFY, asking="correction")
-        return out
-    if isinstance(event, OptionsProposed) and event.options and conv.step in (Step.SOLUTION, Step.CHOOSING):
-        rows = tuple(((f"{i + 1}. {_short(o, 60)}", f"choosing:{i}"),) for i, o in enumerate(event.options))
-        listing = "\n".join(f"{i + 1}. {o}" for i, o in enumerate(event.options))
-        out.say.append(Say(t.t("solution.offer", options=listing), rows))
-        out.events.append(("options_proposed", {"options": list(event.options)}))
-        out.conversation = replace(conv, step=Step.CHOOSING, options=event.options, chosen=None)
-        return out
-    if isinstance(event, Chosen) and conv.step is Step.CHOOSING and 0 <= event.index < len(conv.options):
-        option = conv.options[event.index]
-        due = ctx.now + ctx.default_promise
-        out.say.append(Say(t.t("solution.chosen", option=option)))
-        out.say.append(Say(t.t("promise.told", when=when(due, ctx.now, ctx.zone, t))))
-        out.events.append(("option_chosen", {"index": event.index, "option": option}))
-        out.events.append(("promise_made", {"due": due.isoformat()}))
-        out.promise = due
-        out.conversation = replace(conv, step=Step.PROMISE, chosen=event.index, promise_due=due.isoformat())
-        return out
-    if isinstance(event, PromiseSet) and conv.step in (Step.CHOOSING, Step.PROMISE, Step.SOLUTION):
-        out.say.append(Say(t.t("promise.told", when=when(event.due, ctx.now, ctx.zone, t))))
-        out.events.append(("promise_made", {"due": event.due.isoformat()}))
-        out.promise = event.due
-        out.conversation = replace(conv, promise_due=event.due.isoformat())
-        return out
-    if isinstance(event, PromiseMissed) and conv.step not in (Step.CLOSED, Step.SATISFACTION):
-        reason = event.reason or t.t("promise.default_reason")
-        out.say.append(Say(t.t("promise.missed", reason=reason, when=when(event.new_due, ctx.now, ctx.zone, t))))
-        out.events.append(("promise_missed", {"reason": reason, "new_due": event.new_due.isoformat()}))
-        out.alert = "promise_missed"
-        out.promise = event.new_due
-        out.conversation = replace(conv, promise_due=event.new_due.isoformat())
-        return out
-    if isinstance(event, Resolved) and conv.step not in (Step.CLOSED, Step.SATISFACTION):
-        out.say.append(Say(t.t("resolution.done", what=event.what)))
-        out.say.append(Say(t.t("satisfaction.ask"), (tuple((str(n), f"satisfaction:{n}") for n in range(1, 6)),)))
-        out.events.append(("resolved", {"what": event.what}))
-        out.conversation = replace(conv, step=Step.SATISFACTION, resolution=event.what)
-        return out
-    if isinstance(event, Rated) and conv.step is Step.SATISFACTION and 1 <= event.rating <= 5:
-        out.events.append(("rated", {"rating": event.rating}))
-        if event.rating <= 2:
-            out.say.append(Say(t.t("satisfaction.low")))
-            out.alert, out.reopen = "low_rating", True
-            out.conversation = replace(conv, step=Step.SOLUTION, rating=event.rating)
-        else:
-            out.say.append(Say(t.t("satisfaction.thanks")))
-            out.close = True
-            out.conversation = replace(conv, step=Step.CLOSED, rating=event.rating)
-        return out
+    handler = _HANDLERS.get(type(event))
+    if handler is not None:
+        handler(conv, event, ctx, out)
     return out
+
+
+def _on_started(conv: Conversation, event: Started, ctx: Context, out: Outcome) -> None:
+    t = ctx.texts
+    if conv.step is Step.CONTACT:
+        out.say.append(Say(t.t("contact.named", name=ctx.name) if ctx.name else t.t("contact.anonymous")))
+        out.events.append(("conversation_started", {}))
+        out.conversation = _ask_next(conv, out, ctx)
+    else:
+        out.say.append(Say(t.t("contact.again")))
+        out.say.extend(_status(conv, ctx))
+
+
+def _on_confirmed(conv: Conversation, event: Confirmed, ctx: Context, out: Outcome) -> None:
+    t = ctx.texts
+    if conv.step is not Step.SUMMARY:
+        return
+    if event.yes:
+        out.events.append(("summary_confirmed", {}))
+        out.say.append(Say(t.t("solution.wait", owner=ctx.owner or t.t("solution.team"))))
+        out.conversation = replace(conv, step=Step.SOLUTION)
+    else:
+        out.events.append(("summary_rejected", {}))
+        out.say.append(Say(t.t("summary.correct")))
+        out.conversation = replace(conv, step=Step.CLARIFY, asking="correction")
+
+
+def _on_options(conv: Conversation, event: OptionsProposed, ctx: Context, out: Outcome) -> None:
+    if not event.options or conv.step not in (Step.SOLUTION, Step.CHOOSING):
+        return
+    rows = tuple(((f"{i + 1}. {_short(o, 60)}", f"choosing:{i}"),) for i, o in enumerate(event.options))
+    listing = "\n".join(f"{i + 1}. {o}" for i, o in enumerate(event.options))
+    out.say.append(Say(ctx.texts.t("solution.offer", options=listing), rows))
+    out.events.append(("options_proposed", {"options": list(event.options)}))
+    out.conversation = replace(conv, step=Step.CHOOSING, options=event.options, chosen=None)
+
+
+def _on_chosen(conv: Conversation, event: Chosen, ctx: Context, out: Outcome) -> None:
+    if conv.step is not Step.CHOOSING or not 0 <= event.index < len(conv.options):
+        return
+    t, option, due = ctx.texts, conv.options[event.index], ctx.now + ctx.default_promise
+    out.say.append(Say(t.t("solution.chosen", option=option)))
+    out.say.append(Say(t.t("promise.told", when=when(due, ctx.now, ctx.zone, t))))
+    out.events.append(("option_chosen", {"index": event.index, "option": option}))
+    out.events.append(("promise_made", {"due": due.isoformat()}))
+    out.promise = due
+    out.conversation = replace(conv, step=Step.PROMISE, chosen=event.index, promise_due=due.isoformat())
+
+
+def _on_promise_set(conv: Conversation, event: PromiseSet, ctx: Context, out: Outcome) -> None:
+    if conv.step not in (Step.CHOOSING, Step.PROMISE, Step.SOLUTION):
+        return
+    out.say.append(Say(ctx.texts.t("promise.told", when=when(event.due, ctx.now, ctx.zone, ctx.texts))))
+    out.events.append(("promise_made", {"due": event.due.isoformat()}))
+    out.promise = event.due
+    out.conversation = replace(conv, promise_due=event.due.isoformat())
+
+
+def _on_promise_missed(conv: Conversation, event: PromiseMissed, ctx: Context, out: Outcome) -> None:
+    if conv.step in (Step.CLOSED, Step.SATISFACTION):
+        return
+    t = ctx.texts
+    reason = event.reason or t.t("promise.default_reason")
+    out.say.append(Say(t.t("promise.missed", reason=reason, when=when(event.new_due, ctx.now, ctx.zone, t))))
+    out.events.append(("promise_missed", {"reason": reason, "new_due": event.new_due.isoformat()}))
+    out.alert = "promise_missed"
+    out.promise = event.new_due
+    out.conversation = replace(conv, promise_due=event.new_due.isoformat())
+
+
+def _on_resolved(conv: Conversation, event: Resolved, ctx: Context, out: Outcome) -> None:
+    if conv.step in (Step.CLOSED, Step.SATISFACTION):
+        return
+    t = ctx.texts
+    out.say.append(Say(t.t("resolution.done", what=event.what)))
+    out.say.append(Say(t.t("satisfaction.ask"), (tuple((str(n), f"satisfaction:{n}") for n in range(1, 6)),)))
+    out.events.append(("resolved", {"what": event.what}))
+    out.conversation = replace(conv, step=Step.SATISFACTION, resolution=event.what)
+
+
+def _on_rated(conv: Conversation, event: Rated, ctx: Context, out: Outcome) -> None:
+    if conv.step is not Step.SATISFACTION or not 1 <= event.rating <= 5:
+        return
+    out.events.append(("rated", {"rating": event.rating}))
+    if event.rating <= 2:  # not satisfied: back to finding a solution, and a manager hears of it
+        out.say.append(Say(ctx.texts.t("satisfaction.low")))
+        out.alert, out.reopen = "low_rating", True
+        out.conversation = replace(conv, step=Step.SOLUTION, rating=event.rating)
+    else:
+        out.say.append(Say(ctx.texts.t("satisfaction.thanks")))
+        out.close = True
+        out.conversation = replace(conv, step=Step.CLOSED, rating=event.rating)
+
+
+_HANDLERS: dict[type, Callable[[Conversation, Any, Context, Outcome], None]] = {
+    Started: _on_started,
+    Confirmed: _on_confirmed,
+    OptionsProposed: _on_options,
+    Chosen: _on_chosen,
+    PromiseSet: _on_promise_set,
+    PromiseMissed: _on_promise_missed,
+    Resolved: _on_resolved,
+    Rated: _on_rated,
+}
 
 
 def button_event(conv: Conversation, value: str) -> Event | None:

@@ -19,7 +19,8 @@ import praw
 import prawcore
 from praw.exceptions import RedditAPIException
 
-from core.inbox import OutboxItem, PublishRefused, PublishRetry
+from core.durations import retry_after
+from core.outbox import OutboxItem, Publish, PublishRefused, PublishRetry
 from core.platforms import reddit_permalink
 from core.text import normalise_whitespace
 
@@ -67,11 +68,13 @@ class RedditPublisher:
 
     async def __call__(self, item: OutboxItem) -> dict[str, Any]:
         p = item.payload
-        origin = p.get("origin") or {}
-        parent = str(p.get("reply_to") or origin.get("thing") or "")
+        if not isinstance(p, Publish):
+            raise PublishRefused(f"not a reply to publish ({p.kind})")
+        origin = p.origin or {}
+        parent = str(p.reply_to or origin.get("thing") or "")
         if not re.fullmatch(r"t[13]_[a-z0-9]+", parent):
             raise PublishRefused(f"no Reddit thing to answer ({parent or 'none'})")
-        text = str(p.get("text") or "")
+        text = p.text
         check = item.attempts > 1  # an earlier attempt may have got through
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.thread, self._publish, parent, text, check)
@@ -88,8 +91,9 @@ class RedditPublisher:
             except RedditAPIException as exc:
                 raise self._api_error(exc) from exc
             except prawcore.exceptions.TooManyRequests as exc:
-                after = exc.response.headers.get("retry-after") or "60"
-                raise PublishRetry("Reddit: too many requests", timedelta(seconds=float(after) + 1)) from exc
+                after = retry_after(exc.response.headers.get("retry-after"))
+                wait = timedelta(seconds=(60.0 if after is None else after) + 1)
+                raise PublishRetry("Reddit: too many requests", wait) from exc
             except prawcore.exceptions.Forbidden as exc:
                 raise PublishRefused("Reddit: forbidden (403): is the account banned from this subreddit?") from exc
             except (prawcore.exceptions.NotFound, prawcore.exceptions.Redirect) as exc:

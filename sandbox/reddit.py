@@ -19,10 +19,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "reddit-cassettes"
 TEMPLATES = Path(__file__).resolve().parent / "samples" / "reddit-things.json"  # one of each, from those
@@ -87,7 +86,9 @@ class RedditServer:
             self._seed(cassettes)
         else:  # without the recordings: no seeded listings, but things shaped like Reddit's still
             self._templates = {t["kind"]: t for t in json.loads(TEMPLATES.read_text(encoding="utf-8"))["things"]}
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+        from sandbox.reddit_http import handler_for  # the HTTP face needs this module's types
+
+        self.httpd = ThreadingHTTPServer((host, port), handler_for(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="reddit-api", daemon=True)
 
@@ -292,101 +293,6 @@ class RedditServer:
             self._window_used += 1
             reset = int(seconds - (now - self._window_start)) + 1
             return limit - self._window_used, self._window_used, reset
-
-
-def _handler(server: RedditServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-        def _form(self) -> dict[str, str]:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8") if length else ""
-            return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._route("GET", {})
-
-        def do_POST(self) -> None:
-            self._route("POST", self._form())
-
-        def _route(self, method: str, form: dict[str, str]) -> None:
-            parts = urlsplit(self.path)
-            path = parts.path.rstrip("/") or "/"
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            with server.lock:
-                server.requests.append((time.time(), method, path))
-            if path == "/api/v1/access_token":
-                self._token(form)
-                return
-            if self.headers.get("Authorization") != f"bearer {ACCESS_TOKEN}":
-                self._send(401, {"message": "Unauthorized", "error": 401})
-                return
-            if path in server.fail_paths:
-                self._send(
-                    server.fail_paths[path], {"message": "Service Unavailable", "error": server.fail_paths[path]}
-                )
-                return
-            remaining, used, reset = server.take_turn()
-            rl = {"x-ratelimit-remaining": f"{max(remaining, 0)}.0", "x-ratelimit-used": str(used)}
-            rl["x-ratelimit-reset"] = str(reset if server.pace else 0)  # 0: praw does not space requests
-            if remaining < 0:
-                self._send(429, {"message": "Too Many Requests", "error": 429}, {**rl, "retry-after": str(reset)})
-                return
-            body = self._answer(method, path, query, form)
-            if body is None:
-                self._send(404, {"message": "Not Found", "error": 404}, rl)
-                return
-            if method == "POST" and path == "/api/comment" and server.on_comment and not body["json"]["errors"]:
-                server.on_comment(body["json"]["data"]["things"][0]["data"])  # e.g. kill the poster now
-            self._send(200, body, rl)
-
-        def _token(self, form: dict[str, str]) -> None:
-            import base64
-
-            auth = self.headers.get("Authorization", "")
-            expected = base64.b64encode(f"{server.client_id}:{server.client_secret}".encode()).decode()
-            ok = auth == f"Basic {expected}" and form.get("grant_type") == "password"
-            ok = ok and form.get("username") == server.username and form.get("password") == server.password
-            if not ok:
-                self._send(401, {"message": "Unauthorized", "error": 401})
-                return
-            self._send(200, {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 3600, "scope": "*"})
-
-        def _answer(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> dict[str, Any] | None:
-            if method == "POST" and path == "/api/comment":
-                return server.comment(form)
-            if path == "/api/v1/me":
-                return {"name": server.username, "id": "localme", "created_utc": 1_500_000_000.0}
-            if path == "/r/all/search" or path == "/search":
-                return server.search(query)
-            if path == "/api/info":
-                wanted = set(query.get("id", "").split(","))
-                return server.listing(None, lambda d: d["name"] in wanted, {"limit": "100"})
-            m = re.fullmatch(r"/r/([A-Za-z0-9_+]+)/(new|comments)", path)
-            if m:
-                subs = server._subs(m.group(1))
-                kind = "t3" if m.group(2) == "new" else "t1"
-                return server.listing(kind, lambda d: str(d.get("subreddit", "")).lower() in subs, query)
-            m = re.fullmatch(r"/user/([A-Za-z0-9_-]+)/comments", path)
-            if m:
-                who = m.group(1).lower()
-                return server.listing("t1", lambda d: str(d.get("author", "")).lower() == who, query)
-            return None
-
-    return Handler
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual tool

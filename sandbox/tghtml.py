@@ -31,27 +31,7 @@ def parse(text: str) -> str:
     while i < len(text):
         ch = text[i]
         if ch == "<":
-            m = _TAG.match(text, i)
-            if m is None:
-                raise EntityError(f"Unexpected end of name token at byte offset {_byte_offset(text, i)}")
-            closing, name, attrs = m.group(1), m.group(2).lower(), m.group(3)
-            if name not in TAGS:
-                raise EntityError(f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, i)}')
-            if closing:
-                if not stack or stack[-1] != name:
-                    expected = stack[-1] if stack else ""
-                    where = _byte_offset(text, i)
-                    raise EntityError(
-                        f'Unmatched end tag at byte offset {where}, expected "</{expected}>", found "</{name}>"'
-                    )
-                stack.pop()
-            else:
-                if name == "a":
-                    href = {k.lower(): (v or "").strip("\"'") for k, v in _ATTR.findall(attrs)}.get("href", "")
-                    if href and not re.match(r"(https?|tg)://", html.unescape(href)):
-                        raise EntityError(f"Wrong HTTP URL at byte offset {_byte_offset(text, i)}")
-                stack.append(name)
-            i = m.end()
+            i = _tag(text, i, stack)
         elif ch == "&":
             m = _ENTITY.match(text, i)
             if m is None:
@@ -60,15 +40,35 @@ def parse(text: str) -> str:
                 )
             out.append(html.unescape(m.group(0)))
             i = m.end()
-        elif ch == ">":
-            out.append(ch)
-            i += 1
         else:
             out.append(ch)
             i += 1
     if stack:
         raise EntityError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
     return "".join(out)
+
+
+def _tag(text: str, i: int, stack: list[str]) -> int:
+    """The tag at ``i`` opened or closed on ``stack``; where the text goes on."""
+    m = _TAG.match(text, i)
+    if m is None:
+        raise EntityError(f"Unexpected end of name token at byte offset {_byte_offset(text, i)}")
+    closing, name, attrs = m.group(1), m.group(2).lower(), m.group(3)
+    if name not in TAGS:
+        raise EntityError(f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, i)}')
+    if closing:
+        if not stack or stack[-1] != name:
+            expected = stack[-1] if stack else ""
+            where = _byte_offset(text, i)
+            raise EntityError(f'Unmatched end tag at byte offset {where}, expected "</{expected}>", found "</{name}>"')
+        stack.pop()
+        return m.end()
+    if name == "a":
+        href = {k.lower(): (v or "").strip("\"'") for k, v in _ATTR.findall(attrs)}.get("href", "")
+        if href and not re.match(r"(https?|tg)://", html.unescape(href)):
+            raise EntityError(f"Wrong HTTP URL at byte offset {_byte_offset(text, i)}")
+    stack.append(name)
+    return m.end()
 
 
 def utf16_len(text: str) -> int:

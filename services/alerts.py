@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core.outbox import Alert, to_json
 from storage.uow import UnitOfWork
 
 BATCH = 500
@@ -16,9 +17,9 @@ def raise_deadline_alerts(uow: UnitOfWork, now: datetime) -> int:
     """Queue an alert for each unanswered complaint past its first-response deadline."""
     raised = 0
     for cid, due in uow.complaints.overdue(now, BATCH):
-        payload = {"reason": "deadline_missed", "due": due.isoformat()}
-        if uow.outbox.add(f"alert:{cid}:deadline_missed", "alert", cid, payload, now):
-            uow.events.add(cid, "deadline_missed", "reclaim", payload, now)
+        alert = Alert("deadline_missed", due=due.isoformat())
+        if uow.outbox.add(f"alert:{cid}:deadline_missed", alert, cid, now):
+            uow.events.add(cid, "deadline_missed", "reclaim", to_json(alert), now)
             uow.cards.bump(cid)  # the card now says "overdue"
             raised += 1
     return raised
@@ -31,5 +32,5 @@ def raise_spike_alert(uow: UnitOfWork, now: datetime, *, count: int, window: tim
     opened = uow.complaints.opened_since(since)
     if opened <= count or uow.outbox.queued_since("alert:spike:", since):
         return False
-    payload = {"reason": "spike", "count": opened, "window_seconds": int(window.total_seconds())}
-    return uow.outbox.add(f"alert:spike:{now.strftime('%Y%m%dT%H%M%S')}", "alert", None, payload, now)
+    alert = Alert("spike", count=opened, window_seconds=int(window.total_seconds()))
+    return uow.outbox.add(f"alert:spike:{now.strftime('%Y%m%dT%H%M%S')}", alert, None, now)

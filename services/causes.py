@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.outbox import Alert
 from storage.tables import Complaint
 from storage.uow import UnitOfWork
 
@@ -26,7 +27,7 @@ def record_cause(
         if a.status == "open":
             uow.actions.join(a.id, c.id)
         elif a.done_at is not None and c.created_at > a.done_at:
-            payload = {"reason": "fix_failed", "cause": base, "action": a.title, "action_id": a.id}
-            uow.outbox.add(f"alert:{c.id}:fix_failed:{a.id}", "alert", c.id, payload, now)
+            alert = Alert("fix_failed", cause=base, action=a.title, action_id=a.id)
+            uow.outbox.add(f"alert:{c.id}:fix_failed:{a.id}", alert, c.id, now)
             failed.append(a.id)
     return failed

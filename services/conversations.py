@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from core.inbox import Customer, Staff
+from core.inbox import Staff
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan, new_token
 from core.lifecycle import Event as E
 from core.lifecycle import Status, status_after
 from core.model import Kind, RawMention, Triage
+from core.outbox import Message, Say
+from core.ports import Customer
 from responders.conversation import (
     Conversation,
     CustomerText,
@@ -224,8 +226,7 @@ class PrivateConversations:
                 return Replied("forgotten", complaint_id)  # never delivered: nobody may receive it now
             if row is None or row.chat_id is None:
                 return Replied("none")
-            message = {"chat_id": row.chat_id, "messages": [{"text": text, "buttons": []}]}
-            queue(uow, "say", complaint_id, message, now)
+            queue(uow, Say(row.chat_id, (Message(text),)), complaint_id, now)
             keep_promises(uow, complaint_id, now)
             uow.events.add(complaint_id, "staff_message", who.actor, {"name": who.name}, now)
             return Replied("applied", complaint_id)

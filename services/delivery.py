@@ -9,9 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.inbox import CardView, OutboxItem
 from core.lifecycle import Delivery as D
 from core.lifecycle import Event as E
+from core.outbox import Erased, OutboxItem, OutboxKind, Publish, from_json
+from core.ports import CardView
 from core.review import human
 from storage.tables import Outbox, StaffPrompt
 from storage.uow import UnitOfWork
@@ -57,8 +58,8 @@ class Delivery:
 
     def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None:
         with self.uow() as uow:
-            if message_id is not None:
-                c = uow.complaints.get(complaint_id)
+            if message_id is not None:  # the complaint's row before its card's, as every writer locks them
+                c = uow.complaints.get(complaint_id, lock=True)
                 if c is not None:
                     c.card_chat_id, c.card_message_id = chat_id, message_id
             uow.cards.drawn({complaint_id: version})
@@ -98,7 +99,7 @@ class Delivery:
             for row in rows:
                 row.advance(E.CLAIMED, now)
                 row.attempts += 1
-            return [OutboxItem(r.id, r.key, r.kind, r.complaint_id, dict(r.payload), r.attempts) for r in rows]
+            return [_item(r) for r in rows]
 
     def progress(self, outbox_id: int, sent: int) -> None:
         """How many of a row's messages went out (a retry continues after them)."""
@@ -119,8 +120,8 @@ class Delivery:
                 return
             row.advance(E.SENT, now)  # a row cancelled meanwhile (the customer was forgotten) stays so
             row.result, row.last_error = result, None
-            if item.kind == "publish" and item.complaint_id is not None:
-                _published(uow, item, result, now)
+            if isinstance(item.payload, Publish) and item.complaint_id is not None:
+                _published(uow, item.complaint_id, item.payload, result, now)
 
     def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
         """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back
@@ -139,7 +140,7 @@ class Delivery:
             else:
                 row.advance(E.RETRIED, now)
                 row.last_error, row.next_attempt_at = error[:2000], now + delay
-            if item.complaint_id is not None and (item.kind == "publish" or row.status == D.FAILED.value):
+            if item.complaint_id is not None and (item.kind is OutboxKind.PUBLISH or row.status == D.FAILED.value):
                 uow.cards.bump(item.complaint_id)
 
     def failed(self, item: OutboxItem, error: str) -> None:
@@ -167,7 +168,7 @@ class Delivery:
             c = uow.complaints.get(item.complaint_id, lock=True) if item.complaint_id is not None else None
             if c is None:
                 return
-            if item.payload.get("follow_up"):
+            if isinstance(item.payload, Publish) and item.payload.follow_up:
                 c.advance_follow_up(E.REFUSED, now)
             else:
                 c.advance(E.REFUSED, now)
@@ -182,14 +183,23 @@ class Delivery:
                 _cut_off(uow, row, error, now)
 
 
-def _published(uow: UnitOfWork, item: OutboxItem, result: dict[str, Any], now: datetime) -> None:
+def _item(row: Outbox) -> OutboxItem:
+    """A claimed row as the dispatcher sends it; a payload that cannot be read is an Erased
+    one of its kind here, and fails when its sender finds nothing to send."""
+    try:
+        payload = from_json(row.kind, row.payload or {})
+    except ValueError:
+        payload = Erased(OutboxKind(row.kind))
+    return OutboxItem(row.id, row.key, OutboxKind(row.kind), row.complaint_id, payload, row.attempts)
+
+
+def _published(uow: UnitOfWork, complaint_id: int, p: Publish, result: dict[str, Any], now: datetime) -> None:
     """A public reply (or the follow-up) is out: the complaint moves, the card says where."""
-    assert item.complaint_id is not None
-    c = uow.complaints.get(item.complaint_id, lock=True)
+    c = uow.complaints.get(complaint_id, lock=True)
     if c is None:
         return
-    data = {"publisher": item.payload.get("publisher"), **result}
-    if item.payload.get("follow_up"):
+    data = {"publisher": p.publisher, **result}
+    if p.follow_up:
         c.advance_follow_up(E.SENT, now)
         uow.events.add(c.id, "follow_up_published", "reclaim", data, now)
     else:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core.durations import backoff
 from core.ingest import Draft, plan_ingest
 from core.model import RawMention, Triage
 from storage.journal import Recorded
@@ -79,6 +80,6 @@ def record_failure(
     state.last_status = status
     state.last_error = error[:4000]
     state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    delay: timedelta = min(base * 2 ** (state.consecutive_failures - 1), cap)
+    delay = timedelta(seconds=backoff(state.consecutive_failures, base.total_seconds(), cap.total_seconds()))
     state.next_attempt_at = now + delay
     return delay

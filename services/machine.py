@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.lifecycle import Event as E
-from responders.conversation import Context, Conversation, Event, Outcome, Texts, step
+from core.outbox import Alert, Message, Payload, Relay, Say
+from responders.conversation import Context, Conversation, Event, Outcome, step
+from responders.conversation_words import Texts
 from storage.tables import Complaint, ConversationRow, Draft, Promise
 from storage.uow import UnitOfWork
 
@@ -54,9 +55,9 @@ class Playbook:
         )
 
 
-def queue(uow: UnitOfWork, kind: str, complaint_id: int, payload: dict[str, Any], now: datetime) -> None:
+def queue(uow: UnitOfWork, payload: Payload, complaint_id: int, now: datetime) -> None:
     """One outgoing item of the conversation; every one is new (updates are deduplicated before)."""
-    uow.outbox.add(f"{kind}:{complaint_id}:{uuid.uuid4().hex}", kind, complaint_id, payload, now)
+    uow.outbox.add(f"{payload.kind}:{complaint_id}:{uuid.uuid4().hex}", payload, complaint_id, now)
 
 
 def keep_promises(uow: UnitOfWork, complaint_id: int, now: datetime) -> None:
@@ -92,18 +93,11 @@ def run(
 def _messages(uow: UnitOfWork, c: Complaint, row: ConversationRow, out: Outcome, now: datetime) -> None:
     """What the step says to the customer, relays to the staff thread, and alerts managers of."""
     if out.say and row.chat_id is not None:
-        messages = [{"text": s.text, "buttons": [list(map(list, r)) for r in s.buttons]} for s in out.say]
-        queue(uow, "say", c.id, {"chat_id": row.chat_id, "messages": messages}, now)
+        queue(uow, Say(row.chat_id, tuple(Message(s.text, s.buttons) for s in out.say)), c.id, now)
     if out.relay is not None:
-        relay = {
-            "text": out.relay,
-            "name": row.customer_name or "",
-            "chat_id": row.chat_id,
-            "message_id": out.relay_message_id,
-        }
-        queue(uow, "relay", c.id, relay, now)
+        queue(uow, Relay(out.relay, row.customer_name or "", row.chat_id, out.relay_message_id), c.id, now)
     if out.alert is not None:
-        queue(uow, "alert", c.id, {"reason": out.alert}, now)
+        queue(uow, Alert(out.alert), c.id, now)
 
 
 def _close(uow: UnitOfWork, book: Playbook, c: Complaint, out: Outcome, now: datetime) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.model import Step
+from core.outbox import Remind
 from responders.conversation import PromiseMissed
 from services.machine import Playbook, run
 from storage.uow import UnitOfWork
@@ -31,6 +32,6 @@ def check_promises(uow: UnitOfWork, book: Playbook, now: datetime) -> int:
             handled += 1
         for p in uow.promises.to_remind(now + book.remind_before):
             p.reminded_at = now
-            uow.outbox.add(f"remind:{p.id}", "remind", p.complaint_id, {"due": p.due.isoformat()}, now)
+            uow.outbox.add(f"remind:{p.id}", Remind(p.due), p.complaint_id, now)
             handled += 1
     return handled

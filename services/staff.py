@@ -6,14 +6,16 @@ together, so a crash leaves all or none."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from core import lifecycle
-from core.inbox import Action, Applied, CardView, Decision, Prompt, Staff, State, check_draft, decide
+from core.inbox import Action, Decision, Staff, State, check_draft, decide
 from core.lifecycle import Event as E
 from core.lifecycle import FollowUp, Part, Status
 from core.model import DraftStatus
+from core.outbox import Publish, to_json
+from core.ports import Applied, CardView, Prompt
 from services.causes import record_cause
 from storage.tables import Complaint, Draft, StaffPrompt
 from storage.uow import UnitOfWork
@@ -34,18 +36,16 @@ def _editable(c: Complaint) -> bool:
     return lifecycle.allows(Part.STATUS, Status(c.status), E.EDITED)
 
 
-def requeue(
-    uow: UnitOfWork, key: str, complaint_id: int, payload: Mapping[str, object], manual: bool, now: datetime
-) -> None:
+def requeue(uow: UnitOfWork, key: str, complaint_id: int, payload: Publish, manual: bool, now: datetime) -> None:
     """Queue a public post (for a person to post, when ``manual``), or queue it again with new
     content (a repost after a person checked, a follow-up approved after a refusal)."""
     event = E.HANDED_OVER if manual else E.QUEUED
     status = lifecycle.delivery_after(None, event).value
-    if uow.outbox.add(key, "publish", complaint_id, dict(payload), now, status=status):
+    if uow.outbox.add(key, payload, complaint_id, now, status=status):
         return
     row = uow.outbox.by_key(key, lock=True)
     if row is not None and row.advance(event, now):
-        row.payload, row.next_attempt_at, row.last_error = dict(payload), now, None
+        row.payload, row.next_attempt_at, row.last_error = to_json(payload), now, None
 
 
 class StaffInbox:
@@ -87,6 +87,10 @@ class StaffInbox:
         c.updated_at = now
         for kind, data in d.events:
             uow.events.add(c.id, kind, who.actor, data, now)
+        self._effects(uow, c, d, who, now)
+
+    def _effects(self, uow: UnitOfWork, c: Complaint, d: Decision, who: Staff, now: datetime) -> None:
+        """What a decision sets off beyond the status: follow-up, cause, link, what gets queued."""
         if d.follow_up is not None:
             c.advance_follow_up(d.follow_up, now)
         if d.cause is not None:
@@ -192,13 +196,13 @@ def _changed(uow: UnitOfWork, c: Complaint, notice: str, ask: str | None = None)
 def _queue_publish(uow: UnitOfWork, c: Complaint, who: Staff, now: datetime) -> None:
     draft = uow.drafts.current(c.id)
     mention = uow.complaints.mention(c.mention_id)
-    payload = {
-        "publisher": c.publisher,
-        "text": draft.text if draft else "",
-        "draft_id": draft.id if draft else None,
-        "origin": mention.origin if mention else None,
-        "url": mention.url if mention else None,
-    }
+    payload = Publish(
+        c.publisher,
+        draft.text if draft else "",
+        origin=mention.origin if mention else None,
+        url=mention.url if mention else None,
+        draft_id=draft.id if draft else None,
+    )
     manual = c.publisher == "manual"
     requeue(uow, f"publish:{c.id}", c.id, payload, manual, now)
     if manual:
@@ -216,14 +220,14 @@ def _queue_follow_up(uow: UnitOfWork, c: Complaint, now: datetime) -> None:
         reply_to = c.reply_id
     elif c.reply_id and ":" in c.reply_id:  # a Telegram reply "chat:message"
         reply_to = int(c.reply_id.rsplit(":", 1)[1])
-    payload = {
-        "publisher": c.publisher,
-        "text": draft.text if draft else "",
-        "origin": origin or None,
-        "reply_to": reply_to,
-        "url": c.reply_url or (mention.url if mention else None),
-        "follow_up": True,
-    }
+    payload = Publish(
+        c.publisher,
+        draft.text if draft else "",
+        origin=origin or None,
+        url=c.reply_url or (mention.url if mention else None),
+        reply_to=reply_to,
+        follow_up=True,
+    )
     manual = c.publisher == "manual"
     requeue(uow, f"followup:{c.id}", c.id, payload, manual, now)
     if manual:

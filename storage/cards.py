@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from core.inbox import CardView
 from core.lifecycle import Delivery, Status
+from core.ports import CardView
 from storage import links, outbox
 from storage.journal import _insert
 from storage.queries import current_draft

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.lifecycle import Status
+from core.outbox import Relay, Say, from_json
 from storage.queries import current_draft
 from storage.tables import Complaint, ConversationRow, Event, Mention, Outbox, Promise, SourceState
 
@@ -87,14 +88,6 @@ def complaint(session: Session, complaint_id: int) -> dict[str, Any] | None:
     events = list(session.scalars(select(Event).where(Event.complaint_id == c.id).order_by(Event.id)))
     conv = session.get(ConversationRow, c.id)
     promises = list(session.scalars(select(Promise).where(Promise.complaint_id == c.id).order_by(Promise.id)))
-    transcript: list[dict[str, Any]] = []
-    for row in session.scalars(select(Outbox).where(Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "relay")))
-                               .order_by(Outbox.id)):  # fmt: skip
-        if row.kind == "relay":
-            transcript.append({"at": row.created_at, "who": "customer", "text": str(row.payload.get("text") or "")})
-        else:
-            for message in row.payload.get("messages") or []:
-                transcript.append({"at": row.created_at, "who": "reclaim", "text": str(message.get("text") or "")})
     return {
         "c": c,
         "m": m,
@@ -108,9 +101,25 @@ def complaint(session: Session, complaint_id: int) -> dict[str, Any] | None:
         if conv is not None
         else None,
         "promises": promises,
-        "transcript": transcript,
+        "transcript": _transcript(session, c.id),
     }
 
 
 def sources(session: Session) -> list[SourceState]:
     return list(session.scalars(select(SourceState).order_by(SourceState.name)))
+
+
+def _transcript(session: Session, complaint_id: int) -> list[dict[str, Any]]:
+    """The private conversation as the customer saw it and as they wrote, rebuilt from the outbox."""
+    out: list[dict[str, Any]] = []
+    query = select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay")))
+    for row in session.scalars(query.order_by(Outbox.id)):
+        try:
+            payload = from_json(row.kind, row.payload or {})
+        except ValueError:
+            continue
+        if isinstance(payload, Relay):
+            out.append({"at": row.created_at, "who": "customer", "text": payload.text})
+        elif isinstance(payload, Say):
+            out += [{"at": row.created_at, "who": "reclaim", "text": m.text} for m in payload.messages]
+    return out

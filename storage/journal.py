@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.ingest import IngestPlan, opened_events
+from core.ingest import IngestPlan, MentionPlan, opened_events
 from core.lifecycle import Delivery
 from core.model import DraftStatus
+from core.outbox import Alert, to_json
 from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
 CHUNK = 400
@@ -53,7 +55,18 @@ def known_ids(session: Session, source: str, ids: Iterable[str]) -> set[str]:
 
 def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     """Insert the plan's mentions (skipping any another writer added meanwhile), then open
-    their complaints with a draft and the first events."""
+    their complaints with a draft, the first events, a card and the managers' alerts."""
+    ids = _insert_mentions(session, plan)
+    opened = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
+    if not opened:
+        return Recorded(len(ids), 0)
+    by_token = _insert_complaints(session, plan, opened, ids)
+    _first_rows(session, plan.fetched_at, opened, by_token)
+    return Recorded(len(ids), len(by_token), tuple(by_token.values()))
+
+
+def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
+    """The new mentions' ids by external id (those the journal had are left out)."""
     rows = [
         {
             "source": plan.source,
@@ -83,11 +96,14 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     )
     for part in _chunks(rows):
         ids.update({ext: mid for mid, ext in session.execute(stmt, part)})
-    with_complaint = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
-    if not with_complaint:
-        return Recorded(len(ids), 0)
-    now = plan.fetched_at
-    complaint_rows = [
+    return ids
+
+
+def _insert_complaints(
+    session: Session, plan: IngestPlan, opened: list[MentionPlan], ids: dict[str, int]
+) -> dict[str, int]:
+    """The complaints' ids by token."""
+    rows = [
         {
             "mention_id": ids[m.raw.external_id],
             "status": m.complaint.status.value,
@@ -96,61 +112,56 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
             "category": m.triage.category,
             "flags": [f.value for f in m.triage.flags],
             "token": m.complaint.token,
-            "created_at": now,
-            "updated_at": now,
+            "created_at": plan.fetched_at,
+            "updated_at": plan.fetched_at,
             "first_response_due": m.complaint.first_response_due,
             "publisher": plan.publisher,
             "source": plan.source,
         }
-        for m in with_complaint
+        for m in opened
         if m.complaint is not None
     ]
     by_token: dict[str, int] = {}
     returning = _insert(session, Complaint).returning(Complaint.id, Complaint.token)
-    for part in _chunks(complaint_rows):
+    for part in _chunks(rows):
         by_token.update({token: cid for cid, token in session.execute(returning, part)})
-    draft_rows, event_rows = [], []
-    for m in with_complaint:
+    return by_token
+
+
+def _first_rows(session: Session, now: datetime, opened: list[MentionPlan], by_token: dict[str, int]) -> None:
+    """Each new complaint's draft, first events and card, and the alerts its flags raise."""
+    drafts, events, alerts = [], [], []
+    for m in opened:
         assert m.complaint is not None
         cid = by_token[m.complaint.token]
-        draft_rows.append(
-            {
-                "complaint_id": cid,
-                "text": m.complaint.draft_text,
-                "status": DraftStatus.PROPOSED.value,
-                "author": "reclaim",
-                "created_at": now,
-            }
-        )
-        event_rows += [
+        drafts.append({"complaint_id": cid, "text": m.complaint.draft_text, "status": DraftStatus.PROPOSED.value,
+                       "author": "reclaim", "created_at": now})  # fmt: skip
+        events += [
             {"complaint_id": cid, "at": now, "kind": kind, "actor": "reclaim", "data": data}
             for kind, data in opened_events(m)
         ]
-    session.execute(_insert(session, Draft), draft_rows)
-    session.execute(_insert(session, Event), event_rows)
+        alerts += [
+            {
+                "key": f"alert:{cid}:{flag.value}",
+                "kind": "alert",
+                "complaint_id": cid,
+                "payload": to_json(Alert(flag.value)),
+                "status": Delivery.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for flag in m.triage.flags
+            if flag.value in ALERT_FLAGS
+        ]
+    session.execute(_insert(session, Draft), drafts)
+    session.execute(_insert(session, Event), events)
     session.execute(
         _insert(session, CardQueue), [{"complaint_id": cid, "version": 1, "drawn": 0} for cid in by_token.values()]
     )
-    alerts = [
-        {
-            "key": f"alert:{by_token[m.complaint.token]}:{flag.value}",
-            "kind": "alert",
-            "complaint_id": by_token[m.complaint.token],
-            "payload": {"reason": flag.value},
-            "status": Delivery.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for m in with_complaint
-        if m.complaint is not None
-        for flag in m.triage.flags
-        if flag.value in ALERT_FLAGS
-    ]
     if alerts:
         session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), alerts)
-    return Recorded(len(ids), len(by_token), tuple(by_token.values()))
 
 
 def source_state(session: Session, name: str) -> SourceState:

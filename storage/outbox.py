@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core import lifecycle
 from core.lifecycle import Delivery, Part
 from core.lifecycle import Event as E
+from core.outbox import Payload, to_json
 from storage.journal import _insert
 from storage.tables import Event, Outbox
 
@@ -23,9 +24,8 @@ def add_outbox(
     session: Session,
     *,
     key: str,
-    kind: str,
+    payload: Payload,
     complaint_id: int | None,
-    payload: dict[str, Any],
     now: datetime,
     status: str = Delivery.PENDING.value,
 ) -> bool:
@@ -34,9 +34,9 @@ def add_outbox(
         _insert(session, Outbox)
         .values(
             key=key,
-            kind=kind,
+            kind=payload.kind.value,
             complaint_id=complaint_id,
-            payload=payload,
+            payload=to_json(payload),
             status=status,
             attempts=0,
             next_attempt_at=now,

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
-from core.inbox import CardView
 from core.ingest import IngestPlan
 from core.lifecycle import Delivery, Status
 from core.model import Step
+from core.outbox import Payload
+from core.ports import CardView
 from storage import cards, links, uow
 from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
@@ -168,13 +169,9 @@ class SqlOutbox(uow.Outbox):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(
-        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
-    ) -> bool:
+    def add(self, key: str, payload: Payload, complaint_id: int | None, now: datetime, status: str = "") -> bool:
         status = status or Delivery.PENDING.value
-        return add_outbox(
-            self.session, key=key, kind=kind, complaint_id=complaint_id, payload=payload, now=now, status=status
-        )
+        return add_outbox(self.session, key=key, payload=payload, complaint_id=complaint_id, now=now, status=status)
 
     def get(self, outbox_id: int) -> Outbox | None:
         return self.session.get(Outbox, outbox_id)
@@ -214,6 +211,7 @@ class SqlCards(uow.Cards):
         self.session = session
 
     def bump(self, complaint_id: int) -> int:
+        self.session.flush()  # the complaint's own changes first: rows are locked complaint, then card
         return cards.bump_card(self.session, complaint_id)
 
     def view(self, complaint_id: int) -> CardView | None:
@@ -223,6 +221,7 @@ class SqlCards(uow.Cards):
         return cards.due_cards(self.session, limit, only)
 
     def drawn(self, versions: dict[int, int]) -> None:
+        self.session.flush()
         cards.drawn(self.session, versions)
 
 

@@ -16,8 +16,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from core.inbox import CardView
 from core.ingest import IngestPlan
+from core.outbox import Payload
+from core.ports import CardView
 from storage.journal import Recorded
 from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, SourceState, StaffPrompt
 from storage.tables import Outbox as OutboxRow
@@ -119,9 +120,7 @@ class Promises(abc.ABC):
 
 class Outbox(abc.ABC):
     @abc.abstractmethod
-    def add(
-        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
-    ) -> bool:
+    def add(self, key: str, payload: Payload, complaint_id: int | None, now: datetime, status: str = "") -> bool:
         """Queue one outgoing message (``pending`` unless ``status`` says otherwise); False when
         one with this key exists (each is sent once)."""
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any, Self
 
 from core import lifecycle
-from core.inbox import CardView
 from core.ingest import IngestPlan, new_token, opened_events
 from core.lifecycle import Delivery, Status
 from core.model import DraftStatus, Step
+from core.outbox import Alert, Payload, to_json
+from core.ports import CardView
 from storage import uow
 from storage.journal import ALERT_FLAGS, Recorded
 from storage.tables import (
@@ -92,9 +93,7 @@ class FakeComplaints(uow.Complaints):
             s.cards[c.id] = 1
             for flag in m.triage.flags:
                 if flag.value in ALERT_FLAGS:
-                    FakeOutbox(s).add(
-                        f"alert:{c.id}:{flag.value}", "alert", c.id, {"reason": flag.value}, plan.fetched_at
-                    )
+                    FakeOutbox(s).add(f"alert:{c.id}:{flag.value}", Alert(flag.value), c.id, plan.fetched_at)
             opened.append(c.id)
         return Recorded(len(plan.mentions), len(opened), tuple(opened))
 
@@ -203,14 +202,13 @@ class FakeOutbox(uow.Outbox):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def add(
-        self, key: str, kind: str, complaint_id: int | None, payload: dict[str, Any], now: datetime, status: str = ""
-    ) -> bool:
+    def add(self, key: str, payload: Payload, complaint_id: int | None, now: datetime, status: str = "") -> bool:
         if key in self.store.outbox:
             return False
         self.store.outbox[key] = Outbox(
-            id=next(self.store.ids), key=key, kind=kind, complaint_id=complaint_id, payload=payload,
-            status=status or Delivery.PENDING.value, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+            id=next(self.store.ids), key=key, kind=payload.kind.value, complaint_id=complaint_id,
+            payload=to_json(payload), status=status or Delivery.PENDING.value, attempts=0, next_attempt_at=now,
+            created_at=now, updated_at=now,
         )  # fmt: skip
         return True
 

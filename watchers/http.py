@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from core.durations import backoff, retry_after
 from watchers.base import Fetched, FetchError
 
 MAX_REDIRECTS = 5
@@ -36,19 +36,6 @@ def make_client(user_agent: str, *, max_connections: int = 32) -> httpx.AsyncCli
     )
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    when = email.utils.parsedate_to_datetime(value) if value else None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
 async def fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
     """GET ``req.url`` once, within ``req.timeout`` for the whole of it (connecting, redirects and
     every read: a server that trickles a byte at a time fails like one that never answers).
@@ -70,41 +57,11 @@ async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
         async with client.stream("GET", req.url, headers=headers, timeout=req.timeout) as resp:
             if resp.status_code == 304:
                 return Fetched(url=str(resp.url), status=304, etag=req.etag, last_modified=req.last_modified)
-            if resp.status_code >= 400:
-                retryable = resp.status_code in (408, 425, 429) or resp.status_code >= 500
-                raise FetchError(
-                    f"HTTP {resp.status_code} {resp.reason_phrase}".strip(),
-                    retryable=retryable,
-                    status=resp.status_code,
-                    retry_after=_retry_after(resp.headers.get("Retry-After")),
-                )
-            if resp.status_code >= 300:
-                raise FetchError(
-                    f"HTTP {resp.status_code} redirect without a usable Location",
-                    retryable=False,
-                    status=resp.status_code,
-                )
-            declared = resp.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > req.max_bytes:
-                raise FetchError(
-                    f"response larger than the limit of {req.max_bytes} bytes ({declared} bytes declared)",
-                    retryable=False,
-                    status=resp.status_code,
-                )
-            chunks, size = [], 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > req.max_bytes:
-                    raise FetchError(
-                        f"response larger than the limit of {req.max_bytes} bytes",
-                        retryable=False,
-                        status=resp.status_code,
-                    )
-                chunks.append(chunk)
+            _refuse_status(resp, req)
             return Fetched(
                 url=str(resp.url),
                 status=resp.status_code,
-                body=b"".join(chunks),
+                body=await _body(resp, req),
                 content_type=resp.headers.get("Content-Type"),
                 etag=resp.headers.get("ETag"),
                 last_modified=resp.headers.get("Last-Modified"),
@@ -122,6 +79,33 @@ async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
         raise FetchError(f"connection failed: {message}", retryable=True) from exc
 
 
+def _refuse_status(resp: httpx.Response, req: Request) -> None:
+    """FetchError for an error status, a redirect left over, or a declared size over the limit."""
+    code = resp.status_code
+    if code >= 400:
+        retryable = code in (408, 425, 429) or code >= 500
+        raise FetchError(f"HTTP {code} {resp.reason_phrase}".strip(), retryable=retryable, status=code,
+                         retry_after=retry_after(resp.headers.get("Retry-After")))  # fmt: skip
+    if code >= 300:
+        raise FetchError(f"HTTP {code} redirect without a usable Location", retryable=False, status=code)
+    declared = resp.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > req.max_bytes:
+        raise FetchError(f"response larger than the limit of {req.max_bytes} bytes ({declared} bytes declared)",
+                         retryable=False, status=code)  # fmt: skip
+
+
+async def _body(resp: httpx.Response, req: Request) -> bytes:
+    """The (decompressed) body, read no further than ``max_bytes``."""
+    chunks, size = [], 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > req.max_bytes:
+            message = f"response larger than the limit of {req.max_bytes} bytes"
+            raise FetchError(message, retryable=False, status=resp.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def fetch_with_retries(
     client: httpx.AsyncClient,
     req: Request,
@@ -130,14 +114,19 @@ async def fetch_with_retries(
     base_delay: float = 1.0,
     max_delay: float = 30.0,
 ) -> Fetched:
-    """fetch() with exponential backoff and jitter for retryable errors (Retry-After honoured)."""
-    attempt = 0
-    while True:
-        try:
-            return await fetch(client, req)
-        except FetchError as exc:
-            if not exc.retryable or attempt >= retries:
-                raise
-            delay = exc.retry_after if exc.retry_after is not None else base_delay * 2**attempt
-            await asyncio.sleep(min(delay, max_delay) * (0.5 + random.random() / 2))
-            attempt += 1
+    """fetch() tried again for retryable errors (timeouts, 5xx, 429) within the poll, with
+    exponential backoff and jitter, a server's Retry-After honoured (tenacity runs the loop)."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        after = exc.retry_after if isinstance(exc, FetchError) else None
+        delay = after if after is not None else backoff(state.attempt_number, base_delay, max_delay)
+        return min(delay, max_delay) * random.uniform(0.5, 1.0)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(retries + 1),
+        wait=wait,
+        retry=retry_if_exception(lambda exc: isinstance(exc, FetchError) and exc.retryable),
+        reraise=True,
+    )
+    return await retrying(fetch, client, req)

@@ -17,6 +17,7 @@ import prawcore
 import requests
 from praw.exceptions import RedditAPIException
 
+from core.durations import retry_after
 from watchers.base import FetchError
 
 MARGIN = 0.5  # seconds added to the budget's window: a request counts where it arrives, a little later
@@ -72,7 +73,9 @@ def _error(exc: Exception) -> RedditError:
     """praw's and prawcore's exceptions as one retryable-or-not error with a readable message."""
     if isinstance(exc, prawcore.exceptions.TooManyRequests):
         after = exc.response.headers.get("retry-after") or exc.response.headers.get("x-ratelimit-reset")
-        return RedditError("Reddit: too many requests (429)", retryable=True, status=429, retry_after=_seconds(after))
+        return RedditError(
+            "Reddit: too many requests (429)", retryable=True, status=429, retry_after=retry_after(after)
+        )
     if isinstance(exc, prawcore.exceptions.Redirect):
         return RedditError(f"Reddit: no such subreddit or page ({exc})", retryable=False, status=302)
     if isinstance(exc, prawcore.exceptions.NotFound):
@@ -89,13 +92,6 @@ def _error(exc: Exception) -> RedditError:
     if isinstance(exc, RedditAPIException):
         return RedditError(f"Reddit: {exc}", retryable=False)
     return RedditError(f"Reddit: {exc!r}", retryable=False)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None
 
 
 class RedditClient:

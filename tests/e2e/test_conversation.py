@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from reclaim.scheduler import Runner
-from responders.conversation import Texts
+from responders.conversation_words import Texts
 from sandbox.sites import Page, SiteServer
 from sandbox.telegram import BotApiServer
 from storage.tables import Complaint, Event, Promise

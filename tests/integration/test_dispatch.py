@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.dispatch import Dispatcher
 from bot.service import BotOptions, build_application
 from bot.texts import load_texts
-from core.inbox import CardView
+from core.ports import CardView
 from sandbox.telegram import TOKEN, BotApiServer
 from tests.unit.test_cards import view
 

@@ -17,12 +17,11 @@ from sqlalchemy import select, update
 
 from bot.dispatch import Dispatcher
 from bot.service import BotOptions, build_application
-from core.model import Kind, Severity, Triage
+from core.model import Kind, Severity, Step, Triage
 from reclaim.app import App
 from reclaim.cli import main
-from responders.conversation import Conversation, CustomerText, Step
+from responders.conversation import Conversation, CustomerText
 from sandbox.telegram import TOKEN, BotApiServer
-from storage.outbox import add_outbox
 from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
 
 STAFF = -1001000000077
@@ -70,8 +69,11 @@ def options(tg: BotApiServer) -> BotOptions:
 
 
 def queue(app: App, key: str, kind: str, payload: dict[str, Any], complaint_id: int | None) -> None:
+    """A row as the journal holds it: JSON, which may be one no version could send ("say:bad")."""
+    now = datetime.now(UTC)
     with app.sessions.begin() as s:
-        add_outbox(s, key=key, kind=kind, complaint_id=complaint_id, payload=payload, now=datetime.now(UTC))
+        s.add(Outbox(key=key, kind=kind, complaint_id=complaint_id, payload=payload, status="pending", attempts=0,
+                     next_attempt_at=now, created_at=now, updated_at=now))  # fmt: skip
 
 
 async def send_due(app: App, d: Dispatcher) -> None:

@@ -108,7 +108,7 @@ def test_trustpilot_pages_with_jsonld_give_20_reviews_each(db_url: str, site: Si
 
 def test_sample_sources_of_the_demo_are_all_read(db_url: str, site: SiteServer, make_app: Any) -> None:
     site.add_dir(Path(__file__).resolve().parents[2] / "sandbox" / "samples")
-    from reclaim.settings import load_settings
+    from reclaim.config import load_settings
     from watchers.reddit import REDDIT_ENV
 
     settings = load_settings(

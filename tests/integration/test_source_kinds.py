@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from reclaim.cli import main
-from reclaim.settings import settings_from_text
+from reclaim.config import settings_from_text
 from reclaim.yamlsource import ConfigError
 from sandbox.sites import Page, SiteServer
 from storage.tables import Complaint, Draft, Mention

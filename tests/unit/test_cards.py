@@ -12,8 +12,9 @@ import pytest
 
 from bot.cards import LIMIT, keyboard, parse_data, reject_keyboard, render, take_keyboard
 from bot.texts import load_texts
-from core.inbox import Action, CardView
+from core.inbox import Action
 from core.lifecycle import Status as S
+from core.ports import CardView
 from sandbox.tghtml import EntityError, parse, utf16_len
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -145,7 +146,8 @@ def test_the_local_server_reads_entities_like_telegram() -> None:
 def test_manager_alerts_name_the_source_the_author_and_a_masked_excerpt() -> None:
     """Before: "⚖️ Legal threat in complaint #7 (community, critical)." and the owner only."""
     from bot.dispatch import Dispatcher
-    from core.inbox import OutboxItem
+    from bot.senders import alert_text
+    from core.outbox import Alert, OutboxItem, OutboxKind
     from core.triage import Triager
 
     card = view(text="You fucking idiots lost my parcel <b>again</b>; my lawyer will sue. " + "More words. " * 40)
@@ -156,7 +158,8 @@ def test_manager_alerts_name_the_source_the_author_and_a_masked_excerpt() -> Non
 
     triager = Triager(["en", "da", "ru"])
     d = Dispatcher(None, Store(), TEXTS, -1, -1, ZONE, mask=triager.mask_profanity)  # type: ignore[arg-type]
-    text = d.alert_text(OutboxItem(1, "alert:7:legal_threat", "alert", 7, {"reason": "legal_threat"}, 1))
+    alert = Alert("legal_threat")
+    text = alert_text(d, OutboxItem(1, "alert:7:legal_threat", OutboxKind.ALERT, 7, alert, 1), alert)
     shown = parse(text)
     assert "complaint #7 (community" in shown and "Eve <b>&amp; on community:" in shown
     assert "f****** i***** lost my parcel <b>again</b>" in shown and "fucking" not in shown

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from reclaim.cli import main
-from reclaim.settings import settings_from_text
+from reclaim.config import settings_from_text
 from reclaim.yamlsource import ConfigError
 
 GOOD = """\

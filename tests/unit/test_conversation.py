@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.model import Step
 from responders.conversation import (
     Chosen,
     Confirmed,
@@ -21,17 +22,12 @@ from responders.conversation import (
     Rated,
     Resolved,
     Started,
-    Step,
-    Texts,
     button_event,
-    choose_options,
-    load_conversation_texts,
     open_conversation,
-    parse_when,
     status,
     step,
-    when,
 )
+from responders.conversation_words import Texts, choose_options, load_conversation_texts, parse_when, when
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen, a Monday

@@ -14,7 +14,8 @@ from core.inbox import Staff
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan
 from core.lifecycle import Status
 from core.model import Flag, Kind, RawMention, Severity, Triage
-from responders.conversation import CustomerText, OptionsProposed, Resolved, load_conversation_texts
+from responders.conversation import CustomerText, OptionsProposed, Resolved
+from responders.conversation_words import load_conversation_texts
 from services.conversations import PrivateConversations
 from services.machine import Playbook
 from services.promises import check_promises
@@ -60,6 +61,15 @@ def opened(store: FakeStore, token: str = "tok-1", *, publisher: str = "reddit",
     plan.mentions.append(MentionPlan(raw, Triage("en", Kind.COMPLAINT, flags, Severity.NORMAL, "delivery"), complaint))
     (cid,) = FakeUnitOfWork(store).complaints.record(plan).complaint_ids
     return cid
+
+
+def to_promise(conv: PrivateConversations, cid: int, update: int) -> None:
+    """Emma answers the questions and confirms; Anna offers a refund; Emma takes it (a promise)."""
+    for n, text in enumerate(("48213", "Monday", "It never came"), update):
+        conv.customer_text(EMMA, CustomerText(text), n)
+    conv.customer_button(EMMA, cid, "summary:yes", update + 3)
+    conv.staff_step(cid, OptionsProposed(("Refund",)), ANNA, update + 4)
+    conv.customer_button(EMMA, cid, "choosing:0", update + 5)
 
 
 def test_the_first_person_to_open_a_link_owns_it(
@@ -112,11 +122,7 @@ def test_a_missed_promise_brings_an_apology_a_new_time_and_an_alert_once(
     cid = opened(store)
     conv.bind("tok-1", EMMA, 1)
     assert conv.slip_reason(cid, "nothing open yet", ANNA, 2).status == "ignored"
-    for n, text in enumerate(("48213", "Monday", "It never came"), 3):
-        conv.customer_text(EMMA, CustomerText(text), n)
-    conv.customer_button(EMMA, cid, "summary:yes", 6)
-    conv.staff_step(cid, OptionsProposed(("Refund",)), ANNA, 7)
-    conv.customer_button(EMMA, cid, "choosing:0", 8)  # "you will hear from us by …": a promise
+    to_promise(conv, cid, 3)  # "you will hear from us by …": a promise
     (promise,) = store.promises
     assert conv.slip_reason(cid, "the warehouse is closed", ANNA, 20).status == "applied"
     assert check_promises(FakeUnitOfWork(store), book, promise.due - timedelta(minutes=5)) == 1  # reminded
@@ -138,11 +144,7 @@ def test_a_satisfied_customer_answered_in_public_brings_a_follow_up(
     store.complaints[cid].status = Status.PUBLISHED.value
     FakeUnitOfWork(store).events.add(cid, "published", "reclaim", {}, NOW)
     conv.bind("tok-1", EMMA, 1)
-    for n, text in enumerate(("48213", "Monday", "It never came"), 2):
-        conv.customer_text(EMMA, CustomerText(text), n)
-    conv.customer_button(EMMA, cid, "summary:yes", 5)
-    conv.staff_step(cid, OptionsProposed(("Refund",)), ANNA, 6)
-    conv.customer_button(EMMA, cid, "choosing:0", 7)
+    to_promise(conv, cid, 2)
     assert conv.staff_step(cid, Resolved("refund sent"), ANNA, 8).status == "applied"
     assert all(p.kept_at is not None for p in store.promises)  # the owner came back in time
     assert conv.customer_button(EMMA, cid, "satisfaction:5", 9).status == "applied"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.inbox import Action, Prompt, Staff
+from core.inbox import Action, Staff
 from core.lifecycle import Delivery as D
 from core.lifecycle import Status
+from core.ports import Prompt
 from services.delivery import Delivery
 from services.staff import StaffInbox
 from storage.tables import Action as ActionRow

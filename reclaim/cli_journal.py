@@ -1,0 +1,260 @@
+"""The `reclaim` commands over the config and the journal: check-config, poll --once, sources,
+status, mentions, complaints, customers forget, purge (the others: cli_outbox, cli_review,
+cli_web). Imported when one of them runs, so `reclaim --help` loads none of this."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.durations import format_duration
+from reclaim.app import App
+from reclaim.cli import EXIT_CONFIG, EXIT_SOURCES_FAILED
+from reclaim.cli_args import plain_row
+from reclaim.poller import Outcome, Poller
+from reclaim.settings import Settings
+from storage import queries
+from storage.status import statuses
+from watchers import REGISTRY, SourceOptions
+
+
+def where(s: SourceOptions) -> str:
+    """What a source watches, in a table cell."""
+    return REGISTRY.of(s).where(s)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def check_config(settings: Settings, console: Console) -> int:
+    console.print(f"[bold]Brand[/]: {settings.brand.name} (aliases: {', '.join(settings.brand.aliases) or '-'})")
+    console.print(f"[bold]Database[/]: {settings.database.url.split('://')[0]}")
+    console.print(f"[bold]Languages[/]: {', '.join(settings.triage.languages)}")
+    console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
+    bot = settings.telegram.bot_username
+    links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
+    console.print(f"[bold]Private chat links[/]: {links}")
+    table = Table("source", "kind", "every", "match", "where")
+    for s in settings.sources:
+        table.add_row(
+            s.name + ("" if s.enabled else " (disabled)"),
+            s.kind,
+            format_duration(s.every),
+            s.match,
+            where(s),
+        )
+    console.print(table)
+    console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
+    # Building the app checks word lists and reply templates too.
+    app = App(settings)
+    _ = app.triager, app.drafter
+    return 0
+
+
+def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
+    if console.is_terminal:
+        table = Table("source", "result", "items", "new", "complaints", "time")
+        for o in outcomes:
+            result = (
+                ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]")
+                if o.ok
+                else f"[red]{o.error}[/]"
+            )
+            if o.ok and o.warnings:
+                result += f" [yellow]({len(o.warnings)} warning(s))[/]"
+            table.add_row(o.source, result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
+        console.print(table)
+    else:
+        for o in outcomes:
+            if o.ok:
+                state = "not-modified" if o.not_modified else f"http-{o.status}"
+                line = f"{o.source}: ok {state} items={o.items} new={o.added} complaints={o.complaints}"
+                line += f" warnings={len(o.warnings)}" if o.warnings else ""
+            else:
+                line = f"{o.source}: FAILED {o.error}"
+            print(line)
+    failed = [o.source for o in outcomes if not o.ok]
+    added = sum(o.added for o in outcomes)
+    opened = sum(o.complaints for o in outcomes)
+    console.print(
+        f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+
+
+async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
+    sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
+    sources = REGISTRY.polled(sources)  # pushed kinds arrive with `reclaim run`
+    poller = Poller(app)
+    try:
+        if console.is_terminal:
+            columns = (
+                TextColumn("polling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console, transient=True) as progress:
+                task = progress.add_task("poll", total=len(sources))
+                return await poller.poll(sources, on_done=lambda _o: progress.advance(task))
+        return await poller.poll(sources)
+    finally:
+        await poller.aclose()
+
+
+def poll(app: App, args: argparse.Namespace, console: Console) -> int:
+    """`reclaim poll --once`: exit 0 when every source was read, 3 when some failed."""
+    unknown = [n for n in args.source or [] if n not in {s.name for s in app.settings.sources}]
+    if unknown:
+        print(f"no source named {', '.join(unknown)} in the config", file=sys.stderr)
+        return EXIT_CONFIG
+    outcomes = asyncio.run(poll_once(app, args.source, console))
+    print_outcomes(outcomes, console)
+    return 0 if all(o.ok for o in outcomes) else EXIT_SOURCES_FAILED
+
+
+def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    """`reclaim run`: until SIGTERM or Ctrl-C."""
+    from reclaim.scheduler import Runner
+
+    if not app.settings.telegram.token:
+        console.print("No Telegram token (TELEGRAM_BOT_TOKEN is not set): running the watchers alone.")
+    asyncio.run(Runner(app).run())
+    return 0
+
+
+def sources(app: App, args: argparse.Namespace, console: Console) -> int:
+    with app.sessions() as session:
+        health = queries.source_health(session, [s.name for s in app.settings.sources])
+        if args.json:
+            _print_json(health)
+            return 0
+        table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
+        for h in health:
+            plain_row(table, h["name"], h["last_success_at"] or "-", h["last_error"] or "-",
+                      str(h["consecutive_failures"]), h["next_attempt_at"] or "-", str(h["items_seen"]),
+                      str(h["mentions_added"]))  # fmt: skip
+        console.print(table)
+        _print_status(statuses(session), console)
+    return 0
+
+
+def status(app: App, args: argparse.Namespace, console: Console) -> int:
+    with app.sessions() as session:
+        rows = statuses(session)
+    if args.json:
+        _print_json(rows)
+    else:
+        _print_status(rows, console, empty="no `reclaim run` has reported yet")
+    return 0
+
+
+def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
+    with app.sessions() as session:
+        rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
+    if args.json:
+        _print_json(rows)
+        return 0
+    table = Table("id", "source", "kind", "lang", "severity", "category", "flags", "text")
+    for r in rows:
+        plain_row(table, str(r["id"]), r["source"], r["kind"], r["language"], r["severity"], r["category"],
+                  ",".join(r["flags"]), (r["text"] or "")[:70])  # fmt: skip
+    console.print(table)
+    return 0
+
+
+def complaints(app: App, args: argparse.Namespace, console: Console) -> int:
+    """`complaints list` and `complaints show ID`."""
+    with app.sessions() as session:
+        if args.action == "list":
+            rows = queries.list_complaints(session, link_base=app.link_base, status=args.status, limit=args.limit)
+        else:
+            detail = queries.complaint_detail(session, args.id, link_base=app.link_base)
+    if args.action == "list":
+        if args.json:
+            _print_json(rows)
+            return 0
+        table = Table("id", "status", "lang", "severity", "category", "due", "draft")
+        for r in rows:
+            draft = _gist(r["draft"]["text"]) if r["draft"] else "-"
+            plain_row(table, str(r["id"]), r["status"], r["language"], r["severity"], r["category"],
+                      r["first_response_due"][:16], draft)  # fmt: skip
+        console.print(table)
+        return 0
+    if detail is None:
+        console.print(f"[red]no complaint with id {args.id}[/]")
+        return 1
+    if args.json:
+        _print_json(detail)
+    else:
+        _show(detail, console)
+    return 0
+
+
+def _print_status(rows: Sequence[dict[str, Any]], console: Console, empty: str | None = None) -> None:
+    for r in rows:
+        line = f"{r['component']}: {r['state']} since {r['since'][:19]}"
+        line += f" — {r['detail']}" if r["detail"] else ""
+        line += f"; next attempt {r['next_attempt_at'][:19]}" if r["next_attempt_at"] else ""
+        console.print(line, markup=False)
+    if not rows and empty:
+        console.print(empty)
+
+
+def _gist(draft: str) -> str:
+    """The draft's body in a table cell: its second paragraph (after the greeting), or the first."""
+    parts = [p for p in draft.split("\n\n") if p.strip()]
+    return (parts[1] if len(parts) > 1 else parts[0] if parts else "")[:60]
+
+
+def _show(d: dict[str, Any], console: Console) -> None:
+    m = d["mention"] or {}
+    console.print(
+        f"[bold]Complaint {d['id']}[/] — {d['status']}, {d['severity']}, {d['category']}, "
+        f"{d['language']}, flags: {', '.join(d['flags']) or '-'}"
+    )
+    # what sources wrote is never read as rich markup ("[/bold]" in an author's name)
+    console.print(f"source: {m.get('source')}  link: {m.get('url')}  author: {m.get('author')}", markup=False)
+    console.print(f"first response due: {d['first_response_due']}")
+    console.print(f"[bold]They wrote[/]: {escape(str(m.get('text')))}")
+    if d["draft"]:
+        console.print(f"[bold]Draft ({d['draft']['status']})[/]:")
+        console.print(d["draft"]["text"], markup=False)
+    console.print("[bold]Events[/]:")
+    for e in d["events"]:
+        console.print(f"  {e['at']}  {e['kind']}  by {e['actor']}", markup=False)
+
+
+def privacy(app: App, args: argparse.Namespace, console: Console) -> int:
+    """`customers forget ID` and `purge`."""
+    from storage.privacy import forget_customer, purge
+
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as session:
+            if args.command == "customers":
+                n = forget_customer(session, args.id, now)
+                console.print(f"customer {args.id}: personal data erased from {n} complaint(s)")
+                return 0
+            result = purge(session, now, app.settings.retention)
+    finally:
+        app.close()
+    if args.json:
+        _print_json({"anonymised": result.anonymised, "mentions_deleted": result.mentions_deleted})
+    else:
+        console.print(
+            f"anonymised {result.anonymised} finished complaint(s) and deleted {result.mentions_deleted} "
+            f"mention(s) older than {format_duration(app.settings.retention)}"
+        )
+    return 0
