@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck suite unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +24,22 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
-	$(BIN)/pytest -q
+# the whole suite with coverage, which may not fall below the floor in pyproject.toml
+suite: $(STAMP)
+	$(BIN)/pytest -q --cov --cov-report=term:skip-covered
 
-test: lint typecheck unit
+# the fast tier alone: pure code and the use cases on the in-memory unit of work (seconds)
+unit: $(STAMP)
+	$(BIN)/pytest -q -m unit
+
+test: lint typecheck suite
 
 bench: $(STAMP)
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/bot.py
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -7,34 +7,34 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.customer import CustomerDesk
-from bot.service import BotOptions
-from bot.texts import StaffTexts, load_texts
 from core.brand import BrandMatcher
 from core.model import RawMention, Triage
-from core.outbox import Document
 from core.review import human
 from core.triage import Triager
 from reclaim import __version__
 from reclaim.settings import Settings
-from responders.conversation import DEFAULT_QUESTIONS
-from responders.conversation_words import Texts, TextsError, load_conversation_texts
 from responders.drafting import Drafter, DraftRequest, load_templates
-from services.conversations import PrivateConversations
-from services.delivery import Delivery
-from services.machine import DEFAULT_PRESETS, Playbook
-from services.staff import StaffInbox
-from storage.db import DbThreads, make_engine, migrate, session_factory
-from storage.repositories import SqlUnitOfWork
 from watchers import REGISTRY, ReadKind
-from watchers.reddit import REDDIT_ENV
-from watchers.reddit_api import RedditAccess, RedditClient
+
+if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` needs none of it
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.customer import CustomerDesk
+    from bot.service import BotOptions
+    from bot.texts import StaffTexts
+    from core.outbox import Document
+    from responders.conversation_words import Texts
+    from services.conversations import PrivateConversations
+    from services.delivery import Delivery
+    from services.machine import Playbook
+    from services.staff import StaffInbox
+    from storage.db import DbThreads
+    from storage.repositories import SqlUnitOfWork
+    from watchers.reddit_api import RedditClient
 
 USER_AGENT = f"Reclaim/{__version__} (complaint monitoring; +https://github.com/reclaim-dev/reclaim)"
 
@@ -71,36 +71,51 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        from storage.db import make_engine, migrate
+
         engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
         migrate(engine)
         return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from storage.db import session_factory
+
         return session_factory(self.engine)
 
     @cached_property
     def db(self) -> DbThreads:
         """The threads async code runs journal calls on (one for SQLite)."""
+        from storage.db import DbThreads
+
         return DbThreads(self.settings.database.url)
 
     @cached_property
     def inbox(self) -> StaffInbox:
         """The staff's use cases (Telegram buttons and the dashboard)."""
+        from services.staff import StaffInbox
+
         return StaffInbox(self.uow, causes=self.settings.review.causes)
 
     @cached_property
     def delivery(self) -> Delivery:
         """The dispatcher's use cases: cards to draw, outbox rows to send."""
+        from services.delivery import Delivery
+
         o = self.settings.outbox
         return Delivery(self.uow, max_attempts=o.max_attempts, give_up_after=o.give_up_after)
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""
+        from storage.repositories import SqlUnitOfWork
+
         return SqlUnitOfWork(self.sessions)
 
     @cached_property
     def playbook(self) -> Playbook:
+        from responders.conversation import DEFAULT_QUESTIONS
+        from services.machine import DEFAULT_PRESETS, Playbook
+
         c = self.settings.conversation
         return Playbook(
             self.conversation_texts,
@@ -116,10 +131,14 @@ class App:
 
     @cached_property
     def conversations(self) -> PrivateConversations:
+        from services.conversations import PrivateConversations
+
         return PrivateConversations(self.uow, self.playbook)
 
     def conversation_texts(self, language: str) -> Texts:
         """The conversation's words in ``language`` (the default language's when there are none)."""
+        from responders.conversation_words import TextsError, load_conversation_texts
+
         cache: dict[str, Texts] = self.__dict__.setdefault("_conversation_texts", {})
         if language not in cache:
             try:
@@ -130,12 +149,16 @@ class App:
         return cache[language]
 
     def customer_desk(self) -> CustomerDesk:
+        from bot.customer import CustomerDesk
+
         languages = tuple(self.settings.triage.languages)
         classify = self.triager.classify
         return CustomerDesk(self.conversations, self.conversation_texts, languages, classify, asyncio.Event())
 
     @cached_property
     def staff_texts(self) -> StaffTexts:
+        from bot.texts import load_texts
+
         return load_texts(self.settings.telegram.staff_language)
 
     @property
@@ -144,6 +167,8 @@ class App:
 
     def bot_options(self) -> BotOptions | None:
         """The bot's options, or None when no token is set (the watchers then run alone)."""
+        from bot.service import BotOptions
+
         tg = self.settings.telegram
         if tg.token is None or tg.staff_chat_id is None:
             return None
@@ -195,6 +220,9 @@ class App:
     def reddit(self) -> RedditClient | None:
         """The one Reddit client (one request budget) of every reddit source and the publisher;
         None when no source uses Reddit. Credentials come from the environment only."""
+        from watchers.reddit import REDDIT_ENV
+        from watchers.reddit_api import RedditAccess, RedditClient
+
         if "reddit" not in self.clients_used():
             return None
         env = os.environ

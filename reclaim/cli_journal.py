@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,14 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.durations import format_duration
-from reclaim.app import App
 from reclaim.cli import EXIT_CONFIG, EXIT_SOURCES_FAILED
 from reclaim.cli_args import plain_row
-from reclaim.poller import Outcome, Poller
 from reclaim.settings import Settings
-from storage import queries
-from storage.status import statuses
 from watchers import REGISTRY, SourceOptions
+
+if TYPE_CHECKING:
+    from reclaim.app import App
+    from reclaim.poller import Outcome
 
 
 def where(s: SourceOptions) -> str:
@@ -57,6 +57,8 @@ def check_config(settings: Settings, console: Console) -> int:
     console.print(table)
     console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
     # Building the app checks word lists and reply templates too.
+    from reclaim.app import App
+
     app = App(settings)
     _ = app.triager, app.drafter
     return 0
@@ -94,6 +96,8 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
 
 
 async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
+    from reclaim.poller import Poller
+
     sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
     sources = REGISTRY.polled(sources)  # pushed kinds arrive with `reclaim run`
     poller = Poller(app)
@@ -135,6 +139,9 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def sources(app: App, args: argparse.Namespace, console: Console) -> int:
+    from storage import queries
+    from storage.status import statuses
+
     with app.sessions() as session:
         health = queries.source_health(session, [s.name for s in app.settings.sources])
         if args.json:
@@ -151,6 +158,8 @@ def sources(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def status(app: App, args: argparse.Namespace, console: Console) -> int:
+    from storage.status import statuses
+
     with app.sessions() as session:
         rows = statuses(session)
     if args.json:
@@ -161,6 +170,8 @@ def status(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
+    from storage import queries
+
     with app.sessions() as session:
         rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
     if args.json:
@@ -176,6 +187,8 @@ def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def complaints(app: App, args: argparse.Namespace, console: Console) -> int:
     """`complaints list` and `complaints show ID`."""
+    from storage import queries
+
     with app.sessions() as session:
         if args.action == "list":
             rows = queries.list_complaints(session, link_base=app.link_base, status=args.status, limit=args.limit)

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.ingest import new_token
-from core.lifecycle import Delivery, Part, Status
 from core.lifecycle import Event as E
+from core.lifecycle import Status
 from core.model import Step
+from core.outbox import Erased, OutboxKind, to_json
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
 
 ERASED = "[erased]"
@@ -64,9 +65,8 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
             Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish", "remind"))
         )
     ):
-        item.payload = {"erased": True}
-        if lifecycle.allows(Part.DELIVERY, Delivery(item.status), E.FORGOTTEN):
-            item.status = lifecycle.delivery_after(Delivery(item.status), E.FORGOTTEN).value
+        item.payload = to_json(Erased(OutboxKind(item.kind)))
+        item.advance(E.FORGOTTEN, now)  # a row not sent yet is cancelled
     session.add(
         Event(complaint_id=complaint_id, at=now, kind="personal_data_erased", actor="reclaim", data={"why": reason})
     )

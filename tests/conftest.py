@@ -25,11 +25,27 @@ PG_URL = os.environ.get("RECLAIM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
+def missing(what: str) -> None:
+    """Something a test needs is not on this machine: skipped on a developer's machine, a
+    failure in CI (CI=true), where .ci/run installs everything and shared/ lies beside the clone."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI installs it: see .ci/run)", pytrace=False)
+    pytest.skip(what)
+
+
 def shared_fixture(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared fixtures not found at {path}")
+        missing(f"shared fixtures not found at {path}")
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked by its tier (its folder): `make unit` runs the fast one alone."""
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        if tier in ("unit", "integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(params=BACKENDS)

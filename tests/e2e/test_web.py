@@ -13,17 +13,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from playwright.async_api import async_playwright
 from sqlalchemy import select
 
 from reclaim.scheduler import Runner
 from sandbox.sites import Page, SiteServer
 from storage.tables import Complaint
 from storage.users import SqlUsers
+from tests.conftest import missing
 from tests.integration.test_poll import feed
 
-playwright = pytest.importorskip("playwright.async_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    if CHROMIUM is None:
+        missing("Chromium is not installed (apt-get install chromium)")
+
+
 PASSWORD = "correct horse battery"
 
 
@@ -83,7 +91,7 @@ async def log_in(browser: Any, base: str, name: str) -> Any:
 
 async def test_staff_and_managers_in_chromium(dashboard: Any) -> None:
     app, base = dashboard
-    async with playwright.async_playwright() as p:
+    async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
             page = await (await browser.new_context()).new_page()
