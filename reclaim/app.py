@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` need
     from services.delivery import Delivery
     from services.machine import Playbook
     from services.staff import StaffInbox
+    from services.views import Views
     from storage.db import DbThreads
     from storage.repositories import SqlUnitOfWork
     from watchers.reddit_api import RedditClient
@@ -110,6 +111,13 @@ class App:
         from storage.repositories import SqlUnitOfWork
 
         return SqlUnitOfWork(self.sessions)
+
+    @cached_property
+    def views(self) -> Views:
+        """The read models the dashboard, the CLI and the demo show."""
+        from services.views import Views
+
+        return Views(self.sessions, self.link_base)
 
     @cached_property
     def playbook(self) -> Playbook:

@@ -139,29 +139,22 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def sources(app: App, args: argparse.Namespace, console: Console) -> int:
-    from storage import queries
-    from storage.status import statuses
-
-    with app.sessions() as session:
-        health = queries.source_health(session, [s.name for s in app.settings.sources])
-        if args.json:
-            _print_json(health)
-            return 0
-        table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
-        for h in health:
-            plain_row(table, h["name"], h["last_success_at"] or "-", h["last_error"] or "-",
-                      str(h["consecutive_failures"]), h["next_attempt_at"] or "-", str(h["items_seen"]),
-                      str(h["mentions_added"]))  # fmt: skip
-        console.print(table)
-        _print_status(statuses(session), console)
+    health = app.views.source_health([s.name for s in app.settings.sources])
+    if args.json:
+        _print_json(health)
+        return 0
+    table = Table("source", "last success", "last error", "failures", "next attempt", "seen", "added")
+    for h in health:
+        plain_row(table, h["name"], h["last_success_at"] or "-", h["last_error"] or "-",
+                  str(h["consecutive_failures"]), h["next_attempt_at"] or "-", str(h["items_seen"]),
+                  str(h["mentions_added"]))  # fmt: skip
+    console.print(table)
+    _print_status(app.views.statuses(), console)
     return 0
 
 
 def status(app: App, args: argparse.Namespace, console: Console) -> int:
-    from storage.status import statuses
-
-    with app.sessions() as session:
-        rows = statuses(session)
+    rows = app.views.statuses()
     if args.json:
         _print_json(rows)
     else:
@@ -170,10 +163,7 @@ def status(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
-    from storage import queries
-
-    with app.sessions() as session:
-        rows = queries.list_mentions(session, kind=args.kind, source=args.source, limit=args.limit)
+    rows = app.views.mentions(kind=args.kind, source=args.source, limit=args.limit)
     if args.json:
         _print_json(rows)
         return 0
@@ -187,14 +177,8 @@ def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def complaints(app: App, args: argparse.Namespace, console: Console) -> int:
     """`complaints list` and `complaints show ID`."""
-    from storage import queries
-
-    with app.sessions() as session:
-        if args.action == "list":
-            rows = queries.list_complaints(session, link_base=app.link_base, status=args.status, limit=args.limit)
-        else:
-            detail = queries.complaint_detail(session, args.id, link_base=app.link_base)
     if args.action == "list":
+        rows = app.views.complaints(status=args.status, limit=args.limit)
         if args.json:
             _print_json(rows)
             return 0
@@ -205,6 +189,7 @@ def complaints(app: App, args: argparse.Namespace, console: Console) -> int:
                       r["first_response_due"][:16], draft)  # fmt: skip
         console.print(table)
         return 0
+    detail = app.views.complaint_detail(args.id)
     if detail is None:
         console.print(f"[red]no complaint with id {args.id}[/]")
         return 1
@@ -251,16 +236,14 @@ def _show(d: dict[str, Any], console: Console) -> None:
 
 def privacy(app: App, args: argparse.Namespace, console: Console) -> int:
     """`customers forget ID` and `purge`."""
-    from storage.privacy import forget_customer, purge
-
     now = datetime.now(UTC)
     try:
-        with app.sessions.begin() as session:
+        with app.uow() as uow:
             if args.command == "customers":
-                n = forget_customer(session, args.id, now)
+                n = uow.privacy.forget_customer(args.id, now)
                 console.print(f"customer {args.id}: personal data erased from {n} complaint(s)")
                 return 0
-            result = purge(session, now, app.settings.retention)
+            result = uow.privacy.purge(now, app.settings.retention)
     finally:
         app.close()
     if args.json:

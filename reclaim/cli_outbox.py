@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.lifecycle import Delivery
@@ -34,12 +33,9 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from reclaim.cli_args import plain_row
-    from storage import outbox
-    from storage.cards import bump_card
 
     if args.action == "list":
-        with app.sessions() as session:
-            rows = outbox.listing(session, None if args.status == "all" else args.status, args.limit)
+        rows = app.views.outbox(None if args.status == "all" else args.status, args.limit)
         if args.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return 0
@@ -61,17 +57,14 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     if not args.ids and not args.all:
         print(f"name the rows to {args.action} (reclaim outbox {args.action} ID …) or give --all", file=sys.stderr)
         return 2
-    change = outbox.retry if args.action == "retry" else outbox.drop
+    from services.delivery import OutboxError
+
+    settle = app.delivery.requeue if args.action == "retry" else app.delivery.drop
     try:
-        with app.sessions.begin() as session:
-            ids = args.ids or [int(r["id"]) for r in outbox.listing(session, outbox.FAILED, 100_000)]
-            for outbox_id in ids:
-                row = change(session, outbox_id, "cli", datetime.now(UTC))
-                if row.complaint_id is not None:
-                    bump_card(session, row.complaint_id)  # the card drops its "not sent" line
-    except outbox.OutboxError as exc:
+        count = settle(args.ids or [], "cli")
+    except OutboxError as exc:
         print(f"{exc}; nothing was changed", file=sys.stderr)
         return 2
     done = "queued again: `reclaim run` sends them" if args.action == "retry" else "dropped"
-    console.print(f"{len(ids)} outbox row(s) {done}")
+    console.print(f"{count} outbox row(s) {done}")
     return 0

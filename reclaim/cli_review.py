@@ -115,12 +115,10 @@ def _actions(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def _report(app: App, args: argparse.Namespace, console: Console) -> int:
     from reclaim.report import render  # matplotlib loads only for a report
-    from storage.review import collect
 
     month = args.month or previous_month(datetime.now(app.zone))
     try:
-        with app.sessions() as session:
-            review = collect(session, month, app.zone, app.settings.sla.first_response)
+        review = app.views.review(month, app.zone, app.settings.sla.first_response)
     except ValueError as exc:
         print(f"error: --month: {exc}", file=sys.stderr)
         return 2

@@ -53,17 +53,12 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(server(app).serve(sockets=[sock]))
         return 0
-    from sqlalchemy import select
-
-    from storage.tables import WebUser
     from storage.users import SqlUsers, UserError
 
     users = SqlUsers(app.sessions)
     if args.action == "list":
-        with app.sessions() as session:
-            for u in session.scalars(select(WebUser).order_by(WebUser.name)):
-                state = " (disabled)" if u.disabled else ""
-                console.print(f"{u.name}\t{u.role}\t{u.telegram_id or ''}{state}")
+        for u, disabled in users.listing():
+            console.print(f"{u.name}\t{u.role}\t{u.telegram_id or ''}{' (disabled)' if disabled else ''}")
         return 0
     try:
         if args.action in ("disable", "enable"):

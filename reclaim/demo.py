@@ -23,7 +23,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
-from sqlalchemy import select
 
 from reclaim.app import App
 from reclaim.config import load_settings
@@ -31,8 +30,6 @@ from reclaim.scheduler import Runner
 from sandbox.reddit import RedditServer
 from sandbox.sites import SiteServer
 from sandbox.telegram import BotApiServer
-from storage import queries
-from storage.tables import Complaint, SourceState
 from watchers import REGISTRY
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
@@ -273,14 +270,10 @@ def _walk(app: App, tg: BotApiServer, reddit: RedditServer, console: Console, st
     failure: list[BaseException] = []
 
     def token_of(cid: int) -> str:
-        with app.sessions() as session:
-            return str(session.scalars(select(Complaint.token).where(Complaint.id == cid)).one())
+        return str(app.views.token(cid))
 
     def polled() -> bool:
-        pollable = {s.name for s in REGISTRY.polled(app.settings.sources)}
-        with app.sessions() as session:
-            done = set(session.scalars(select(SourceState.name).where(SourceState.last_polled_at.is_not(None))))
-        return pollable <= done
+        return {s.name for s in REGISTRY.polled(app.settings.sources)} <= app.views.polled()
 
     async def main() -> None:
         runner, loop, finished = Runner(app), asyncio.get_running_loop(), asyncio.Event()
@@ -309,8 +302,7 @@ def _walk(app: App, tg: BotApiServer, reddit: RedditServer, console: Console, st
 
 def _summary(app: App, console: Console) -> None:
     try:
-        with app.sessions() as session:
-            complaints = queries.list_complaints(session, link_base=app.link_base)
+        complaints = app.views.complaints()
         statuses: dict[str, int] = {}
         for row in complaints:
             statuses[row["status"]] = statuses.get(row["status"], 0) + 1

@@ -23,7 +23,6 @@ from core.model import RawMention
 from reclaim import prepare as prep
 from reclaim.app import App
 from services import ingest
-from storage.tables import SourceState
 from watchers import REGISTRY, Fetched, FetchError, FetchKind, ReadKind, SourceOptions
 from watchers.base import ParseTimeout
 from watchers.http import fetch_with_retries, make_client
@@ -98,8 +97,8 @@ class Poller:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
 
     def _validators(self) -> dict[str, tuple[str | None, str | None]]:
-        with self.app.sessions() as session:
-            return {s.name: (s.etag, s.last_modified) for s in session.query(SourceState)}
+        with self.app.uow() as uow:
+            return uow.sources.validators()
 
     async def poll(
         self, sources: Sequence[SourceOptions], on_done: Callable[[Outcome], None] | None = None
@@ -145,9 +144,8 @@ class Poller:
         client, thread = self.app.client(kind.client)
 
         def cursor() -> dict[str, object]:
-            with self.app.sessions() as session:
-                state = session.get(SourceState, source.name)
-                return dict(state.cursor or {}) if state is not None else {}
+            with self.app.uow() as uow:
+                return uow.sources.cursor(source.name)
 
         saved = await self._in_writer(cursor)
         assert isinstance(saved, dict)

@@ -26,8 +26,6 @@ from reclaim.poller import Outcome, Poller, ingest_now
 from responders.publishing import RedditPublisher
 from services.alerts import raise_deadline_alerts, raise_spike_alert
 from services.promises import check_promises
-from storage.outbox import add_outbox
-from storage.status import set_status
 from watchers import REGISTRY, PushKind, SourceOptions
 
 log = logging.getLogger("reclaim.run")
@@ -111,8 +109,8 @@ class Runner:
         later = now + timedelta(seconds=retry_in) if retry_in is not None else None
 
         def write() -> None:
-            with self.app.sessions.begin() as session:
-                set_status(session, "telegram", state, now, detail, later)
+            with self.app.uow() as uow:
+                uow.statuses.set("telegram", state, now, detail, later)
 
         try:
             await self.app.db(write)
@@ -141,10 +139,8 @@ class Runner:
 
     def purge(self) -> None:
         """The retention purge: finished complaints older than `retention` are anonymised."""
-        from storage.privacy import purge
-
-        with self.app.sessions.begin() as session:
-            done = purge(session, datetime.now(UTC), self.app.settings.retention)
+        with self.app.uow() as uow:
+            done = uow.privacy.purge(datetime.now(UTC), self.app.settings.retention)
         if done.anonymised or done.mentions_deleted:
             log.info(
                 "retention: anonymised %d complaint(s), deleted %d mention(s)", done.anonymised, done.mentions_deleted
@@ -160,9 +156,8 @@ class Runner:
         """Queue the monthly review (last month's by default) for the managers' chat, once."""
         now = datetime.now(self.app.zone)
         month = month or previous_month(now)
-        with self.app.sessions.begin() as session:
-            queued = add_outbox(session, key=f"review:{month}", payload=Document(month), complaint_id=None,
-                                now=datetime.now(UTC))  # fmt: skip
+        with self.app.uow() as uow:
+            queued = uow.outbox.add(f"review:{month}", Document(month), None, datetime.now(UTC))
         if queued:
             log.info("the review of %s is queued for the managers' chat", month)
             if self.bot is not None:

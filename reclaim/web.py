@@ -141,11 +141,11 @@ class Web:
             raise HTTPException(403, "the form has expired: reload the page and try again")
         return data
 
-    def choices(self, session: Any) -> dict[str, list[str]]:
+    def choices(self) -> dict[str, list[str]]:
         """The inbox filters' options, read at most once a minute (they change rarely)."""
         now = _time.monotonic()
         if self._choices is None or now - self._choices[0] > 60:
-            self._choices = (now, dashboard.choices(session, list(self.app.settings.triage.languages)))
+            self._choices = (now, self.app.views.choices(list(self.app.settings.triage.languages)))
         return self._choices[1]
 
     def say(self, request: Request, notice: str) -> None:
@@ -204,9 +204,8 @@ class Web:
         )
 
         def read() -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
-            with self.app.sessions() as session:
-                rows, total = dashboard.inbox(session, f, datetime.now(UTC))
-                return rows, total, self.choices(session)
+            rows, total = self.app.views.inbox(f, datetime.now(UTC))
+            return rows, total, self.choices()
 
         rows, total, choices = await self.app.db(read)
         pages = max((total + dashboard.PAGE - 1) // dashboard.PAGE, 1)
@@ -218,11 +217,7 @@ class Web:
             return RedirectResponse("/login", status_code=303)
         cid = int(request.path_params["cid"])
 
-        def read() -> dict[str, Any] | None:
-            with self.app.sessions() as session:
-                return dashboard.complaint(session, cid)
-
-        data = await self.app.db(read)
+        data = await self.app.db(self.app.views.complaint_page, cid)
         if data is None:
             raise HTTPException(404, f"no complaint #{cid}")
         return self.page(request, "complaint.html", user, now=datetime.now(UTC), **data)
@@ -259,13 +254,7 @@ class Web:
         if user is None:
             return RedirectResponse("/login", status_code=303)
 
-        def read() -> list[Any]:
-            with self.app.sessions() as session:
-                rows = dashboard.sources(session)
-                session.expunge_all()
-                return rows
-
-        states = {s.name: s for s in await self.app.db(read)}
+        states = {s.name: s for s in await self.app.db(self.app.views.source_states)}
         configured = [(s, states.get(s.name)) for s in self.app.settings.sources]
         return self.page(request, "sources.html", user, configured=configured)
 
@@ -383,11 +372,9 @@ class Web:
 
     def render_report(self, month: str) -> str:
         from reclaim.report import render_html
-        from storage.review import collect
 
         try:
-            with self.app.sessions() as session:
-                review = collect(session, month, self.app.zone, self.app.settings.sla.first_response)
+            review = self.app.views.review(month, self.app.zone, self.app.settings.sla.first_response)
         except (ValueError, OverflowError) as exc:
             raise HTTPException(400, str(exc)) from None
         return render_html(review, self.app.settings.brand.name)

@@ -5,7 +5,7 @@ off mid-send is never sent again blindly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,10 @@ from storage.tables import Outbox, StaffPrompt
 from storage.uow import UnitOfWork
 
 CUT_OFF = "the process stopped while this reply was being sent"
+
+
+class OutboxError(ValueError):
+    """Rows a person asked to retry or drop that cannot be (none such, not failed)."""
 
 
 def give_up(uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
@@ -174,6 +178,33 @@ class Delivery:
                 c.advance(E.REFUSED, now)
             uow.events.add(c.id, "publish_refused", "reclaim", {"error": error}, now)
             uow.cards.bump(c.id)
+
+    def requeue(self, ids: Sequence[int], who: str) -> int:
+        """`reclaim outbox retry`: failed rows (``ids``, or every one) queued again with a fresh
+        count of attempts; the card drops its "not sent" line. All or none (OutboxError)."""
+        return self._settle(ids, who, E.REQUEUED, "send_retried")
+
+    def drop(self, ids: Sequence[int], who: str) -> int:
+        """`reclaim outbox drop`: failed rows given up for good (they stay in the journal)."""
+        return self._settle(ids, who, E.DROPPED, "send_dropped")
+
+    def _settle(self, ids: Sequence[int], who: str, event: E, kind: str) -> int:
+        now = self.clock()
+        with self.uow() as uow:
+            rows = [(i, uow.outbox.get(i, lock=True)) for i in ids] or [
+                (r.id, r) for r in uow.outbox.in_status(D.FAILED.value)
+            ]
+            for outbox_id, row in rows:
+                if row is None:
+                    raise OutboxError(f"no outbox row #{outbox_id}")
+                if not row.advance(event, now):
+                    raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
+                if event is E.REQUEUED:
+                    row.attempts, row.next_attempt_at = 0, now
+                if row.complaint_id is not None:
+                    uow.events.add(row.complaint_id, kind, who, {"key": row.key}, now)
+                    uow.cards.bump(row.complaint_id)
+            return len(rows)
 
     def unconfirmed(self, item: OutboxItem, error: str) -> None:
         now = self.clock()

@@ -9,12 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import lifecycle
-from core.lifecycle import Delivery, Part
-from core.lifecycle import Event as E
+from core.lifecycle import Delivery
 from core.outbox import Payload, to_json
 from storage.journal import _insert
-from storage.tables import Event, Outbox
+from storage.tables import Outbox
 
 FAILED = Delivery.FAILED.value
 STATUSES = tuple(d.value for d in Delivery)
@@ -49,10 +47,6 @@ def add_outbox(
     return session.connection().execute(stmt).first() is not None
 
 
-class OutboxError(ValueError):
-    pass
-
-
 def failures(session: Session, complaint_id: int) -> tuple[str, ...]:
     """What a complaint's card says about its messages that could not be sent."""
     rows = session.scalars(
@@ -78,34 +72,3 @@ def listing(session: Session, status: str | None = FAILED, limit: int = 200) -> 
         }
         for r in session.scalars(query)
     ]
-
-
-def _row(session: Session, outbox_id: int) -> Outbox:
-    row = session.get(Outbox, outbox_id, with_for_update=True)
-    if row is None:
-        raise OutboxError(f"no outbox row #{outbox_id}")
-    if not lifecycle.allows(Part.DELIVERY, Delivery(row.status), E.REQUEUED):
-        raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
-    return row
-
-
-def retry(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
-    """Queue a failed row again, with a fresh count of attempts."""
-    row = _row(session, outbox_id)
-    row.advance(E.REQUEUED, now)
-    row.attempts, row.next_attempt_at = 0, now
-    _event(session, row, "send_retried", who, now)
-    return row
-
-
-def drop(session: Session, outbox_id: int, who: str, now: datetime) -> Outbox:
-    """Give a failed row up for good (it stays in the journal as dropped)."""
-    row = _row(session, outbox_id)
-    row.advance(E.DROPPED, now)
-    _event(session, row, "send_dropped", who, now)
-    return row
-
-
-def _event(session: Session, row: Outbox, kind: str, who: str, now: datetime) -> None:
-    if row.complaint_id is not None:
-        session.add(Event(complaint_id=row.complaint_id, at=now, kind=kind, actor=who, data={"key": row.key}))

@@ -4,7 +4,7 @@ storage/uow.py as queries on it (SQLite and PostgreSQL alike)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from sqlalchemy import func, select
@@ -19,8 +19,9 @@ from core.ports import CardView
 from storage import cards, links, uow
 from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
-from storage.privacy import forget_customer
+from storage.privacy import Purged, forget_customer, purge
 from storage.queries import current_draft
+from storage.status import set_status
 from storage.tables import (
     Action,
     ActionComplaint,
@@ -85,6 +86,13 @@ class SqlSources(uow.Sources):
 
     def state(self, name: str) -> SourceState:
         return source_state(self.session, name)
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        return {s.name: (s.etag, s.last_modified) for s in self.session.scalars(select(SourceState))}
+
+    def cursor(self, name: str) -> dict[str, object]:
+        state = self.session.get(SourceState, name)
+        return dict(state.cursor or {}) if state is not None else {}
 
 
 class SqlConversations(uow.Conversations):
@@ -173,8 +181,8 @@ class SqlOutbox(uow.Outbox):
         status = status or Delivery.PENDING.value
         return add_outbox(self.session, key=key, payload=payload, complaint_id=complaint_id, now=now, status=status)
 
-    def get(self, outbox_id: int) -> Outbox | None:
-        return self.session.get(Outbox, outbox_id)
+    def get(self, outbox_id: int, *, lock: bool = False) -> Outbox | None:
+        return self.session.get(Outbox, outbox_id, with_for_update=lock or None)
 
     def by_key(self, key: str, *, lock: bool = False) -> Outbox | None:
         query = select(Outbox).where(Outbox.key == key)
@@ -275,6 +283,17 @@ class SqlPrivacy(uow.Privacy):
     def forget_customer(self, user_id: int, now: datetime) -> int:
         return forget_customer(self.session, user_id, now)
 
+    def purge(self, now: datetime, retention: timedelta) -> Purged:
+        return purge(self.session, now, retention)
+
+
+class SqlStatuses(uow.Statuses):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def set(self, component: str, state: str, at: datetime, detail: str | None, next_at: datetime | None) -> None:
+        set_status(self.session, component, state, at, detail, next_at)
+
 
 class SqlUnitOfWork(uow.UnitOfWork):
     """A session per ``with``: begun on entry, committed or rolled back on leaving."""
@@ -296,6 +315,7 @@ class SqlUnitOfWork(uow.UnitOfWork):
         self.cards = SqlCards(session)
         self.updates = SqlUpdates(session)
         self.privacy = SqlPrivacy(session)
+        self.statuses = SqlStatuses(session)
         self.prompts = SqlPrompts(session)
         self.links = SqlLinks(session)
         self.actions = SqlActions(session)

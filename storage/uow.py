@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,6 +20,7 @@ from core.ingest import IngestPlan
 from core.outbox import Payload
 from core.ports import CardView
 from storage.journal import Recorded
+from storage.privacy import Purged
 from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, SourceState, StaffPrompt
 from storage.tables import Outbox as OutboxRow
 
@@ -59,6 +60,14 @@ class Sources(abc.ABC):
     @abc.abstractmethod
     def state(self, name: str) -> SourceState:
         """The source's health row, made if missing, locked for this transaction."""
+
+    @abc.abstractmethod
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """Every source's ETag and Last-Modified, for conditional GETs."""
+
+    @abc.abstractmethod
+    def cursor(self, name: str) -> dict[str, object]:
+        """Where a reading source stopped (empty before its first poll)."""
 
 
 class Conversations(abc.ABC):
@@ -125,7 +134,7 @@ class Outbox(abc.ABC):
         one with this key exists (each is sent once)."""
 
     @abc.abstractmethod
-    def get(self, outbox_id: int) -> OutboxRow | None: ...
+    def get(self, outbox_id: int, *, lock: bool = False) -> OutboxRow | None: ...
 
     @abc.abstractmethod
     def by_key(self, key: str, *, lock: bool = False) -> OutboxRow | None: ...
@@ -208,6 +217,17 @@ class Privacy(abc.ABC):
     def forget_customer(self, user_id: int, now: datetime) -> int:
         """Erase everything about one Telegram user (storage/privacy.py); how many complaints."""
 
+    @abc.abstractmethod
+    def purge(self, now: datetime, retention: timedelta) -> Purged:
+        """Anonymise finished complaints older than ``retention``, delete old mentions that never
+        became complaints."""
+
+
+class Statuses(abc.ABC):
+    @abc.abstractmethod
+    def set(self, component: str, state: str, at: datetime, detail: str | None, next_at: datetime | None) -> None:
+        """How a part of `reclaim run` is doing (the bot: starting, waiting, running, stopped)."""
+
 
 class UnitOfWork(abc.ABC):
     complaints: Complaints
@@ -220,6 +240,7 @@ class UnitOfWork(abc.ABC):
     cards: Cards
     updates: Updates
     privacy: Privacy
+    statuses: Statuses
     prompts: Prompts
     links: Links
     actions: Actions

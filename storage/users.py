@@ -96,6 +96,11 @@ class SqlUsers:
                 return None, _DUMMY
             return _user(row), row.password_hash
 
+    def listing(self) -> list[tuple[User, bool]]:
+        """Every login by name, with whether it is disabled."""
+        with self.sessions() as session:
+            return [(_user(r), r.disabled) for r in session.scalars(select(WebUser).order_by(WebUser.name))]
+
     def get(self, user_id: int) -> User | None:
         with self.sessions() as session:
             row = session.get(WebUser, user_id)

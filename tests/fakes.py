@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from core import lifecycle
@@ -16,6 +16,7 @@ from core.outbox import Alert, Payload, to_json
 from core.ports import CardView
 from storage import uow
 from storage.journal import ALERT_FLAGS, Recorded
+from storage.privacy import Purged
 from storage.tables import (
     Action,
     Complaint,
@@ -49,6 +50,7 @@ class FakeStore:
         self.covered: set[tuple[int, int]] = set()  # (action id, complaint id)
         self.updates: set[int] = set()
         self.sources: dict[str, SourceState] = {}
+        self.statuses: dict[str, tuple[str, str | None]] = {}
         self.commits = 0
 
     def kinds(self, complaint_id: int) -> list[str]:
@@ -120,6 +122,13 @@ class FakeSources(uow.Sources):
     def state(self, name: str) -> SourceState:
         new = SourceState(name=name, consecutive_failures=0, items_seen=0, mentions_added=0)
         return self.store.sources.setdefault(name, new)
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        return {name: (s.etag, s.last_modified) for name, s in self.store.sources.items()}
+
+    def cursor(self, name: str) -> dict[str, object]:
+        state = self.store.sources.get(name)
+        return dict(state.cursor or {}) if state is not None else {}
 
 
 class FakeConversations(uow.Conversations):
@@ -212,7 +221,7 @@ class FakeOutbox(uow.Outbox):
         )  # fmt: skip
         return True
 
-    def get(self, outbox_id: int) -> Outbox | None:
+    def get(self, outbox_id: int, *, lock: bool = False) -> Outbox | None:
         return next((r for r in self.store.outbox.values() if r.id == outbox_id), None)
 
     def by_key(self, key: str, *, lock: bool = False) -> Outbox | None:
@@ -335,6 +344,17 @@ class FakePrivacy(uow.Privacy):
             self.store.events.append(Event(complaint_id=row.complaint_id, at=now, kind="personal_data_erased"))
         return len(rows)
 
+    def purge(self, now: datetime, retention: timedelta) -> Purged:
+        raise NotImplementedError("erasure is tested on SQL (tests/integration/test_privacy.py)")
+
+
+class FakeStatuses(uow.Statuses):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def set(self, component: str, state: str, at: datetime, detail: str | None, next_at: datetime | None) -> None:
+        self.store.statuses[component] = (state, detail)
+
 
 class FakeUnitOfWork(uow.UnitOfWork):
     def __init__(self, store: FakeStore) -> None:
@@ -349,6 +369,7 @@ class FakeUnitOfWork(uow.UnitOfWork):
         self.cards = FakeCards(store)
         self.updates = FakeUpdates(store)
         self.privacy = FakePrivacy(store)
+        self.statuses = FakeStatuses(store)
         self.prompts = FakePrompts(store)
         self.links = FakeLinks(store)
         self.actions = FakeActions(store)
