@@ -145,13 +145,14 @@ class App:
 
     def conversation_texts(self, language: str) -> Texts:
         """The conversation's words in ``language`` (the default language's when there are none)."""
-        from responders.conversation_words import TextsError, load_conversation_texts
+        from core.catalog import CatalogError
+        from responders.conversation_words import load_conversation_texts
 
         cache: dict[str, Texts] = self.__dict__.setdefault("_conversation_texts", {})
         if language not in cache:
             try:
                 cache[language] = load_conversation_texts(language, self.settings.conversation.texts_dirs)
-            except TextsError:
+            except CatalogError:
                 fallback = self.settings.triage.default_language or self.settings.triage.languages[0]
                 cache[language] = load_conversation_texts(fallback, self.settings.conversation.texts_dirs)
         return cache[language]

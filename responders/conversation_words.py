@@ -5,61 +5,22 @@ local times as the customer reads them, and what the owner types (options, a tim
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.datafiles import load_first_toml
+from core.catalog import Catalog, load_catalog
 
 BUILTIN_DIR = Path(__file__).parent / "conversation"
-REFERENCE = "en"
 
 
-class TextsError(ValueError):
-    """A conversation texts file is missing a key or uses an unknown placeholder."""
-
-
-@dataclass(frozen=True)
-class Texts:
-    language: str
-    data: Mapping[str, Any]
-
-    def t(self, key: str, **params: object) -> str:
-        node: Any = self.data
-        for part in key.split("."):
-            node = node[part]
-        return str(node).format(**params)
-
-    def has(self, key: str) -> bool:
-        node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                return False
-            node = node[part]
-        return True
-
-
-def _keys(data: Mapping[str, Any], prefix: str = "") -> set[str]:
-    out: set[str] = set()
-    for k, v in data.items():
-        out |= _keys(v, f"{prefix}{k}.") if isinstance(v, Mapping) else {f"{prefix}{k}"}
-    return out
+Texts = Catalog  # the conversation's words: looked up as t("contact.named", name=…)
 
 
 def load_conversation_texts(language: str, extra_dirs: Sequence[Path] = ()) -> Texts:
     """The conversation words for ``language``; every key of the English file must be there."""
-    found = load_first_toml(f"{language}.toml", [BUILTIN_DIR, *extra_dirs])
-    if found is None:
-        raise TextsError(f"no conversation texts for {language!r} (add responders/conversation/{language}.toml)")
-    reference = load_first_toml(f"{REFERENCE}.toml", [BUILTIN_DIR])
-    assert reference is not None
-    missing = sorted(_keys(reference[0]) - _keys(found[0]))
-    if missing:
-        raise TextsError(f"{found[1]}: missing {', '.join(missing)}")
-    return Texts(language, found[0])
+    return load_catalog("conversation texts", language, BUILTIN_DIR, extra_dirs)
 
 
 def when(moment: datetime, now: datetime, zone: ZoneInfo, texts: Texts) -> str:
