@@ -48,17 +48,6 @@ log = logging.getLogger("reclaim.web")
 TEMPLATES = Path(__file__).parent / "templates"
 ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "ps": Action.POSTED,
            "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST}  # fmt: skip
-NOTICES = {
-    "approved": "Approved: the reply is on its way.",
-    "taken": "It's yours now: you are the customer's single contact.",
-    "confirm_take": "Someone else owns it; confirm to take it over.",
-    "already_yours": "It is already yours.",
-    "rejected": "Rejected.",
-    "published": "Marked as posted.",
-    "edit_saved": "The new draft is saved.",
-    "edit_empty": "The draft cannot be empty.",
-    "edit_too_long": "That draft is too long.",
-}
 
 
 class Web:
@@ -149,7 +138,8 @@ class Web:
         return self._choices[1]
 
     def say(self, request: Request, notice: str) -> None:
-        text = NOTICES.get(notice, notice.replace("_", " "))
+        t = self.app.staff_texts  # the dashboard speaks telegram.staff_language, as the cards do
+        text = t.t("dashboard", notice) if t.has("dashboard", notice) else notice.replace("_", " ")
         request.session["notice"] = text if len(text) <= 300 else text[:299] + "…"  # the cookie stays small
 
     # -- pages ------------------------------------------------------------------------------
@@ -282,7 +272,7 @@ class Web:
             except ActionError as exc:
                 self.say(request, str(exc))
             else:
-                self.say(request, f"Action #{action_id} opened, covering {covered} complaint(s).")
+                self.say(request, self.app.staff_texts.t("dashboard", "action_opened", id=action_id, covered=covered))
             return RedirectResponse("/actions", status_code=303)
         rows = await self.app.db(self.actions.list, None)
         return self.page(request, "actions.html", user, actions=rows, causes=self.app.settings.review.causes)
@@ -330,7 +320,7 @@ class Web:
         except FaqError as exc:
             self.say(request, str(exc))
         else:
-            self.say(request, "Added to the public FAQ.")
+            self.say(request, self.app.staff_texts.t("dashboard", "faq_added"))
         return RedirectResponse(f"/complaints/{cid}", status_code=303)
 
     async def faq_list(self, request: Request) -> Response:
