@@ -24,6 +24,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -93,66 +94,39 @@ def baseline(app: App, urls: list[str]) -> int:
     """The naive way: feedparser fetches each feed itself; one commit per item."""
     stored = 0
     for i, url in enumerate(urls):
-        doc = feedparser.parse(url)
-        for e in doc.entries:
-            now = datetime.now(UTC)
+        for e in feedparser.parse(url).entries:
             raw = RawMention(
                 external_id=e.id, text=html_to_text(e.summary), url=e.link, author=e.get("author"), title=e.title
             )
-            t = app.classify(raw)
-            with app.sessions.begin() as s:
-                if s.scalar(select(Mention.id).where(Mention.source == f"feed{i}", Mention.external_id == e.id)):
-                    continue
-                m = Mention(
-                    source=f"feed{i}",
-                    external_id=raw.external_id,
-                    url=raw.url,
-                    author=raw.author,
-                    title=raw.title,
-                    text=raw.text,
-                    fetched_at=now,
-                    language=t.language,
-                    kind=t.kind.value,
-                    flags=[f.value for f in t.flags],
-                    severity=t.severity.value,
-                    category=t.category,
-                    triage={"scores": t.scores},
-                )
-                s.add(m)
-                s.flush()
-                if t.kind is Kind.COMPLAINT:
-                    token = new_token()
-                    c = Complaint(
-                        mention_id=m.id,
-                        status="draft_ready",
-                        language=t.language,
-                        severity=t.severity.value,
-                        category=t.category,
-                        flags=[f.value for f in t.flags],
-                        token=token,
-                        created_at=now,
-                        updated_at=now,
-                        first_response_due=now + timedelta(hours=1),
-                    )
-                    s.add(c)
-                    s.flush()
-                    s.add(
-                        Draft(
-                            complaint_id=c.id,
-                            text=app.draft(t, raw, token),
-                            status="proposed",
-                            author="reclaim",
-                            created_at=now,
-                        )
-                    )
-                    s.add_all(
-                        [
-                            Event(complaint_id=c.id, at=now, kind=k, actor="reclaim", data={})
-                            for k in ("mention_detected", "complaint_opened", "draft_proposed")
-                        ]
-                    )
-            stored += 1
+            if _store_one(app, f"feed{i}", raw, app.classify(raw)):
+                stored += 1
     return stored
+
+
+def _store_one(app: App, source: str, raw: RawMention, t: Any) -> bool:
+    """One item in its own transaction, as a naive writer would; False when it was there."""
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        if s.scalar(select(Mention.id).where(Mention.source == source, Mention.external_id == raw.external_id)):
+            return False
+        m = Mention(source=source, external_id=raw.external_id, url=raw.url, author=raw.author, title=raw.title,
+                    text=raw.text, fetched_at=now, language=t.language, kind=t.kind.value,
+                    flags=[f.value for f in t.flags], severity=t.severity.value, category=t.category,
+                    triage={"scores": t.scores})  # fmt: skip
+        s.add(m)
+        s.flush()
+        if t.kind is Kind.COMPLAINT:
+            token = new_token()
+            c = Complaint(mention_id=m.id, status="draft_ready", language=t.language, severity=t.severity.value,
+                          category=t.category, flags=[f.value for f in t.flags], token=token, created_at=now,
+                          updated_at=now, first_response_due=now + timedelta(hours=1))  # fmt: skip
+            s.add(c)
+            s.flush()
+            s.add(Draft(complaint_id=c.id, text=app.draft(t, raw, token), status="proposed", author="reclaim",
+                        created_at=now))  # fmt: skip
+            s.add_all([Event(complaint_id=c.id, at=now, kind=k, actor="reclaim", data={})
+                       for k in ("mention_detected", "complaint_opened", "draft_proposed")])  # fmt: skip
+    return True
 
 
 async def ours(app: App) -> tuple[int, int, float, float]:
@@ -180,6 +154,25 @@ async def repoll(app: App) -> tuple[int, int]:
     return sum(o.not_modified for o in outcomes), sum(o.added for o in outcomes)
 
 
+def serve(tmp: Path, count: int, items: int) -> tuple[subprocess.Popen[str], list[str]]:
+    """``count`` feeds of ``items`` written to ``tmp`` and served by another process, as real
+    sources would be; the server and the feeds' addresses."""
+    rng, texts = random.Random(7), corpus()
+    feeds = tmp / "feeds"
+    feeds.mkdir()
+    for i in range(count):
+        (feeds / f"f{i}.xml").write_bytes(make_feed(i, items, texts, rng))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.sites", str(feeds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert server.stdout is not None
+    base = server.stdout.readline().strip()
+    return server, [f"{base}/f{i}.xml" for i in range(count)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--feeds", type=int, default=200)
@@ -187,24 +180,9 @@ def main() -> int:
     ap.add_argument("--database-url", help="a PostgreSQL URL; fresh schemas are made and dropped")
     ap.add_argument("--workers", type=int, help="parse/triage processes (default: CPUs, at most 4; 0: none)")
     args = ap.parse_args()
-    rng = random.Random(7)
-    texts = corpus()
     total = args.feeds * args.items
     with tempfile.TemporaryDirectory() as tmp:
-        feeds = Path(tmp) / "feeds"
-        feeds.mkdir()
-        for i in range(args.feeds):
-            (feeds / f"f{i}.xml").write_bytes(make_feed(i, args.items, texts, rng))
-        # The feeds are served by another process, as real sources would be.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.sites", str(feeds)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-        assert server.stdout is not None
-        base = server.stdout.readline().strip()
-        urls = [f"{base}/f{i}.xml" for i in range(args.feeds)]
+        server, urls = serve(Path(tmp), args.feeds, args.items)
         (our_url, base_url), schemas = db_urls(args.database_url, Path(tmp))
         app, naive = App(settings(our_url, urls, args.workers)), App(settings(base_url, urls, 0))
         _ = app.engine, naive.engine, app.triager, app.drafter, naive.triager, naive.drafter  # set-up outside timing

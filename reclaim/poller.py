@@ -128,8 +128,8 @@ class Poller:
                 result = await self._fetch(source, kind, validators, sem)
             else:
                 raise TypeError(f"kind {kind.name} is not polled")
-        except (FetchError, ParseTimeout) as exc:  # ParseTimeout: a document built to be slow
-            error, status = str(exc), getattr(exc, "status", None)
+        except FetchError as exc:
+            error, status = str(exc), exc.status
             result = await self._in_writer(lambda: self._fail(source, error, status))
         except Exception as exc:  # a bug or a surprise in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
@@ -169,8 +169,8 @@ class Poller:
             return await self._in_writer(lambda: store(self.app, source, 304, None))
         try:
             prepared = await self._prepare(source, fetched)
-        except ParseTimeout:
-            raise
+        except ParseTimeout as exc:  # a document built to be slow: reported and backed off
+            raise FetchError(str(exc), retryable=False, status=fetched.status) from exc
         except Exception as exc:  # the parser met something it could not read at all
             log.exception("source %s: parse failed", source.name)
             raise FetchError(f"could not parse the response: {exc!r}", retryable=False, status=fetched.status) from exc

@@ -124,7 +124,8 @@ class Runner:
         with self.app.uow() as uow:
             raised = raise_deadline_alerts(uow, now)
             raised += int(raise_spike_alert(uow, now, count=spike.count, window=spike.window))
-        return raised + check_promises(self.app.uow(), self.app.playbook, datetime.now(UTC))
+        with self.app.uow() as uow:
+            return raised + check_promises(uow, self.app.playbook, datetime.now(UTC))
 
     async def _check_alerts(self) -> None:
         try:

@@ -95,43 +95,37 @@ def generate(
     with sessions.begin() as session:
         cids: list[tuple[Complaint, str | None]] = []
         for n, kind in enumerate(plan):
-            source = rng.choice(list(SOURCES))
-            language = SOURCES[source]
-            # complaints come early enough for their answers, promises and ratings to fall in the month
-            span = days - 7 if kind == "complaint" else days - 1
-            fetched = start + timedelta(days=rng.uniform(0, span), hours=rng.uniform(-10, 10))
-            published = fetched - timedelta(seconds=rng.uniform(60, 6 * 3600))
-            cause = rng.choice(CAUSES) if kind == "complaint" else None
-            category = CATEGORIES[cause] if cause else "general"
-            m = Mention(
-                source=source,
-                external_id=f"{month}-{n}",
-                url=f"https://example.org/{source}/{n}",
-                author=rng.choice(["Kim", "Lee", "Emma Wilson", "Ole", "Мария", None]),
-                title=None,
-                text=f"{kind} {n}",
-                published_at=published,
-                fetched_at=fetched,
-                rating=None,
-                language=language,
-                kind=kind,
-                flags=[],
-                severity="normal",
-                category=category,
-                triage={},
-                origin=None,
-            )
+            m, cause = _mention(rng, month, n, kind, start, days)
             session.add(m)
             truth.kinds[kind] += 1
-            truth.by_source.setdefault(source, Counter())[kind] += 1
+            truth.by_source.setdefault(m.source, Counter())[kind] += 1
             if kind != "complaint":
                 continue
             session.flush()
-            c = _complaint(session, rng, truth, m, fetched, published, cause, now)
+            c = _complaint(session, rng, truth, m, m.fetched_at, m.published_at or m.fetched_at, cause, now)
             cids.append((c, cause))
         if actions:
             _actions(session, rng, truth, cids, start, days, now)
     return truth
+
+
+def _mention(
+    rng: random.Random, month: str, n: int, kind: str, start: datetime, days: int
+) -> tuple[Mention, str | None]:
+    """One mention of the month, and the cause of a complaint."""
+    source = rng.choice(list(SOURCES))
+    # complaints come early enough for their answers, promises and ratings to fall in the month
+    span = days - 7 if kind == "complaint" else days - 1
+    fetched = start + timedelta(days=rng.uniform(0, span), hours=rng.uniform(-10, 10))
+    published = fetched - timedelta(seconds=rng.uniform(60, 6 * 3600))
+    cause = rng.choice(CAUSES) if kind == "complaint" else None
+    m = Mention(
+        source=source, external_id=f"{month}-{n}", url=f"https://example.org/{source}/{n}",
+        author=rng.choice(["Kim", "Lee", "Emma Wilson", "Ole", "Мария", None]), title=None, text=f"{kind} {n}",
+        published_at=published, fetched_at=fetched, rating=None, language=SOURCES[source], kind=kind, flags=[],
+        severity="normal", category=CATEGORIES[cause] if cause else "general", triage={}, origin=None,
+    )  # fmt: skip
+    return m, cause
 
 
 def _complaint(
@@ -165,6 +159,24 @@ def _complaint(
     )
     session.add(c)
     session.flush()
+    events = _outcome(session, rng, truth, c, fetched, answer, rejected, cause)
+    for at, kind, data in events:
+        session.add(Event(complaint_id=c.id, at=at, kind=kind, actor="reclaim", data=data))
+    return c
+
+
+def _outcome(
+    session: Session,
+    rng: random.Random,
+    truth: Truth,
+    c: Complaint,
+    fetched: datetime,
+    answer: float | None,
+    rejected: bool,
+    cause: str | None,
+) -> list[tuple[datetime, str, dict[str, Any]]]:
+    """What became of one complaint: alerts, a rejection, no answer, or an answer and maybe the
+    private conversation; the events that say so."""
     events: list[tuple[datetime, str, dict[str, Any]]] = [(fetched, "complaint_opened", {})]
 
     def alert(reason: str, at: datetime) -> None:
@@ -193,9 +205,7 @@ def _complaint(
             alert("deadline_missed", fetched + timedelta(hours=1))
         if rng.random() < 0.7:
             _private(session, rng, truth, c, answered, cause, events)
-    for at, kind, data in events:
-        session.add(Event(complaint_id=c.id, at=at, kind=kind, actor="reclaim", data=data))
-    return c
+    return events
 
 
 def _private(

@@ -10,8 +10,6 @@ from core.outbox import Alert
 from storage.tables import Complaint
 from storage.uow import UnitOfWork
 
-OTHER = "other"
-
 
 def record_cause(
     uow: UnitOfWork, c: Complaint, cause: str, justified: bool | None, actor: str, now: datetime

@@ -144,8 +144,8 @@ class PrivateConversations:
         with self.uow() as uow:
             if not uow.updates.first_time(update_id, now):
                 return Replied("duplicate")
+            c = uow.complaints.get(complaint_id, lock=True)  # the complaint first, as every writer does
             row = uow.conversations.get(complaint_id, lock=True)
-            c = uow.complaints.get(complaint_id)
             if row is None or c is None or row.customer_id != who.user_id:
                 return Replied("unknown")
             event = button_event(Conversation.from_json(row.state), value)

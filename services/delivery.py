@@ -6,18 +6,20 @@ off mid-send is never sent again blindly."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.lifecycle import Delivery as D
 from core.lifecycle import Event as E
-from core.outbox import Erased, OutboxItem, OutboxKind, Publish, from_json
+from core.outbox import Erased, OutboxItem, OutboxKind, Payload, Publish, Say, from_json, to_json
 from core.ports import CardView
 from core.review import human
-from storage.tables import Outbox, StaffPrompt
+from storage.tables import Complaint, Outbox, StaffPrompt
 from storage.uow import UnitOfWork
 
 CUT_OFF = "the process stopped while this reply was being sent"
+KINDS = frozenset(k.value for k in OutboxKind)
 
 
 class OutboxError(ValueError):
@@ -35,7 +37,7 @@ def give_up(uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
 
 
 class Delivery:
-    """Implements core.inbox.DeliveryStore over a unit of work."""
+    """Implements core.ports.DeliveryStore over a unit of work."""
 
     def __init__(
         self,
@@ -90,27 +92,34 @@ class Delivery:
         with self.uow() as uow:
             rows = uow.outbox.in_status(D.SENDING.value)
             for row in rows:
-                if row.kind == "publish" and (row.payload or {}).get("publisher") not in checkable:
+                payload = _payload(row)
+                if isinstance(payload, Publish) and payload.publisher not in checkable:
                     _cut_off(uow, row, CUT_OFF, now)
                 else:
                     row.advance(E.RETRIED, now)
             return len(rows)
 
     def claim(self, limit: int) -> list[OutboxItem]:
+        """Due rows, now being sent; a row of a kind this version does not know fails on its own."""
         now = self.clock()
         with self.uow() as uow:
-            rows = uow.outbox.claim(now, limit)
-            for row in rows:
+            items = []
+            for row in uow.outbox.claim(now, limit):
+                if row.kind not in KINDS:
+                    give_up(uow, row, f"cannot be sent: unknown outbox kind {row.kind!r}", now)
+                    continue
                 row.advance(E.CLAIMED, now)
                 row.attempts += 1
-            return [_item(r) for r in rows]
+                items.append(_item(row))
+            return items
 
     def progress(self, outbox_id: int, sent: int) -> None:
         """How many of a row's messages went out (a retry continues after them)."""
         with self.uow() as uow:
             row = uow.outbox.get(outbox_id)
-            if row is not None:
-                row.payload = {**row.payload, "sent": sent}
+            payload = _payload(row) if row is not None else None
+            if row is not None and isinstance(payload, Say):
+                row.payload = to_json(replace(payload, sent=sent))
 
     def next_due(self) -> datetime | None:
         with self.uow() as uow:
@@ -119,13 +128,14 @@ class Delivery:
     def sent(self, item: OutboxItem, result: dict[str, Any]) -> None:
         now = self.clock()
         with self.uow() as uow:
+            c = _complaint_first(uow, item.complaint_id)
             row = uow.outbox.get(item.id)
             if row is None:
                 return
             row.advance(E.SENT, now)  # a row cancelled meanwhile (the customer was forgotten) stays so
             row.result, row.last_error = result, None
-            if isinstance(item.payload, Publish) and item.complaint_id is not None:
-                _published(uow, item.complaint_id, item.payload, result, now)
+            if isinstance(item.payload, Publish) and c is not None:
+                _published(uow, c, item.payload, result, now)
 
     def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
         """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back
@@ -164,12 +174,12 @@ class Delivery:
         complaint waits for a person (post it some other way and press Posted, or go private)."""
         now = self.clock()
         with self.uow() as uow:
+            c = _complaint_first(uow, item.complaint_id)
             row = uow.outbox.get(item.id)
             if row is None:
                 return
             row.advance(E.REFUSED, now)
             row.last_error = error[:2000]
-            c = uow.complaints.get(item.complaint_id, lock=True) if item.complaint_id is not None else None
             if c is None:
                 return
             if isinstance(item.payload, Publish) and item.payload.follow_up:
@@ -214,21 +224,28 @@ class Delivery:
                 _cut_off(uow, row, error, now)
 
 
-def _item(row: Outbox) -> OutboxItem:
-    """A claimed row as the dispatcher sends it; a payload that cannot be read is an Erased
-    one of its kind here, and fails when its sender finds nothing to send."""
+def _payload(row: Outbox) -> Payload | Erased:
+    """A row's payload as its kind's dataclass; one that cannot be read is an Erased one of its
+    kind (its sender finds nothing to send, and the row fails on its own)."""
     try:
-        payload = from_json(row.kind, row.payload or {})
+        return from_json(row.kind, row.payload or {})
     except ValueError:
-        payload = Erased(OutboxKind(row.kind))
-    return OutboxItem(row.id, row.key, OutboxKind(row.kind), row.complaint_id, payload, row.attempts)
+        return Erased(OutboxKind(row.kind))
 
 
-def _published(uow: UnitOfWork, complaint_id: int, p: Publish, result: dict[str, Any], now: datetime) -> None:
+def _item(row: Outbox) -> OutboxItem:
+    """A claimed row as the dispatcher sends it."""
+    return OutboxItem(row.id, row.key, OutboxKind(row.kind), row.complaint_id, _payload(row), row.attempts)
+
+
+def _complaint_first(uow: UnitOfWork, complaint_id: int | None) -> Complaint | None:
+    """The row's complaint, locked before the row is touched: every writer locks a complaint
+    before its outbox rows and its card (the other order deadlocks on PostgreSQL)."""
+    return uow.complaints.get(complaint_id, lock=True) if complaint_id is not None else None
+
+
+def _published(uow: UnitOfWork, c: Complaint, p: Publish, result: dict[str, Any], now: datetime) -> None:
     """A public reply (or the follow-up) is out: the complaint moves, the card says where."""
-    c = uow.complaints.get(complaint_id, lock=True)
-    if c is None:
-        return
     data = {"publisher": p.publisher, **result}
     if p.follow_up:
         c.advance_follow_up(E.SENT, now)
@@ -244,14 +261,13 @@ def _published(uow: UnitOfWork, complaint_id: int, p: Publish, result: dict[str,
 
 def _cut_off(uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
     """A send that may or may not have reached the public: a person checks before any repost."""
+    c = _complaint_first(uow, row.complaint_id)
     row.advance(E.CUT_OFF, now)
     row.last_error = error[:2000]
-    if row.complaint_id is None:
-        return
-    c = uow.complaints.get(row.complaint_id, lock=True)
     if c is None:
         return
-    follow_up = bool((row.payload or {}).get("follow_up"))
+    payload = _payload(row)
+    follow_up = isinstance(payload, Publish) and payload.follow_up
     if follow_up:
         c.advance_follow_up(E.CUT_OFF, now)
     else:

@@ -49,7 +49,7 @@ def requeue(uow: UnitOfWork, key: str, complaint_id: int, payload: Publish, manu
 
 
 class StaffInbox:
-    """Implements core.inbox.StaffStore over a unit of work."""
+    """Implements core.ports.StaffStore over a unit of work."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], *, clock: Clock = lambda: datetime.now(UTC),
                  causes: Sequence[str] = ()) -> None:  # fmt: skip

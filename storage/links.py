@@ -13,11 +13,6 @@ from core.lifecycle import Event as E
 from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
 
 
-def is_bound(session: Session, complaint_id: int) -> bool:
-    row = session.get(ConversationRow, complaint_id)
-    return row is not None and row.customer_id is not None
-
-
 def release(session: Session, c: Complaint, now: datetime) -> None:
     """Unbind the link: a new token (the owner sends the new link to the real customer), the
     conversation the wrong person started is dropped, and nothing more is sent to them."""

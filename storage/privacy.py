@@ -72,12 +72,6 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
     )
 
 
-def was_erased(session: Session, complaint_id: int) -> bool:
-    """Whether the complaint's personal data was erased (its customer asked to be forgotten)."""
-    found = select(Event.id).where(Event.complaint_id == complaint_id, Event.kind == "personal_data_erased")
-    return session.scalar(found.limit(1)) is not None
-
-
 def forget_customer(session: Session, user_id: int, now: datetime) -> int:
     """Erase everything about one Telegram user; returns how many complaints were theirs."""
     ids = list(session.scalars(select(ConversationRow.complaint_id).where(ConversationRow.customer_id == user_id)))

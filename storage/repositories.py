@@ -164,9 +164,11 @@ class SqlPromises(uow.Promises):
     def open_for(self, complaint_id: int) -> list[Promise]:
         return list(self.session.scalars(self._open().where(Promise.complaint_id == complaint_id)))
 
+    def get(self, promise_id: int, *, lock: bool = False) -> Promise | None:
+        return self.session.get(Promise, promise_id, with_for_update=lock or None, populate_existing=lock)
+
     def due(self, now: datetime) -> list[Promise]:
-        query = self._open().where(Promise.due <= now).with_for_update(skip_locked=True)
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(self._open().where(Promise.due <= now)))
 
     def to_remind(self, until: datetime) -> list[Promise]:
         query = self._open().where(Promise.reminded_at.is_(None), Promise.due <= until)

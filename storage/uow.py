@@ -118,9 +118,13 @@ class Promises(abc.ABC):
         """The complaint's promises neither kept nor missed."""
 
     @abc.abstractmethod
+    def get(self, promise_id: int, *, lock: bool = False) -> Promise | None:
+        """A promise as it stands now (``lock``: held for this transaction, read afresh)."""
+
+    @abc.abstractmethod
     def due(self, now: datetime) -> list[Promise]:
-        """Open promises whose time has passed, oldest first (locked; rows another worker holds
-        are left to it)."""
+        """Open promises whose time has passed, oldest first (not locked: lock the complaint,
+        then ``get(id, lock=True)``, as every writer locks a complaint before its promises)."""
 
     @abc.abstractmethod
     def to_remind(self, until: datetime) -> list[Promise]:
@@ -250,11 +254,13 @@ class UnitOfWork(abc.ABC):
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if exc is None:
-            self.commit()
-        else:
-            self.rollback()
-        self.close()
+        try:
+            if exc is None:
+                self.commit()
+            else:
+                self.rollback()
+        finally:  # a commit that fails still gives its connection back
+            self.close()
 
     @abc.abstractmethod
     def commit(self) -> None: ...

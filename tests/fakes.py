@@ -1,5 +1,9 @@
 """An in-memory unit of work built on storage/uow.py's abstract base, for the use cases' unit
-tests: rows are the tables' own classes kept in dicts, so a use case runs in microseconds."""
+tests: rows are the tables' own classes kept in dicts, so a use case runs in microseconds.
+
+It keeps what the SQL repositories promise (once per key, versions that never go back, held
+mentions skipped, erasure cancelling what was queued), except two things a test must not lean
+on: a rollback does not undo writes, and locks are not taken (concurrency is tested on SQL)."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from typing import Any, Self
 from core import lifecycle
 from core.ingest import IngestPlan, new_token, opened_events
 from core.lifecycle import Delivery, Status
+from core.lifecycle import Event as E
 from core.model import DraftStatus, Step
-from core.outbox import Alert, Payload, to_json
+from core.outbox import Alert, Erased, OutboxKind, Payload, to_json
 from core.ports import CardView
 from storage import uow
 from storage.journal import ALERT_FLAGS, Recorded
@@ -74,8 +79,12 @@ class FakeComplaints(uow.Complaints):
         return self.store.mentions.get(mention_id) if mention_id else None
 
     def record(self, plan: IngestPlan) -> Recorded:
-        s, opened = self.store, []
+        s, opened, added = self.store, [], 0
+        held = {(m.source, m.external_id) for m in s.mentions.values()}
         for m in plan.mentions:
+            if (plan.source, m.raw.external_id) in held:  # another writer's meanwhile: ON CONFLICT DO NOTHING
+                continue
+            added += 1
             mention = Mention(id=next(s.ids), source=plan.source, external_id=m.raw.external_id, text=m.raw.text,
                               author=m.raw.author, title=m.raw.title, language=m.triage.language,
                               kind=m.triage.kind.value, origin=m.raw.origin)  # fmt: skip
@@ -88,8 +97,8 @@ class FakeComplaints(uow.Complaints):
                           created_at=plan.fetched_at, updated_at=plan.fetched_at, publisher=plan.publisher,
                           first_response_due=m.complaint.first_response_due, source=plan.source)  # fmt: skip
             s.complaints[c.id] = c
-            s.drafts.append(Draft(complaint_id=c.id, text=m.complaint.draft_text, status=DraftStatus.PROPOSED.value,
-                                  purpose="reply"))  # fmt: skip
+            draft = Draft(complaint_id=c.id, text=m.complaint.draft_text, status=DraftStatus.PROPOSED.value)
+            FakeDrafts(s).add(draft)
             for kind, data in opened_events(m):
                 s.events.append(Event(complaint_id=c.id, at=plan.fetched_at, kind=kind, actor="reclaim", data=data))
             s.cards[c.id] = 1
@@ -97,7 +106,7 @@ class FakeComplaints(uow.Complaints):
                 if flag.value in ALERT_FLAGS:
                     FakeOutbox(s).add(f"alert:{c.id}:{flag.value}", Alert(flag.value), c.id, plan.fetched_at)
             opened.append(c.id)
-        return Recorded(len(plan.mentions), len(opened), tuple(opened))
+        return Recorded(added, len(opened), tuple(opened))
 
     def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         late = [
@@ -199,6 +208,9 @@ class FakePromises(uow.Promises):
 
     def open_for(self, complaint_id: int) -> list[Promise]:
         return [p for p in self._open() if p.complaint_id == complaint_id]
+
+    def get(self, promise_id: int, *, lock: bool = False) -> Promise | None:
+        return next((p for p in self.store.promises if p.id == promise_id), None)
 
     def due(self, now: datetime) -> list[Promise]:
         return [p for p in self._open() if p.due <= now]
@@ -304,7 +316,12 @@ class FakeLinks(uow.Links):
         for d in self.store.drafts:
             if d.complaint_id == c.id:
                 d.text = d.text.replace(old, c.token)
+        publish = self.store.outbox.get(f"publish:{c.id}")
+        if publish is not None and publish.status in ("pending", "manual", "failed"):
+            publish.payload = {**publish.payload, "text": str(publish.payload.get("text") or "").replace(old, c.token)}
         self.store.conversations.pop(c.id, None)
+        for row in FakeOutbox(self.store).of_complaint(c.id, ("say", "remind")):
+            row.advance(E.WITHDRAWN, now)
 
 
 class FakeActions(uow.Actions):
@@ -341,6 +358,9 @@ class FakePrivacy(uow.Privacy):
         for row in rows:
             row.customer_id = row.chat_id = row.customer_name = None
             row.step = Step.CLOSED.value
+            for item in FakeOutbox(self.store).of_complaint(row.complaint_id, ("say", "relay", "publish", "remind")):
+                item.payload = to_json(Erased(OutboxKind(item.kind)))
+                item.advance(E.FORGOTTEN, now)  # a row not sent yet is cancelled
             self.store.events.append(Event(complaint_id=row.complaint_id, at=now, kind="personal_data_erased"))
         return len(rows)
 

@@ -3,7 +3,7 @@ plugin class per source kind, named in REGISTRY (see watchers/kinds.py)."""
 
 from watchers.base import Fetched, FetchError, Parsed, Watcher
 from watchers.html import HtmlKind, HtmlWatcher
-from watchers.kinds import Batch, Delivery, FetchKind, PushKind, ReadKind, Registry, SourceKind
+from watchers.kinds import Batch, FetchKind, Intake, PushKind, ReadKind, Registry, SourceKind
 from watchers.options import HttpOptions, SourceOptions
 from watchers.reddit import RedditKind
 from watchers.rss import RssKind, RssWatcher
@@ -14,12 +14,12 @@ REGISTRY = Registry([RssKind, HtmlKind, RedditKind, TelegramGroupKind])
 __all__ = [
     "REGISTRY",
     "Batch",
-    "Delivery",
     "FetchError",
     "FetchKind",
     "Fetched",
     "HtmlWatcher",
     "HttpOptions",
+    "Intake",
     "Parsed",
     "PushKind",
     "ReadKind",

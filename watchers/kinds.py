@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 O = TypeVar("O", bound=SourceOptions)  # noqa: E741
 
 
-class Delivery(StrEnum):
+class Intake(StrEnum):
+    """How a kind's mentions come in."""
+
     FETCH = "fetch"
     READ = "read"
     PUSH = "push"
@@ -53,7 +55,7 @@ class SourceKind(Generic[O]):
 
     name: ClassVar[str]  # the ``kind:`` value in config.yaml
     options: type[O]  # its pydantic model (a SourceOptions with ``kind: Literal[name]``)
-    delivery: ClassVar[Delivery]
+    intake: ClassVar[Intake]
     required_env: ClassVar[tuple[str, ...]] = ()  # variables an enabled source of this kind needs
     needs_bot: ClassVar[bool] = False  # its mentions come through the Telegram bot
 
@@ -63,7 +65,7 @@ class SourceKind(Generic[O]):
 
 
 class FetchKind(SourceKind[O]):
-    delivery = Delivery.FETCH
+    intake = Intake.FETCH
 
     def request(self, options: O, etag: str | None, last_modified: str | None) -> Request:
         """The conditional GET for one poll (HttpOptions' address, limits and headers)."""
@@ -86,7 +88,7 @@ class FetchKind(SourceKind[O]):
 
 
 class ReadKind(SourceKind[O]):
-    delivery = Delivery.READ
+    intake = Intake.READ
     client: ClassVar[str]  # the shared client read() is given (the composition root makes it)
 
     def read(self, options: O, cursor: Mapping[str, Any], client: Any) -> Batch:
@@ -96,7 +98,7 @@ class ReadKind(SourceKind[O]):
 
 
 class PushKind(SourceKind[O]):
-    delivery = Delivery.PUSH
+    intake = Intake.PUSH
     needs_bot = True
 
     def to_mention(self, options: O, message: Mapping[str, Any]) -> RawMention | None:
@@ -154,7 +156,7 @@ class Registry:
 
     def polled(self, sources: Sequence[SourceOptions]) -> list[SourceOptions]:
         """The sources a poll reads (pushed ones arrive by themselves)."""
-        return [s for s in sources if self.of(s).delivery is not Delivery.PUSH]
+        return [s for s in sources if self.of(s).intake is not Intake.PUSH]
 
     def adapter(self) -> TypeAdapter[list[SourceOptions]]:
         """Validates a ``sources:`` list, each entry by the model its ``kind`` names."""

@@ -18,7 +18,7 @@ from reclaim.yamlsource import ConfigError
 from sandbox.sites import Page, SiteServer
 from storage.tables import Complaint, Draft, Mention
 from tests.plugins.jsonlines import JsonLinesKind
-from watchers import REGISTRY, Delivery
+from watchers import REGISTRY, Intake
 
 LINES = [
     {"id": "a1", "body": "Nordlys lost my parcel and nobody answers. I want a refund.", "author": "Kim"},
@@ -55,7 +55,7 @@ def test_a_registered_kind_is_polled_like_the_built_in_ones(
     db = f"sqlite:///{tmp_path / 'journal.db'}"
     path = tmp_path / "config.yaml"
     path.write_text(config(db, url), encoding="utf-8")
-    assert REGISTRY["jsonlines"].delivery is Delivery.FETCH
+    assert REGISTRY["jsonlines"].intake is Intake.FETCH
 
     assert main(["--config", str(path), "poll", "--once"]) == 0  # parsed in a worker process
     assert main(["--config", str(path), "poll", "--once"]) == 0  # the same items again: nothing new

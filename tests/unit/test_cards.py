@@ -165,3 +165,11 @@ def test_manager_alerts_name_the_source_the_author_and_a_masked_excerpt() -> Non
     assert "f****** i***** lost my parcel <b>again</b>" in shown and "fucking" not in shown
     assert "Order <script>" in shown  # the title leads the excerpt, as text
     assert len(shown) < 400  # a short excerpt, not the whole post
+
+
+def test_every_outbox_kind_has_a_sender_for_its_payload() -> None:
+    from bot.senders import SENDERS
+    from core.outbox import PAYLOADS, OutboxKind
+
+    assert set(SENDERS) == set(OutboxKind)
+    assert all(SENDERS[kind][0] is PAYLOADS[kind] for kind in OutboxKind)

@@ -159,7 +159,10 @@ def test_after_forget_nothing_reaches_the_customer(
     store, conv, _clock, _book = world
     cid = opened(store)
     conv.bind("tok-1", EMMA, 1)
+    conv.customer_text(EMMA, CustomerText("48213"), 5)  # the next question is queued, not yet sent
+    assert [r.status for r in store.outbox.values() if r.kind == "say"][-1] == "pending"
     assert conv.forget(EMMA.user_id) == 1
+    assert all(r.status == "cancelled" for r in store.outbox.values() if r.kind in ("say", "relay"))
     sent = len(store.queued("say"))
     assert conv.owner_says(cid, "Are you there?", ANNA, 2).status == "forgotten"
     assert conv.staff_step(cid, Resolved("done"), ANNA, 3).status == "forgotten"
