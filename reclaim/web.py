@@ -60,6 +60,9 @@ class Web:
         env.filters["human"] = human
         env.filters["cause"] = cause_label
         env.filters["local"] = lambda d: d.astimezone(app.zone).strftime("%Y-%m-%d %H:%M") if d else "—"
+        texts = app.staff_texts  # the dashboard speaks telegram.staff_language, as the cards do
+        env.globals["t"] = lambda key, **values: texts.t("web", key, **values)
+        env.globals["lang"] = texts.language
         self.env = env
         self._choices: tuple[float, dict[str, list[str]]] | None = None
         secret = secret or os.environ.get("RECLAIM_WEB_SECRET")
