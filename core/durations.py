@@ -27,7 +27,10 @@ def parse_duration(value: object) -> timedelta:
         pos = match.end()
     if not text or pos != len(text):
         raise ValueError(f"write a duration like 90s, 5m, 2h or 3d (got {value!r})")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{value!r} is longer than any clock can count") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.text import strip_controls
+
 
 class Kind(StrEnum):
     COMPLAINT = "complaint"
@@ -66,6 +68,11 @@ class RawMention:
     origin: Mapping[str, Any] | None = None  # where to answer in place, e.g. {"chat_id": .., "message_id": ..}
 
     def __post_init__(self) -> None:
+        # What a source wrote is never a terminal's or a database's control code.
+        for name in ("external_id", "text", "author", "title"):
+            value = getattr(self, name)
+            if value and not value.isprintable() and value != strip_controls(value):
+                object.__setattr__(self, name, strip_controls(value))
         # The one check of a source's link: only http(s) may ever become a link (dashboard,
         # cards, exports). Anything else (javascript:, data: …) is kept as text in origin.
         if self.url is not None and safe_url(self.url) is None:

@@ -10,6 +10,17 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ё": "е"
 _TOKEN = re.compile(r"[\w']+")
 
 
+# C0 and C1 controls but tab and newline, DEL, and the bidirectional overrides and isolates: what
+# a source could use to repaint a terminal, hide a link or turn text around (and PostgreSQL refuses NUL)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = re.compile("\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[@-_])")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (tab and newline stay)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
 def normalise_whitespace(text: str) -> str:
     """Collapse runs of white space (including non-breaking spaces) to one space."""
     return _WS.sub(" ", text.replace("\u00a0", " ")).strip()

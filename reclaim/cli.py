@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from reclaim import __version__, cli_outbox, cli_review, cli_web
-from reclaim.cli_args import record_id
+from reclaim.cli_args import limit, record_id
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
 
 EXIT_CONFIG = 2
@@ -40,14 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     ml.add_argument("--json", action="store_true")
     ml.add_argument("--kind", choices=["complaint", "praise", "question", "other"])
     ml.add_argument("--source")
-    ml.add_argument("--limit", type=int)
+    ml.add_argument("--limit", type=limit)
     complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(
         dest="action", required=True
     )
     cl = complaints.add_parser("list")
     cl.add_argument("--json", action="store_true")
     cl.add_argument("--status")
-    cl.add_argument("--limit", type=int)
+    cl.add_argument("--limit", type=limit)
     cs = complaints.add_parser("show")
     cs.add_argument("id", type=record_id)
     cs.add_argument("--json", action="store_true")
@@ -146,7 +146,7 @@ def _main(args: argparse.Namespace) -> int:
         settings = load_settings(config_path(args.config))
         REDACT.add(settings.secret_values())
     except ConfigError as exc:
-        print(f"config error:\n{exc}", file=sys.stderr)
+        print(REDACT(f"config error:\n{exc}"), file=sys.stderr)  # a value from ${VAR} may be a secret
         return EXIT_CONFIG
     from core.lexicon import LexiconError
     from reclaim.app import App
@@ -161,5 +161,5 @@ def _main(args: argparse.Namespace) -> int:
         command = getattr(importlib.import_module(module), name)
         return int(command(App(settings), args, console))
     except (ConfigError, LexiconError, TemplateError) as exc:
-        print(f"config error:\n{exc}", file=sys.stderr)
+        print(REDACT(f"config error:\n{exc}"), file=sys.stderr)  # a value from ${VAR} may be a secret
         return EXIT_CONFIG

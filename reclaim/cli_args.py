@@ -9,12 +9,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.review import MONTH
+from core.text import strip_controls
 
 
 def record_id(value: str) -> int:
     """A journal id (or a Telegram user id): ASCII digits that fit a 64-bit integer."""
     if not (value.isascii() and value.isdigit() and len(value) <= 18):
         raise argparse.ArgumentTypeError(f"{value!r} is not an id (digits, at most 18)")
+    return int(value)
+
+
+def limit(value: str) -> int:
+    """How many rows at most: 1 to 1,000,000."""
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 1_000_000):
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows from 1 to 1000000")
     return int(value)
 
 
@@ -25,5 +33,6 @@ def month(value: str) -> str:
 
 
 def plain_row(table: Table, *cells: object) -> None:
-    """A table row of text as it is: "[/bold]" in an author's name is not markup."""
-    table.add_row(*(escape(str(cell)) for cell in cells))
+    """A table row of text as it is: "[/bold]" in an author's name is not markup, and a control
+    code a source slipped in (before they were stripped at intake) does not reach the terminal."""
+    table.add_row(*(escape(strip_controls(str(cell))) for cell in cells))

@@ -71,11 +71,11 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
             result = (
                 ("[green]not modified[/]" if o.not_modified else f"[green]HTTP {o.status}[/]")
                 if o.ok
-                else f"[red]{o.error}[/]"
+                else f"[red]{escape(str(o.error))}[/]"  # a server's words are never read as markup
             )
             if o.ok and o.warnings:
                 result += f" [yellow]({len(o.warnings)} warning(s))[/]"
-            table.add_row(o.source, result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
+            table.add_row(escape(o.source), result, str(o.items), str(o.added), str(o.complaints), f"{o.seconds:.2f}s")
         console.print(table)
     else:
         for o in outcomes:
@@ -91,7 +91,8 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
     opened = sum(o.complaints for o in outcomes)
     console.print(
         f"{len(outcomes)} source(s) polled, {added} new mention(s), {opened} new complaint(s)"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
+        + (f"; failed: {', '.join(failed)}" if failed else ""),
+        markup=False,
     )
 
 

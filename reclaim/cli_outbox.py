@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from core.lifecycle import Delivery
-from reclaim.cli_args import record_id
+from reclaim.cli_args import limit, record_id
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +22,7 @@ def add_parsers(sub: Any) -> None:
     listing = box.add_parser("list", help="failed rows (or --status S, or --status all)")
     listing.add_argument("--status", choices=[*(d.value for d in Delivery), "all"], default=Delivery.FAILED.value)
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--limit", type=limit, default=200)
     for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
         p = box.add_parser(name, help=what)
         p.add_argument("ids", type=record_id, nargs="*", metavar="ID")

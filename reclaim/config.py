@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from reclaim.settings import Settings, is_credential_header
+from reclaim.settings import Settings
 from reclaim.yamlsource import ConfigError, LoadedYaml, load_yaml, path_text
 from watchers import REGISTRY
+from watchers.options import is_credential_header
 
 SCHEME_ONLY = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)?[\s:=]*$", re.I)
 SECRET_PATHS = {("telegram", "token"): "TELEGRAM_BOT_TOKEN"}

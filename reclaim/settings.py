@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from watchers import REGISTRY, HttpOptions, SourceOptions
-from watchers.options import Duration, HttpUrl, Strict
+from watchers.options import Duration, HttpUrl, Strict, is_credential_header
 
 
 def _by_kind(value: Any) -> Any:
@@ -277,6 +277,14 @@ class Settings(Strict):
             seen.add(source.name)
         return value
 
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: timedelta) -> timedelta:
+        # anonymising finished complaints and deleting mentions: minutes would be a typo for months
+        if value < timedelta(days=1):
+            raise ValueError("at least 1 day (the register keeps complaints 5 years by default: 1827d)")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -315,12 +323,3 @@ class Settings(Strict):
             if s.name == name:
                 return s
         raise KeyError(name)
-
-
-# a source header that carries a credential: by its name, or by a value like "Bearer …"
-CREDENTIAL_HEADER = re.compile(r"auth|token|secret|passw|cookie|key|session|signature|credential", re.I)
-CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)[\s:=]+\S", re.I)
-
-
-def is_credential_header(name: str, value: str) -> bool:
-    return bool(CREDENTIAL_HEADER.search(name) or CREDENTIAL_VALUE.match(value))

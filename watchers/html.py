@@ -139,6 +139,9 @@ class HtmlWatcher:
             except json.JSONDecodeError as exc:
                 out.warnings.append(f"a JSON-LD block is not valid JSON ({exc.msg} at {exc.pos})")
                 continue
+            except RecursionError:  # a block nested beyond reason: skipped, the page's others still read
+                out.warnings.append("a JSON-LD block is nested too deeply to read")
+                continue
             for review in _reviews(data):
                 deadline.check()
                 item = self._review(review, url)

@@ -11,6 +11,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from core.durations import backoff, retry_after
 from watchers.base import Fetched, FetchError
+from watchers.options import is_credential_header
 
 MAX_REDIRECTS = 5
 
@@ -54,22 +55,18 @@ async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
     if req.last_modified:
         headers["If-Modified-Since"] = req.last_modified
     try:
-        async with client.stream("GET", req.url, headers=headers, timeout=req.timeout) as resp:
-            if resp.status_code == 304:
-                return Fetched(url=str(resp.url), status=304, etag=req.etag, last_modified=req.last_modified)
-            _refuse_status(resp, req)
-            return Fetched(
-                url=str(resp.url),
-                status=resp.status_code,
-                body=await _body(resp, req),
-                content_type=resp.headers.get("Content-Type"),
-                etag=resp.headers.get("ETag"),
-                last_modified=resp.headers.get("Last-Modified"),
-            )
+        request = client.build_request("GET", req.url, headers=headers, timeout=req.timeout)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = await client.send(request, stream=True, follow_redirects=False)
+            try:
+                if resp.next_request is None:
+                    return await _answer(resp, req)
+                request = _without_credentials(request, resp.next_request)
+            finally:
+                await resp.aclose()
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects", retryable=False)
     except httpx.TimeoutException as exc:
         raise FetchError(f"timed out after {req.timeout:g}s ({type(exc).__name__})", retryable=True) from exc
-    except httpx.TooManyRedirects as exc:
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects", retryable=False) from exc
     except httpx.DecodingError as exc:
         raise FetchError(f"the response could not be decompressed: {exc}", retryable=False) from exc
     except httpx.UnsupportedProtocol as exc:
@@ -77,6 +74,34 @@ async def _fetch(client: httpx.AsyncClient, req: Request) -> Fetched:
     except (httpx.TransportError, httpx.InvalidURL) as exc:
         message = str(exc) or type(exc).__name__
         raise FetchError(f"connection failed: {message}", retryable=True) from exc
+
+
+def _without_credentials(previous: httpx.Request, following: httpx.Request) -> httpx.Request:
+    """The redirect's request, without the source's credential headers when it leaves the origin
+    they were meant for (httpx drops only Authorization and Cookie by itself)."""
+    same = (previous.url.scheme, previous.url.host, previous.url.port) == (
+        following.url.scheme, following.url.host, following.url.port,
+    )  # fmt: skip
+    if not same:
+        for name, value in list(following.headers.items()):
+            if is_credential_header(name, value):
+                del following.headers[name]
+    return following
+
+
+async def _answer(resp: httpx.Response, req: Request) -> Fetched:
+    """The final response of a fetch (no redirect left), or FetchError."""
+    if resp.status_code == 304:
+        return Fetched(url=str(resp.url), status=304, etag=req.etag, last_modified=req.last_modified)
+    _refuse_status(resp, req)
+    return Fetched(
+        url=str(resp.url),
+        status=resp.status_code,
+        body=await _body(resp, req),
+        content_type=resp.headers.get("Content-Type"),
+        etag=resp.headers.get("ETag"),
+        last_modified=resp.headers.get("Last-Modified"),
+    )
 
 
 def _refuse_status(resp: httpx.Response, req: Request) -> None:

@@ -5,6 +5,7 @@ extends these with its own model (``watchers/<kind>.py``), and reclaim.settings 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -21,7 +22,22 @@ def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an http:// or https:// address (got {value!r})")
+    try:
+        parts.port  # noqa: B018 - raises for a port that cannot be
+    except ValueError as exc:
+        raise ValueError(f"not a usable address ({exc}: the port is 1 to 65535)") from None
     return value
+
+
+# a source header that carries a credential: by its name, or by a value like "Bearer …"
+CREDENTIAL_HEADER = re.compile(r"auth|token|secret|passw|cookie|key|session|signature|credential", re.I)
+CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token|digest|apikey|key)[\s:=]+\S", re.I)
+
+
+def is_credential_header(name: str, value: str) -> bool:
+    """Whether a header carries a credential (it must come from the environment, is redacted
+    from logs, and never follows a redirect to another host)."""
+    return bool(CREDENTIAL_HEADER.search(name) or CREDENTIAL_VALUE.match(value))
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]

@@ -53,7 +53,8 @@ def test_awkward_journal_contents_are_shown_not_crashed_on(
 @pytest.mark.parametrize(
     "args",
     [["complaints", "show", "99999999999999999999"], ["outbox", "retry", "99999999999999999999"],
-     ["customers", "forget", "１２"], ["report", "--month", "٢٠٢٦-١١"], ["report", "--month", "2026-13"]],
+     ["customers", "forget", "１２"], ["report", "--month", "٢٠٢٦-١١"], ["report", "--month", "2026-13"],
+     ["mentions", "list", "--limit", "99999999999999999999999"], ["outbox", "list", "--limit", "0"]],
 )  # fmt: skip
 def test_ids_and_months_are_checked_before_anything_runs(
     db_url: str, site: SiteServer, make_app: Any, tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
@@ -61,4 +62,4 @@ def test_ids_and_months_are_checked_before_anything_runs(
     _app, cli = setup(db_url, site, make_app, tmp_path)
     assert main([*cli, *args]) == 2
     err = capsys.readouterr().err
-    assert "is not an id" in err or "write the month as YYYY-MM" in err
+    assert "is not an id" in err or "write the month as YYYY-MM" in err or "give a number of rows" in err
