@@ -38,29 +38,25 @@ def _print_json(data: Any) -> None:
 
 
 def check_config(settings: Settings, console: Console) -> int:
-    console.print(f"[bold]Brand[/]: {settings.brand.name} (aliases: {', '.join(settings.brand.aliases) or '-'})")
-    console.print(f"[bold]Database[/]: {settings.database.url.split('://')[0]}")
-    console.print(f"[bold]Languages[/]: {', '.join(settings.triage.languages)}")
-    console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
-    bot = settings.telegram.bot_username
-    links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
-    console.print(f"[bold]Private chat links[/]: {links}")
-    table = Table("source", "kind", "every", "match", "where")
-    for s in settings.sources:
-        table.add_row(
-            s.name + ("" if s.enabled else " (disabled)"),
-            s.kind,
-            format_duration(s.every),
-            s.match,
-            where(s),
-        )
-    console.print(table)
-    console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
-    # Building the app checks word lists and reply templates too.
+    """A summary of the config, once the word lists and reply templates it names load too."""
     from reclaim.app import App
 
     app = App(settings)
-    _ = app.triager, app.drafter
+    _ = app.triager, app.drafter  # a language without word lists or templates fails here, before "OK"
+    aliases = ", ".join(settings.brand.aliases) or "-"
+    console.print(f"[bold]Brand[/]: {escape(settings.brand.name)} (aliases: {escape(aliases)})")
+    console.print(f"[bold]Database[/]: {escape(settings.database.url.split('://')[0])}")
+    console.print(f"[bold]Languages[/]: {escape(', '.join(settings.triage.languages))}")
+    console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
+    bot = settings.telegram.bot_username
+    links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
+    console.print(f"[bold]Private chat links[/]: {escape(links)}")
+    table = Table("source", "kind", "every", "match", "where")
+    for s in settings.sources:
+        name = s.name + ("" if s.enabled else " (disabled)")
+        plain_row(table, name, s.kind, format_duration(s.every), s.match, where(s))
+    console.print(table)
+    console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.review import previous_month
 from reclaim.cli_args import month as month_arg
-from reclaim.cli_args import record_id
+from reclaim.cli_args import plain_row, record_id
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,6 +57,16 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     return _actions(app, args, console)
 
 
+def _write(path: Path, data: bytes) -> bool:
+    """Write a report or an export; a path that cannot be written is one line on stderr."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _faq(app: App, args: argparse.Namespace, console: Console) -> int:
     from storage.faq import SqlFaq, markdown, page
 
@@ -64,7 +74,8 @@ def _faq(app: App, args: argparse.Namespace, console: Console) -> int:
     title = f"{app.settings.brand.name}: questions and answers"
     text = markdown(entries, title) if args.format == "md" else page(entries, title, args.language or "en")
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        if not _write(Path(args.out), text.encode("utf-8")):
+            return 2
         console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} written to {args.out}")
     else:
         sys.stdout.write(text)
@@ -86,9 +97,7 @@ def _actions(app: App, args: argparse.Namespace, console: Console) -> int:
             table = Table("id", "title", "cause", "owner", "due", "status", "complaints")
             for r in rows:
                 due = (r["due"] or "")[:10]
-                table.add_row(
-                    str(r["id"]), r["title"], r["cause"], r["owner"] or "", due, r["status"], str(r["complaints"])
-                )
+                plain_row(table, r["id"], r["title"], r["cause"], r["owner"] or "", due, r["status"], r["complaints"])
             console.print(table)
             return 0
         if args.action == "add":
@@ -127,7 +136,8 @@ def _report(app: App, args: argparse.Namespace, console: Console) -> int:
     if out is None:
         sys.stdout.write(data.decode("utf-8"))
         return 0
-    Path(out).write_bytes(data)
+    if not _write(Path(out), data):
+        return 2
     console.print(
         f"{month}: {review.kinds.get('complaint', 0)} complaints against {review.praise} compliments; written to {out}"
     )

@@ -58,20 +58,21 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     users = SqlUsers(app.sessions)
     if args.action == "list":
         for u, disabled in users.listing():
-            console.print(f"{u.name}\t{u.role}\t{u.telegram_id or ''}{' (disabled)' if disabled else ''}")
+            line = f"{u.name}\t{u.role}\t{u.telegram_id or ''}{' (disabled)' if disabled else ''}"
+            console.print(line, markup=False, highlight=False)
         return 0
     try:
         if args.action in ("disable", "enable"):
             users.set_disabled(args.name, args.action == "disable")
-            console.print(f"{args.name} is {args.action}d")
+            console.print(f"{args.name} is {args.action}d", markup=False)
             return 0
         if args.action == "password":
             users.set_password(args.name, _password())
-            console.print(f"{args.name} has a new password")
+            console.print(f"{args.name} has a new password", markup=False)
             return 0
         user = users.add(args.name, _password(), args.role, args.telegram_id)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    console.print(f"{user.name} can log in as {user.role}")
+    console.print(f"{user.name} can log in as {user.role}", markup=False)
     return 0

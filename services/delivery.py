@@ -209,8 +209,8 @@ class Delivery:
                     raise OutboxError(f"no outbox row #{outbox_id}")
                 if not row.advance(event, now):
                     raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
-                if event is E.REQUEUED:
-                    row.attempts, row.next_attempt_at = 0, now
+                if event is E.REQUEUED:  # a fresh count of attempts, and a fresh give_up_after clock
+                    row.attempts, row.next_attempt_at, row.created_at = 0, now, now
                 if row.complaint_id is not None:
                     uow.events.add(row.complaint_id, kind, who, {"key": row.key}, now)
                     uow.cards.bump(row.complaint_id)

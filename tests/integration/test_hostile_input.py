@@ -143,3 +143,46 @@ def test_one_deeply_nested_json_ld_block_does_not_fail_the_page(db_url: str, sit
     app = make_app(db_url, [{"name": "r", "kind": "html", "url": url, "extract": "jsonld", "match": "all"}])
     (outcome,) = poll_all(app)
     assert outcome.ok and outcome.items == 1
+
+
+def test_check_config_says_ok_only_when_the_word_lists_load_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: "config OK" was printed, then the missing word list failed the command."""
+    config = tmp_path / "config.yaml"
+    config.write_text("brand: {name: 'Acme [/bold]'}\ntriage: {languages: [xx]}\n", encoding="utf-8")
+    assert main(["--config", str(config), "check-config"]) == 2
+    out = capsys.readouterr()
+    assert "config OK" not in out.out and "xx" in out.err
+
+
+def test_names_with_markup_are_shown_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Before: a brand "Acme [/bold]" crashed check-config; "[red]X" lost its brackets in lists."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"brand: {{name: 'Acme [/bold]', aliases: ['acme [dk]']}}\ndatabase: {{url: 'sqlite:///{tmp_path / 'j.db'}'}}\n",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "check-config"]) == 0
+    assert main(["--config", str(config), "actions", "add", "--title", "[red]Fix it", "--cause", "policy",
+                 "--owner", "[b]Bo"]) == 0  # fmt: skip
+    monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "a long enough password")
+    assert main(["--config", str(config), "users", "add", "[i]eve", "--role", "staff"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "actions", "list"]) == 0
+    assert main(["--config", str(config), "users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "[red]Fix it" in out and "[b]Bo" in out and "[i]eve" in out
+
+
+def test_a_report_written_nowhere_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: FileNotFoundError and IsADirectoryError tracebacks (exit 1)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"brand: {{name: Nordlys}}\ndatabase: {{url: 'sqlite:///{tmp_path / 'j.db'}'}}\n", encoding="utf-8"
+    )
+    for out in (str(tmp_path / "no" / "such" / "r.html"), str(tmp_path)):
+        assert main(["--config", str(config), "report", "--month", "2026-11", "--out", out]) == 2
+        assert "cannot write" in capsys.readouterr().err
+    assert main(["--config", str(config), "faq", "export", "--out", str(tmp_path / "no" / "x.md")]) == 2

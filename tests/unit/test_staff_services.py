@@ -130,3 +130,21 @@ def test_cards_are_due_until_drawn_and_a_version_never_goes_back() -> None:
     delivery.cards_drawn({cid: 1})  # a slow, older redraw
     assert store.drawn[cid] == 2
     assert datetime.now(UTC) > NOW
+
+
+def test_a_row_queued_again_by_staff_gets_a_fresh_give_up_clock() -> None:
+    """Before: `reclaim outbox retry` after a day-long outage failed the row again on its first
+    passing error ("given up after 1 day"), since the clock ran from when it was first queued."""
+    store = FakeStore()
+    cid = opened(store)
+    staff, delivery = desks(store, give_up_after=timedelta(hours=1))
+    staff.act(cid, Action.APPROVE, ANNA, None, 1)
+    row = store.outbox[f"publish:{cid}"]
+    row.created_at = NOW - timedelta(days=1)  # queued yesterday; Reddit was down since
+    (item,) = delivery.claim(10)
+    delivery.retry(item, "Reddit could not be reached", timedelta(seconds=30), transient=True)
+    assert row.status == D.FAILED.value
+    assert delivery.requeue([row.id], "cli") == 1
+    (item,) = delivery.claim(10)
+    delivery.retry(item, "Reddit could not be reached", timedelta(seconds=30), transient=True)
+    assert row.status == D.PENDING.value  # tried again within the hour, not given up at once
