@@ -27,10 +27,9 @@ class Request:
 
 
 def make_client(user_agent: str, *, max_connections: int = 32) -> httpx.AsyncClient:
-    """One shared client: redirects followed (at most 5), compressed bodies decoded."""
+    """One shared client; compressed bodies decoded. Redirects are followed by ``fetch`` itself
+    (at most MAX_REDIRECTS), which keeps a source's credentials from following one elsewhere."""
     return httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         trust_env=False,
