@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OLD_IMPORTS = "reclaim.app, reclaim.scheduler, reclaim.poller, reclaim.cli_web, reclaim.cli_review, storage.users"
+OLD_IMPORTS = "reclaim.app, reclaim.scheduler, reclaim.poller, reclaim.cli_web, reclaim.cli_review, services.accounts"
 CONFIG = """
 brand: {name: Nordlys}
 database: {url: "sqlite:///%s"}

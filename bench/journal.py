@@ -41,7 +41,6 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from reclaim.app import App  # noqa: E402
 from reclaim.settings import Settings  # noqa: E402
 from storage.tables import Complaint, Draft, Event, Mention, Outbox, Promise  # noqa: E402
-from storage.users import SqlUsers  # noqa: E402
 
 SOURCES = ["trustpilot", "reddit-nordlys", "community", "forum-dk", "otzyvy", "tg-fans", "anmeldelser", "blog"]
 LANGS = {"trustpilot": "en", "reddit-nordlys": "en", "community": "en", "forum-dk": "da", "otzyvy": "ru",
@@ -242,7 +241,7 @@ def main() -> None:
                                            "timezone": "Europe/Copenhagen"}))  # fmt: skip
         try:
             fill(app, args.mentions, args.complaints, end)
-            SqlUsers(app.sessions).add("maria", PASSWORD, "manager")
+            app.accounts.add("maria", PASSWORD, "manager")
             results = asyncio.run(measure(app, args.runs, "2026-10"))
         finally:
             app.close()

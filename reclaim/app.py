@@ -28,8 +28,11 @@ if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` need
     from bot.texts import StaffTexts
     from core.outbox import Document
     from responders.conversation_words import Texts
+    from services.accounts import Accounts
+    from services.actions import Actions
     from services.conversations import PrivateConversations
     from services.delivery import Delivery
+    from services.faq import Faq
     from services.machine import Playbook
     from services.staff import StaffInbox
     from services.views import Views
@@ -105,6 +108,27 @@ class App:
 
         o = self.settings.outbox
         return Delivery(self.uow, max_attempts=o.max_attempts, give_up_after=o.give_up_after)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """The dashboard's logins."""
+        from services.accounts import Accounts
+
+        return Accounts(self.uow)
+
+    @cached_property
+    def actions(self) -> Actions:
+        """Corrective actions (the dashboard and `reclaim actions`)."""
+        from services.actions import Actions
+
+        return Actions(self.uow, self.settings.review.causes)
+
+    @cached_property
+    def faq(self) -> Faq:
+        """The questions-and-answers page's entries."""
+        from services.faq import Faq
+
+        return Faq(self.uow)
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""

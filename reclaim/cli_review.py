@@ -68,9 +68,9 @@ def _write(path: Path, data: bytes) -> bool:
 
 
 def _faq(app: App, args: argparse.Namespace, console: Console) -> int:
-    from storage.faq import SqlFaq, markdown, page
+    from services.faq import markdown, page
 
-    entries = SqlFaq(app.sessions).entries(args.language)
+    entries = app.faq.entries(args.language)
     title = f"{app.settings.brand.name}: questions and answers"
     text = markdown(entries, title) if args.format == "md" else page(entries, title, args.language or "en")
     if args.out:
@@ -85,12 +85,12 @@ def _faq(app: App, args: argparse.Namespace, console: Console) -> int:
 def _actions(app: App, args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from storage.actions import ActionError, SqlActions
+    from services.actions import ActionError
 
-    store = SqlActions(app.sessions, app.settings.review.causes)
+    store = app.actions
     try:
         if args.action == "list":
-            rows = store.list(None if args.status == "all" else args.status)
+            rows = store.listing(None if args.status == "all" else args.status)
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
                 return 0

@@ -30,7 +30,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def _password() -> str:
-    from storage.users import UserError
+    from services.accounts import UserError
 
     given = os.environ.get("RECLAIM_NEW_PASSWORD")
     if given:
@@ -53,9 +53,9 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(server(app).serve(sockets=[sock]))
         return 0
-    from storage.users import SqlUsers, UserError
+    from services.accounts import UserError
 
-    users = SqlUsers(app.sessions)
+    users = app.accounts
     if args.action == "list":
         for u, disabled in users.listing():
             line = f"{u.name}\t{u.role}\t{u.telegram_id or ''}{' (disabled)' if disabled else ''}"

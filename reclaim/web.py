@@ -38,11 +38,11 @@ from reclaim.throttle import LoginThrottle
 from reclaim.web_input import number
 from reclaim.web_server import SecureHeaders
 from reclaim.web_server import server as serve_asgi
+from services.accounts import User, password_matches
+from services.actions import ActionError
+from services.faq import FaqError, markdown
+from services.faq import page as faq_page
 from storage import dashboard
-from storage.actions import ActionError, SqlActions
-from storage.faq import FaqError, SqlFaq, markdown
-from storage.faq import page as faq_page
-from storage.users import SqlUsers, User, password_matches
 
 log = logging.getLogger("reclaim.web")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -53,9 +53,7 @@ ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "
 class Web:
     def __init__(self, app: App, secret: str | None = None) -> None:
         self.app = app
-        self.users = SqlUsers(app.sessions)
-        self.actions = SqlActions(app.sessions, app.settings.review.causes)
-        self.faq = SqlFaq(app.sessions)
+        self.users, self.actions, self.faq = app.accounts, app.actions, app.faq
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         env.filters["human"] = human
         env.filters["cause"] = cause_label
@@ -277,7 +275,7 @@ class Web:
             else:
                 self.say(request, self.app.staff_texts.t("dashboard", "action_opened", id=action_id, covered=covered))
             return RedirectResponse("/actions", status_code=303)
-        rows = await self.app.db(self.actions.list, None)
+        rows = await self.app.db(self.actions.listing, None)
         return self.page(request, "actions.html", user, actions=rows, causes=self.app.settings.review.causes)
 
     async def action_finish(self, request: Request) -> Response:

@@ -21,10 +21,9 @@ from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
 from storage.privacy import Purged, forget_customer, purge
 from storage.queries import current_draft
+from storage.repositories_office import SqlActions, SqlFaq, SqlLogins
 from storage.status import set_status
 from storage.tables import (
-    Action,
-    ActionComplaint,
     Complaint,
     ConversationRow,
     Draft,
@@ -258,18 +257,6 @@ class SqlLinks(uow.Links):
         links.release(self.session, c, now)
 
 
-class SqlActions(uow.Actions):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def for_cause(self, cause: str) -> list[Action]:
-        return list(self.session.scalars(select(Action).where(Action.cause == cause, Action.status != "dropped")))
-
-    def join(self, action_id: int, complaint_id: int) -> None:
-        if self.session.get(ActionComplaint, (action_id, complaint_id)) is None:
-            self.session.add(ActionComplaint(action_id=action_id, complaint_id=complaint_id))
-
-
 class SqlUpdates(uow.Updates):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -321,6 +308,8 @@ class SqlUnitOfWork(uow.UnitOfWork):
         self.prompts = SqlPrompts(session)
         self.links = SqlLinks(session)
         self.actions = SqlActions(session)
+        self.logins = SqlLogins(session)
+        self.faq = SqlFaq(session)
         return self
 
     def commit(self) -> None:

@@ -21,7 +21,18 @@ from core.outbox import Payload
 from core.ports import CardView
 from storage.journal import Recorded
 from storage.privacy import Purged
-from storage.tables import Action, Complaint, ConversationRow, Draft, Mention, Promise, SourceState, StaffPrompt
+from storage.tables import (
+    Action,
+    Complaint,
+    ConversationRow,
+    Draft,
+    FaqEntry,
+    Mention,
+    Promise,
+    SourceState,
+    StaffPrompt,
+    WebUser,
+)
 from storage.tables import Outbox as OutboxRow
 
 
@@ -209,6 +220,53 @@ class Actions(abc.ABC):
     def join(self, action_id: int, complaint_id: int) -> None:
         """The action covers the complaint (once)."""
 
+    @abc.abstractmethod
+    def add(self, action: Action) -> int:
+        """A new action; its id."""
+
+    @abc.abstractmethod
+    def get(self, action_id: int, *, lock: bool = False) -> Action | None: ...
+
+    @abc.abstractmethod
+    def listing(self, status: str | None) -> list[tuple[Action, int]]:
+        """Actions by id (of one stored status, or all), each with how many complaints it covers."""
+
+    @abc.abstractmethod
+    def complaints_with_cause(self, cause: str, since: datetime) -> list[int]:
+        """Complaints opened since then whose root cause is ``cause``."""
+
+
+class Logins(abc.ABC):
+    """The dashboard's logins."""
+
+    @abc.abstractmethod
+    def by_name(self, name: str, *, lock: bool = False) -> WebUser | None: ...
+
+    @abc.abstractmethod
+    def get(self, user_id: int, *, lock: bool = False) -> WebUser | None: ...
+
+    @abc.abstractmethod
+    def add(self, row: WebUser) -> int: ...
+
+    @abc.abstractmethod
+    def every(self) -> list[WebUser]:
+        """Every login, by name."""
+
+
+class Faq(abc.ABC):
+    """The entries of the public questions-and-answers page."""
+
+    @abc.abstractmethod
+    def add(self, row: FaqEntry) -> int: ...
+
+    @abc.abstractmethod
+    def delete(self, entry_id: int) -> bool:
+        """Remove an entry; False when there is none of that id."""
+
+    @abc.abstractmethod
+    def entries(self, language: str | None) -> list[FaqEntry]:
+        """Entries by language, then id (of one language, or all)."""
+
 
 class Updates(abc.ABC):
     @abc.abstractmethod
@@ -248,6 +306,8 @@ class UnitOfWork(abc.ABC):
     prompts: Prompts
     links: Links
     actions: Actions
+    logins: Logins
+    faq: Faq
 
     def __enter__(self) -> Self:
         """Begin the transaction (a new one each time the unit of work is entered)."""

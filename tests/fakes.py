@@ -28,12 +28,15 @@ from storage.tables import (
     ConversationRow,
     Draft,
     Event,
+    FaqEntry,
     Mention,
     Outbox,
     Promise,
     SourceState,
     StaffPrompt,
+    WebUser,
 )
+from tests.fakes_office import FakeActions, FakeFaq, FakeLogins
 
 
 class FakeStore:
@@ -53,6 +56,8 @@ class FakeStore:
         self.prompts: list[StaffPrompt] = []
         self.actions: list[Action] = []
         self.covered: set[tuple[int, int]] = set()  # (action id, complaint id)
+        self.logins: list[WebUser] = []
+        self.faq: list[FaqEntry] = []
         self.updates: set[int] = set()
         self.sources: dict[str, SourceState] = {}
         self.statuses: dict[str, tuple[str, str | None]] = {}
@@ -324,17 +329,6 @@ class FakeLinks(uow.Links):
             row.advance(E.WITHDRAWN, now)
 
 
-class FakeActions(uow.Actions):
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
-
-    def for_cause(self, cause: str) -> list[Action]:
-        return [a for a in self.store.actions if a.cause == cause and a.status != "dropped"]
-
-    def join(self, action_id: int, complaint_id: int) -> None:
-        self.store.covered.add((action_id, complaint_id))
-
-
 class FakeUpdates(uow.Updates):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -393,6 +387,8 @@ class FakeUnitOfWork(uow.UnitOfWork):
         self.prompts = FakePrompts(store)
         self.links = FakeLinks(store)
         self.actions = FakeActions(store)
+        self.logins = FakeLogins(store)
+        self.faq = FakeFaq(store)
 
     def __enter__(self) -> Self:
         return self

@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from reclaim.scheduler import Runner
 from sandbox.sites import Page, SiteServer
 from sandbox.telegram import BotApiServer
-from storage.actions import SqlActions
 from storage.cards import bump_card
 from storage.tables import ActionComplaint, Complaint
 from tests.e2e.test_conversation import data_of, staff_reply_to_prompt
@@ -66,7 +65,7 @@ async def press(tg: BotApiServer, cid: int, data: str) -> None:
 async def test_causes_are_recorded_from_the_card_and_a_fix_that_did_not_hold_is_alerted(running: Any) -> None:
     app, tg = running
     await until(tg, lambda: card_of(tg, 3))
-    actions = SqlActions(app.sessions, CAUSES)
+    actions = app.actions
     with app.sessions() as s:
         first_seen = min(s.scalars(select(Complaint.created_at)))
     old, _ = actions.add("Second carrier for Jutland", "late_delivery", "Anna", None, [], "test",

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from reclaim.scheduler import Runner
 from sandbox.sites import Page, SiteServer
 from storage.tables import Complaint
-from storage.users import SqlUsers
 from tests.conftest import missing
 from tests.integration.test_poll import feed
 
@@ -60,7 +59,7 @@ async def dashboard(db_url: str, site: SiteServer, make_app: Any) -> AsyncIterat
         polling={"retries": 0, "workers": 0, "jitter": "0s"},
         web={"enabled": True, "listen": f"127.0.0.1:{port}"},
     )
-    users = SqlUsers(app.sessions)
+    users = app.accounts
     users.add("anna", PASSWORD, "staff", telegram_id=111)
     users.add("maria", PASSWORD, "manager")
     stop = asyncio.Event()

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from reclaim.cli import main
+from services.accounts import Accounts
 from storage.db import session_factory
+from storage.repositories import SqlUnitOfWork
 from storage.tables import WebUser
-from storage.users import SqlUsers
 
 
 def test_logins_from_the_command_line(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +26,8 @@ def test_logins_from_the_command_line(db_url: str, tmp_path: Path, monkeypatch: 
     assert main([*run, "add", "anna", "--role", "manager"]) == 2  # taken
     engine = create_engine(db_url)
     try:
-        users = SqlUsers(session_factory(engine))
+        sessions = session_factory(engine)
+        users = Accounts(lambda: SqlUnitOfWork(sessions))
         with session_factory(engine)() as s:
             stored = s.scalars(select(WebUser.password_hash)).one()
         assert stored.startswith("$argon2id$") and "a long enough secret" not in stored

@@ -16,7 +16,6 @@ import pytest
 
 from reclaim.web import Web
 from sandbox.sites import Page, SiteServer
-from storage.users import SqlUsers
 from tests.conftest import poll_all
 from tests.integration.test_poll import feed
 
@@ -42,7 +41,7 @@ async def log_in(c: httpx.AsyncClient, name: str, password: str = PASSWORD) -> h
 @pytest.fixture
 async def web(db_url: str, make_app: Any) -> AsyncIterator[Web]:
     app = make_app(db_url, [], web={"enabled": False})
-    users = SqlUsers(app.sessions)
+    users = app.accounts
     users.add("anna", PASSWORD, "staff", telegram_id=111)
     users.add("maria", PASSWORD, "manager")
     yield Web(app, secret="test secret " * 4)
@@ -133,7 +132,7 @@ async def test_sessions_end_with_logout_password_change_and_disabling(web: Web, 
         assert (await log_in(b, "anna")).status_code == 303
         stolen = dict(a.cookies)
         assert (await a.get("/")).status_code == 200
-        users = SqlUsers(web.app.sessions)
+        users = web.app.accounts
         if how == "logout":
             token = await csrf(a, "/")
             assert (await a.post("/logout", data={"csrf": token})).status_code == 303
@@ -201,7 +200,7 @@ def test_only_http_links_from_sources_become_links(db_url: str, site: SiteServer
     body = body.replace(b"<link>http", b"<link>data:text/html;base64,PHNjcmlwdD4=#http", 1)
     site.add("/feed.xml", Page(body))
     app = make_app(db_url, [{"name": "community", "kind": "rss", "url": site.url("/feed.xml"), "every": "1h"}])
-    SqlUsers(app.sessions).add("anna", PASSWORD, "staff")
+    app.accounts.add("anna", PASSWORD, "staff")
     assert poll_all(app)[0].ok
     web = Web(app, secret="test secret " * 4)
 

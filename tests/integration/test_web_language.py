@@ -11,7 +11,6 @@ import pytest
 from core.inbox import Action
 from reclaim.web import Web
 from sandbox.sites import Page, SiteServer
-from storage.users import SqlUsers
 from tests.conftest import poll_all
 from tests.integration.test_poll import feed
 from tests.integration.test_web_hardening import PASSWORD, client, csrf, log_in
@@ -31,7 +30,7 @@ async def test_the_dashboard_speaks_the_staff_language(
     app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}],
                    telegram={"bot_username": "nordlys_care_bot", "staff_language": language})  # fmt: skip
     await asyncio.to_thread(poll_all, app)
-    SqlUsers(app.sessions).add("anna", PASSWORD, "staff", telegram_id=111)
+    app.accounts.add("anna", PASSWORD, "staff", telegram_id=111)
     web = Web(app, secret="test secret " * 4)
     async with client(web) as c:
         assert (await log_in(c, "anna")).status_code == 303

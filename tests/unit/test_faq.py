@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.faq import Entry, markdown, page
+from services.faq import Entry, markdown, page
 
 
 def test_exports_escape_what_the_team_wrote() -> None:

@@ -4,19 +4,18 @@ for the company's site. Only what the team wrote is published, never a customer'
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from storage.tables import Complaint, FaqEntry
+from storage.tables import FaqEntry
+from storage.uow import UnitOfWork
 
 MAX = 4000
 
 
 class FaqError(ValueError):
-    pass
+    """A request about the FAQ that cannot be done, in words for the person who asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +27,9 @@ class Entry:
     complaint_id: int | None
 
 
-class SqlFaq:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+class Faq:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self.uow = uow
 
     def add(self, question: str, answer: str, language: str, complaint_id: int | None, actor: str) -> int:
         question, answer = question.strip(), answer.strip()
@@ -38,28 +37,21 @@ class SqlFaq:
             raise FaqError("an entry needs both a question and an answer")
         if len(question) > MAX or len(answer) > MAX:
             raise FaqError(f"keep the question and the answer under {MAX} characters each")
-        with self.sessions.begin() as session:
-            if complaint_id is not None and session.get(Complaint, complaint_id) is None:
+        with self.uow() as uow:
+            if complaint_id is not None and uow.complaints.get(complaint_id) is None:
                 raise FaqError(f"no complaint #{complaint_id}")
             row = FaqEntry(language=language, question=question, answer=answer, complaint_id=complaint_id,
                            created_by=actor, created_at=datetime.now(UTC))  # fmt: skip
-            session.add(row)
-            session.flush()
-            return row.id
+            return uow.faq.add(row)
 
     def remove(self, entry_id: int) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(FaqEntry, entry_id)
-            if row is None:
+        with self.uow() as uow:
+            if not uow.faq.delete(entry_id):
                 raise FaqError(f"no entry #{entry_id}")
-            session.delete(row)
 
     def entries(self, language: str | None = None) -> list[Entry]:
-        with self.sessions() as session:
-            query = select(FaqEntry).order_by(FaqEntry.language, FaqEntry.id)
-            if language:
-                query = query.where(FaqEntry.language == language)
-            return [Entry(e.id, e.language, e.question, e.answer, e.complaint_id) for e in session.scalars(query)]
+        with self.uow() as uow:
+            return [Entry(e.id, e.language, e.question, e.answer, e.complaint_id) for e in uow.faq.entries(language)]
 
 
 def markdown(entries: list[Entry], title: str) -> str:

@@ -1,0 +1,77 @@
+"""The fake unit of work's repositories for the office's own rows: corrective actions, dashboard
+logins and FAQ entries (tests/fakes.py builds them into ``FakeUnitOfWork``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from storage import uow
+from storage.tables import Action, FaqEntry, WebUser
+
+if TYPE_CHECKING:
+    from tests.fakes import FakeStore
+
+
+class FakeActions(uow.Actions):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def for_cause(self, cause: str) -> list[Action]:
+        return [a for a in self.store.actions if a.cause == cause and a.status != "dropped"]
+
+    def join(self, action_id: int, complaint_id: int) -> None:
+        self.store.covered.add((action_id, complaint_id))
+
+    def add(self, action: Action) -> int:
+        action.id = next(self.store.ids)
+        self.store.actions.append(action)
+        return action.id
+
+    def get(self, action_id: int, *, lock: bool = False) -> Action | None:
+        return next((a for a in self.store.actions if a.id == action_id), None)
+
+    def listing(self, status: str | None) -> list[tuple[Action, int]]:
+        rows = sorted((a for a in self.store.actions if not status or a.status == status), key=lambda a: a.id)
+        return [(a, sum(1 for aid, _ in self.store.covered if aid == a.id)) for a in rows]
+
+    def complaints_with_cause(self, cause: str, since: datetime) -> list[int]:
+        return [c.id for c in self.store.complaints.values() if c.root_cause == cause and c.created_at >= since]
+
+
+class FakeLogins(uow.Logins):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def by_name(self, name: str, *, lock: bool = False) -> WebUser | None:
+        return next((u for u in self.store.logins if u.name == name), None)
+
+    def get(self, user_id: int, *, lock: bool = False) -> WebUser | None:
+        return next((u for u in self.store.logins if u.id == user_id), None)
+
+    def add(self, row: WebUser) -> int:
+        row.id = next(self.store.ids)
+        self.store.logins.append(row)
+        return row.id
+
+    def every(self) -> list[WebUser]:
+        return sorted(self.store.logins, key=lambda u: u.name)
+
+
+class FakeFaq(uow.Faq):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, row: FaqEntry) -> int:
+        row.id = next(self.store.ids)
+        self.store.faq.append(row)
+        return row.id
+
+    def delete(self, entry_id: int) -> bool:
+        kept = [e for e in self.store.faq if e.id != entry_id]
+        found, self.store.faq[:] = len(kept) < len(self.store.faq), kept
+        return found
+
+    def entries(self, language: str | None) -> list[FaqEntry]:
+        rows = [e for e in self.store.faq if not language or e.language == language]
+        return sorted(rows, key=lambda e: (e.language, e.id))
