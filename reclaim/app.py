@@ -247,7 +247,11 @@ class App:
             f"{self.settings.brand.name}: review of {month}. {complaints} complaints against {review.praise} "
             f"compliments; median first answer {human(review.first_response.median)}."
         )
-        return f"reclaim-review-{month}.html", render(review, "html", self.settings.brand.name), caption
+        return (
+            f"reclaim-review-{month}.html",
+            render(review, "html", self.settings.brand.name, self.staff_texts),
+            caption,
+        )
 
     @cached_property
     def reddit(self) -> RedditClient | None:

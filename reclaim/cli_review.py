@@ -131,7 +131,7 @@ def _report(app: App, args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         print(f"error: --month: {exc}", file=sys.stderr)
         return 2
-    data = render(review, args.format, app.settings.brand.name)
+    data = render(review, args.format, app.settings.brand.name, app.staff_texts)
     out = args.out or (f"reclaim-review-{month}.html" if args.format == "html" else None)
     if out is None:
         sys.stdout.write(data.decode("utf-8"))

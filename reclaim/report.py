@@ -10,6 +10,7 @@ import base64
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ matplotlib.use("Agg")  # no display: draw to PNG
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.texts import StaffTexts
 from core.review import human, share
 from storage.review import Review
 
@@ -34,7 +36,9 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def charts(r: Review) -> dict[str, str]:
+def charts(r: Review, t: Callable[[str], str]) -> dict[str, str]:
+    """The review's charts as PNG data URLs, titled in the staff's language."""
+    label = {"complaint": t("complaints"), "praise": t("praise"), "question": t("questions"), "other": t("other")}
     out: dict[str, str] = {}
     weeks = list(r.by_week)
     if weeks:
@@ -43,9 +47,9 @@ def charts(r: Review) -> dict[str, str]:
         xs = range(len(weeks))
         for offset, kind in ((-width / 2, "complaint"), (width / 2, "praise")):
             ax.bar([x + offset for x in xs], [r.by_week[w].get(kind, 0) for w in weeks], width,
-                   label=kind, color=COLOURS[kind])  # fmt: skip
+                   label=label[kind], color=COLOURS[kind])  # fmt: skip
         ax.set_xticks(list(xs), weeks, fontsize=8)
-        ax.set_title("Complaints and praise by week")
+        ax.set_title(t("chart_weeks"))
         ax.legend(frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         out["weeks"] = _png(fig)
@@ -55,9 +59,9 @@ def charts(r: Review) -> dict[str, str]:
         left = [0] * len(names)
         for kind in ("complaint", "praise", "question", "other"):
             values = [r.by_source[n].get(kind, 0) for n in names]
-            ax.barh(names, values, left=left, color=COLOURS[kind], label=kind)
+            ax.barh(names, values, left=left, color=COLOURS[kind], label=label[kind])
             left = [a + b for a, b in zip(left, values, strict=True)]
-        ax.set_title("Mentions by source")
+        ax.set_title(t("chart_sources"))
         ax.legend(frameon=False, fontsize=8, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.12))
         ax.spines[["top", "right"]].set_visible(False)
         out["sources"] = _png(fig)
@@ -67,21 +71,21 @@ def charts(r: Review) -> dict[str, str]:
         answered = r.first_response.count
         values = [r.answered_1h, r.answered_24h - r.answered_1h, answered - r.answered_24h, r.unanswered]
         ax.bar(labels, values, color=["#27ae60", "#f1c40f", "#e67e22", "#c0392b"])
-        ax.set_title(f"Time to the first answer (SLA {human(r.sla_seconds)})")
+        ax.set_title(f"{t('chart_response')} (SLA {human(r.sla_seconds)})")
         ax.spines[["top", "right"]].set_visible(False)
         out["response"] = _png(fig)
     if sum(r.ratings.values()):
         fig, ax = plt.subplots(figsize=(4.5, 2.6))
         ax.bar([str(k) for k in r.ratings], list(r.ratings.values()),
                color=["#c0392b", "#e67e22", "#f1c40f", "#9acd32", "#27ae60"])  # fmt: skip
-        ax.set_title("Satisfaction (1–5)")
+        ax.set_title(f"{t('chart_ratings')} (1–5)")
         ax.spines[["top", "right"]].set_visible(False)
         out["ratings"] = _png(fig)
     if r.causes:
         top = r.causes[:8][::-1]
         fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(top)))
         ax.barh([c["cause"] for c in top], [c["complaints"] for c in top], color="#8e44ad")
-        ax.set_title("Root causes")
+        ax.set_title(t("chart_causes"))
         ax.spines[["top", "right"]].set_visible(False)
         out["causes"] = _png(fig)
     return out
@@ -94,11 +98,18 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(r: Review, brand: str, charts_on: bool = True) -> str:
+def render_html(r: Review, brand: str, texts: StaffTexts, charts_on: bool = True) -> str:
+    """The review as one self-contained page in the staff's language (telegram.staff_language)."""
+
+    def t(key: str, **values: object) -> str:
+        return texts.t("report", key, **values)
+
     context = {
         "r": r,
         "brand": brand,
-        "charts": charts(r) if charts_on else {},
+        "t": t,
+        "lang": texts.language,
+        "charts": charts(r, t) if charts_on else {},
         "share": share,
         "now": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -128,7 +139,7 @@ def rows(r: Review) -> list[tuple[str, str, Any]]:
     return out
 
 
-def render(r: Review, fmt: str, brand: str) -> bytes:
+def render(r: Review, fmt: str, brand: str, texts: StaffTexts) -> bytes:
     if fmt == "json":
         return json.dumps(r.as_json(), ensure_ascii=False, indent=2, default=str).encode("utf-8")
     if fmt == "csv":
@@ -138,5 +149,5 @@ def render(r: Review, fmt: str, brand: str) -> bytes:
         writer.writerows(rows(r))
         return buf.getvalue().encode("utf-8")
     if fmt == "html":
-        return render_html(r, brand).encode("utf-8")
+        return render_html(r, brand, texts).encode("utf-8")
     raise ValueError(f"unknown report format {fmt!r} (html, csv or json)")

@@ -368,7 +368,7 @@ class Web:
             review = self.app.views.review(month, self.app.zone, self.app.settings.sla.first_response)
         except (ValueError, OverflowError) as exc:
             raise HTTPException(400, str(exc)) from None
-        return render_html(review, self.app.settings.brand.name)
+        return render_html(review, self.app.settings.brand.name, self.app.staff_texts)
 
 
 def server(app: App, web: Web | None = None) -> Any:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.texts import load_texts
 from core.review import percentile
 from reclaim.cli import main
 from reclaim.report import render
@@ -69,7 +70,7 @@ def test_the_numbers_are_the_months_data(month: tuple[Any, Truth, Review]) -> No
 
 def test_html_has_its_charts_and_the_numbers_beside_them(month: tuple[Any, Truth, Review]) -> None:
     _app, truth, r = month
-    html = render(r, "html", "Nordlys").decode("utf-8")
+    html = render(r, "html", "Nordlys", load_texts("en")).decode("utf-8")
     assert f"<b>{truth.kinds['complaint']}</b> complaints against <b>{truth.kinds['praise']}</b> compliments" in html
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
     assert {alt for _, alt in images} == {
@@ -84,13 +85,30 @@ def test_html_has_its_charts_and_the_numbers_beside_them(month: tuple[Any, Truth
     assert "Billing page shows VAT clearly" in html and "overdue" in html
 
 
+@pytest.mark.parametrize(
+    ("language", "said", "english"),
+    [
+        ("da", "Klager og ros pr. uge", "Causes and corrective actions"),
+        ("ru", "Жалобы и похвала по неделям", "Cases to look at"),
+    ],
+)
+def test_the_review_speaks_the_staff_language(
+    month: tuple[Any, Truth, Review], language: str, said: str, english: str
+) -> None:
+    _app, _truth, r = month
+    html = render(r, "html", "Nordlys", load_texts(language)).decode("utf-8")
+    assert f'<html lang="{language}">' in html and said in html and english not in html
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert len(headings) == 6 and not set(headings) & {"Volumes", "Speed", "Escalations"}
+
+
 def test_csv_and_json_say_the_same(month: tuple[Any, Truth, Review]) -> None:
     _app, truth, r = month
-    rows = list(csv.reader(io.StringIO(render(r, "csv", "Nordlys").decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(render(r, "csv", "Nordlys", load_texts("en")).decode("utf-8"))))
     table = {(section, key): value for section, key, value in rows[1:]}
     assert table[("kinds", "praise")] == str(truth.kinds["praise"])
     assert table[("promises", "missed")] == str(truth.promises["missed"])
-    data = json.loads(render(r, "json", "Nordlys"))
+    data = json.loads(render(r, "json", "Nordlys", load_texts("en")))
     assert data["complaints"] == 300 and data["ratings"]["5"] == truth.ratings[5]
     assert data["first_response"]["within_sla"] == r.answered_1h
 
