@@ -104,14 +104,26 @@ class Triage:
     category: str
     scores: dict[str, float] = field(default_factory=dict)
     evidence: tuple[str, ...] = ()
+    decided_by: str = "rules"  # "rules", or "learned:N" when model N of the journal decided
+    p_complaint: float | None = None  # the learned model's probability that this is a complaint
+    unsure: bool = False  # the team should look: close to the line, or the two models disagree
+    rules_kind: Kind | None = None  # what the word lists said, when a learned model decided otherwise
+
+    def record(self) -> dict[str, object]:
+        """The evidence kept with a mention: scores, the words that decided, which model decided."""
+        out: dict[str, object] = {"scores": self.scores, "evidence": list(self.evidence)}
+        out |= {"decided_by": self.decided_by, "unsure": self.unsure}
+        if self.p_complaint is not None:
+            out["p_complaint"] = round(self.p_complaint, 4)
+        if self.rules_kind is not None:
+            out["rules_kind"] = self.rules_kind.value
+        return out
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        return self.record() | {
             "language": self.language,
             "kind": self.kind.value,
             "flags": [f.value for f in self.flags],
             "severity": self.severity.value,
             "category": self.category,
-            "scores": self.scores,
-            "evidence": list(self.evidence),
         }

@@ -227,4 +227,6 @@ class Triager:
                 "question": scores.question,
             },
             evidence=tuple(evidence),
+            # the team should see it: nothing decided it, or a complaint's words were outweighed
+            unsure=kind is Kind.OTHER or (kind is not Kind.COMPLAINT and scores.complaint > 0),
         )

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` need
     from services.conversations import PrivateConversations
     from services.delivery import Delivery
     from services.faq import Faq
+    from services.learning import Learning
     from services.machine import Playbook
     from services.staff import StaffInbox
     from services.views import Views
@@ -129,6 +130,15 @@ class App:
         from services.faq import Faq
 
         return Faq(self.uow)
+
+    @cached_property
+    def learning(self) -> Learning:
+        """Triage that learns: training, and the model that decides at ingest."""
+        from services.learning import Learning
+
+        learn = self.settings.triage.learn
+        return Learning(self.uow, self.triager, min_labels=learn.min_labels, folds=learn.folds,
+                        rating_weight=learn.rating_weight)  # fmt: skip
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""

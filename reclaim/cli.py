@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from reclaim import __version__, cli_outbox, cli_review, cli_web
+from reclaim import __version__, cli_outbox, cli_review, cli_triage, cli_web
 from reclaim.cli_args import limit, record_id
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
 
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_review.add_parsers(sub)
     cli_web.add_parsers(sub)
     cli_outbox.add_parsers(sub)
+    cli_triage.add_parsers(sub)
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
     demo.add_argument(
@@ -126,6 +127,7 @@ COMMANDS = {
     "report": "reclaim.cli_review:run",
     "actions": "reclaim.cli_review:run",
     "faq": "reclaim.cli_review:run",
+    "triage": "reclaim.cli_triage:run",
 }
 
 

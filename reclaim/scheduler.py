@@ -153,6 +153,18 @@ class Runner:
         except Exception:
             log.exception("the retention purge failed; trying again tomorrow")
 
+    def retrain(self) -> None:
+        """Train the triage again when enough new labels came since the last training."""
+        learn = self.app.settings.triage.learn
+        if self.app.learning.due(learn.min_new):
+            self.app.learning.train(datetime.now(UTC))
+
+    async def _retrain(self) -> None:
+        try:  # a thread of its own: training takes seconds and must not hold the journal's thread
+            await asyncio.to_thread(self.retrain)
+        except Exception:
+            log.exception("training the triage failed; the model that decided still decides")
+
     def queue_review(self, month: str | None = None) -> bool:
         """Queue the monthly review (last month's by default) for the managers' chat, once."""
         now = datetime.now(self.app.zone)
@@ -170,6 +182,19 @@ class Runner:
             await self.app.db(self.queue_review)
         except Exception:
             log.exception("queueing the monthly review failed")
+
+    def _schedule_learning(self) -> None:
+        learn = self.app.settings.triage.learn
+        if learn.enabled:
+            self.scheduler.add_job(
+                self._retrain,
+                IntervalTrigger(seconds=learn.every.total_seconds()),
+                id="learn",
+                name="triage training",
+                next_run_time=datetime.now(UTC) + timedelta(minutes=2),
+                max_instances=1,
+                coalesce=True,
+            )
 
     def schedule(self) -> None:
         review = self.app.settings.review
@@ -195,6 +220,7 @@ class Runner:
             max_instances=1,
             coalesce=True,
         )
+        self._schedule_learning()
         every = self.app.settings.alerts.check_every.total_seconds()
         self.scheduler.add_job(
             self._check_alerts,

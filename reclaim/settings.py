@@ -135,11 +135,23 @@ class Alerts(Strict):
     check_every: Duration = timedelta(seconds=30)
 
 
+class Learning(Strict):
+    """When the learned triage is retrained from the team's decisions (reclaim triage train)."""
+
+    enabled: bool = True
+    every: Duration = timedelta(hours=6)  # how often `reclaim run` looks for new labels
+    min_labels: int = Field(default=100, ge=20, le=1_000_000)  # before any model is trained
+    min_new: int = Field(default=25, ge=1, le=1_000_000)  # new labels since the last training
+    folds: int = Field(default=5, ge=2, le=20)  # cross-validation that decides who decides
+    rating_weight: float = Field(default=0.3, gt=0, le=1)  # a review's stars count this much
+
+
 class TriageSettings(Strict):
     languages: list[str] = Field(default_factory=lambda: ["en", "ru", "da"], min_length=1)
     default_language: str | None = None
     lexicon_dirs: list[Path] = []
     extend: dict[str, dict[str, Any]] = {}
+    learn: Learning = Learning()
 
     @model_validator(mode="after")
     def _default_known(self) -> TriageSettings:

@@ -5,12 +5,13 @@ fetches and parses; this only writes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.durations import backoff
 from core.ingest import Draft, plan_ingest
+from core.learned import LearnedTriage, document
 from core.model import RawMention, Triage
 from storage.journal import Recorded
 from storage.tables import SourceState
@@ -39,14 +40,22 @@ def record_poll(
     draft: Draft,
     first_response: timedelta,
     now: datetime,
+    learned: Callable[[UnitOfWork], LearnedTriage | None] | None = None,
 ) -> Recorded:
-    """The items a poll kept (brand matched and triaged) and the source's health."""
+    """The items a poll kept (brand matched and triaged by the word lists) and the source's
+    health; where a learned model decides (``learned``), it takes the complaint-or-not decision."""
     triages = {raw.external_id: t for raw, t in kept}
+    model = learned(uow) if learned is not None else None
+
+    def classify(raw: RawMention) -> Triage:
+        rules = triages[raw.external_id]
+        return rules if model is None else model.decide(rules, document(raw.text, raw.title), raw.rating)
+
     plan = plan_ingest(
         source,
         [raw for raw, _t in kept],
         known=uow.sources.known(source, triages),
-        classify=lambda raw: triages[raw.external_id],
+        classify=classify,
         draft=draft,
         now=now,
         first_response=first_response,

@@ -17,6 +17,7 @@ from core.model import DraftStatus
 from core.outbox import Publish, to_json
 from core.ports import Applied, CardView, Prompt
 from services.causes import record_cause
+from services.learning import label_decision
 from storage.tables import Complaint, Draft, StaffPrompt
 from storage.uow import UnitOfWork
 
@@ -84,6 +85,7 @@ class StaffInbox:
                 row.result = {"confirmed_by": who.id}
         if d.event is not None:
             c.advance(d.event, now)
+            label_decision(uow, c.mention_id, d.event, d.reject_reason, who.actor, now)
         c.updated_at = now
         for kind, data in d.events:
             uow.events.add(c.id, kind, who.actor, data, now)

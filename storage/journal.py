@@ -83,7 +83,7 @@ def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
             "flags": [f.value for f in m.triage.flags],
             "severity": m.triage.severity.value,
             "category": m.triage.category,
-            "triage": {"scores": m.triage.scores, "evidence": list(m.triage.evidence)},
+            "triage": m.triage.record(),
             "origin": dict(m.raw.origin) if m.raw.origin else None,
         }
         for m in plan.mentions

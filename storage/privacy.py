@@ -24,6 +24,7 @@ from core.lifecycle import Status
 from core.model import Step
 from core.outbox import Erased, OutboxKind, to_json
 from storage.tables import Complaint, ConversationRow, Draft, Event, Mention, Outbox
+from storage.tables_triage import Label
 
 ERASED = "[erased]"
 # what the retention purge anonymises once old: nothing more will happen to them
@@ -104,6 +105,8 @@ def purge(session: Session, now: datetime, retention: timedelta) -> Purged:
     for cid in old:
         erase_complaint(session, cid, now, "retention")
     with_complaint = select(Complaint.mention_id).where(Complaint.mention_id.is_not(None))
+    doomed = select(Mention.id).where(Mention.fetched_at < cutoff, Mention.id.not_in(with_complaint))
+    session.execute(delete(Label).where(Label.mention_id.in_(doomed)))  # a label goes with its text
     gone = session.execute(
         delete(Mention).where(Mention.fetched_at < cutoff, Mention.id.not_in(with_complaint)).returning(Mention.id)
     ).all()

@@ -22,6 +22,7 @@ from storage.outbox import add_outbox
 from storage.privacy import Purged, forget_customer, purge
 from storage.queries import current_draft
 from storage.repositories_office import SqlActions, SqlFaq, SqlLogins
+from storage.repositories_triage import SqlLabels, SqlTriageModels
 from storage.status import set_status
 from storage.tables import (
     Complaint,
@@ -310,6 +311,8 @@ class SqlUnitOfWork(uow.UnitOfWork):
         self.actions = SqlActions(session)
         self.logins = SqlLogins(session)
         self.faq = SqlFaq(session)
+        self.labels = SqlLabels(session)
+        self.models = SqlTriageModels(session)
         return self
 
     def commit(self) -> None:

@@ -36,7 +36,8 @@ from storage.tables import (
     StaffPrompt,
     WebUser,
 )
-from tests.fakes_office import FakeActions, FakeFaq, FakeLogins
+from storage.tables_triage import Label, TriageModel
+from tests.fakes_office import FakeActions, FakeFaq, FakeLabels, FakeLogins, FakeTriageModels
 
 
 class FakeStore:
@@ -58,6 +59,8 @@ class FakeStore:
         self.covered: set[tuple[int, int]] = set()  # (action id, complaint id)
         self.logins: list[WebUser] = []
         self.faq: list[FaqEntry] = []
+        self.labels: dict[int, Label] = {}  # mention id → its label
+        self.models: list[TriageModel] = []
         self.updates: set[int] = set()
         self.sources: dict[str, SourceState] = {}
         self.statuses: dict[str, tuple[str, str | None]] = {}
@@ -389,6 +392,8 @@ class FakeUnitOfWork(uow.UnitOfWork):
         self.actions = FakeActions(store)
         self.logins = FakeLogins(store)
         self.faq = FakeFaq(store)
+        self.labels = FakeLabels(store)
+        self.models = FakeTriageModels(store)
 
     def __enter__(self) -> Self:
         return self

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from storage import uow
 from storage.tables import Action, FaqEntry, WebUser
+from storage.tables_triage import Label, TriageModel
 
 if TYPE_CHECKING:
     from tests.fakes import FakeStore
@@ -75,3 +76,47 @@ class FakeFaq(uow.Faq):
     def entries(self, language: str | None) -> list[FaqEntry]:
         rows = [e for e in self.store.faq if not language or e.language == language]
         return sorted(rows, key=lambda e: (e.language, e.id))
+
+
+class FakeLabels(uow.Labels):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def put(
+        self, mention_id: int, complaint: bool, weight: float, origin: str, actor: str | None, at: datetime
+    ) -> None:
+        old = self.store.labels.get(mention_id)
+        if old is None or origin != "rating" or old.origin == "rating":
+            self.store.labels[mention_id] = Label(mention_id=mention_id, complaint=complaint, weight=weight,
+                                                  origin=origin, actor=actor, at=at)  # fmt: skip
+
+    def counts(self, since: datetime | None = None) -> tuple[int, int]:
+        rows = [r for r in self.store.labels.values() if since is None or r.at > since]
+        return len(rows), sum(1 for r in rows if r.complaint)
+
+    def training(self) -> list[uow.Labelled]:
+        out = []
+        for mid, label in self.store.labels.items():
+            m = self.store.mentions[mid]
+            out.append(uow.Labelled(mid, m.text, m.title, m.rating, m.language, label.complaint, label.weight))
+        for mid, m in self.store.mentions.items():
+            if m.rating is not None and mid not in self.store.labels:
+                out.append(uow.Labelled(mid, m.text, m.title, m.rating, m.language, None, 0.0))
+        return out
+
+
+class FakeTriageModels(uow.TriageModels):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, row: TriageModel) -> int:
+        row.id = next(self.store.ids)
+        self.store.models.append(row)
+        return row.id
+
+    def newest(self) -> TriageModel | None:
+        return self.store.models[-1] if self.store.models else None
+
+    def deciding_id(self) -> int | None:
+        newest = self.newest()
+        return newest.id if newest is not None and newest.decides else None

@@ -158,3 +158,45 @@ def test_unknown_language_and_bad_strength_are_clear_errors(tmp_path: Path) -> N
 def test_a_negation_ends_with_its_sentence(triager: Triager, title: str, text: str) -> None:
     """'…nobody answers. Terrible.': the 'nobody' does not turn the next sentence's 'terrible'."""
     assert triager.classify(text, title=title).kind is Kind.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # breaches of expectation said without a negative word (new sentences, not the data file's)
+        "@nordlys is this normal? third evening the app logs me out",
+        "@nordlys why is my refund showing as pending for 9 days",
+        "@nordlys the courier was supposed to come between 8 and 12",
+        "@nordlys you promised a replacement last week",
+        "@nordlys love how the price went up the day after I ordered",
+        "@nordlys how hard is it to put the right size in the box",
+        "Почему мой заказ уже неделю в статусе «собирается»?",
+        "Сколько можно ждать ответа от поддержки",
+        "Обещали перезвонить в понедельник, сегодня четверг",
+        "Er det normalt at en pakke står i Padborg i ni dage?",
+        "Hvorfor kan jeg ikke logge ind efter opdateringen",
+        "I lovede at ringe tilbage i går",
+    ],
+)
+def test_breach_of_expectation_is_a_complaint(triager: Triager, text: str) -> None:
+    assert triager.classify(text).kind is Kind.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks again for the quick help!",
+        "@nordlys do you ship to Iceland?",
+        "@nordlys what are your opening hours on Saturday?",
+        "Спасибо, всё пришло вовремя",
+        "Tak for hjælpen, det virker nu",
+    ],
+)
+def test_ordinary_questions_and_thanks_stay_what_they_are(triager: Triager, text: str) -> None:
+    assert triager.classify(text).kind is not Kind.COMPLAINT
+
+
+def test_other_and_outweighed_complaints_are_unsure(triager: Triager) -> None:
+    assert triager.classify("Nordlys opens a new store in Bergen next spring.").unsure
+    assert not triager.classify("Terrible service, I want a refund").unsure
+    assert not triager.classify("Fantastic quality and super fast delivery, thank you!").unsure

@@ -1,0 +1,196 @@
+"""The learned triage, applied: features of a text and a linear model over them, in pure Python.
+
+The model is trained by learning/train.py (scikit-learn) on the team's own decisions and kept in
+the journal as data, never as a pickle: the vocabulary with its inverse document frequencies,
+one weight per feature, and the weights of the word lists' own evidence. Nothing in it can run
+code, whoever wrote the row. The features here are exactly the ones the trainer used:
+
+- word unigrams and bigrams and character 2-5-grams inside words, of the folded text with links,
+  @handles and digits made generic ("day 12" and "day 3" are one feature);
+- each block weighted as scikit-learn's TfidfVectorizer does (``sublinear_tf``, smoothed idf,
+  l2 norm), so a score here equals the trainer's decision function;
+- the word lists' verdict and scores (``RULE_FEATURES``), so a model trained on a few labels
+  starts from what the word lists know and learns where they are wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.model import Flag, Kind, Severity, Triage
+from core.text import fold, tokens
+
+FORMAT = "reclaim-linear-1"
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"@\w+")
+_DIGITS = re.compile(r"\d+")
+CHAR_SIZES = (2, 3, 4, 5)
+RULE_FEATURES = (
+    "rules_complaint", "rules_praise", "rules_question", "complaint_score", "praise_score",
+    "question_score", "question_mark", "exclamation", "escalation", "rating",
+)  # fmt: skip
+UNSURE_BELOW = 0.5  # the learned model's line
+UNSURE_FROM = 0.25  # not a complaint, but close enough that the team should see it
+
+
+class ModelError(ValueError):
+    """A stored model that is not one this version can apply."""
+
+
+def document(text: str, title: str | None = None) -> str:
+    """The text triage reads: the title first when the body does not repeat it."""
+    return text if not title or title.strip() in text else f"{title.strip()}. {text}"
+
+
+def normalise(text: str) -> str:
+    """Folded text with links, @handles and digits made generic."""
+    text = _URL.sub(" url ", fold(text))
+    return _DIGITS.sub("0", _HANDLE.sub(" atuser ", text))
+
+
+def word_grams(norm: str) -> list[str]:
+    """Word unigrams and bigrams of normalised text."""
+    toks = tokens(norm)
+    return toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
+
+
+def char_grams(norm: str) -> list[str]:
+    """Character 2-5-grams inside each word, the word padded with a space on each side."""
+    out: list[str] = []
+    for tok in tokens(norm):
+        w = f" {tok} "
+        for n in CHAR_SIZES:
+            out += [w[i : i + n] for i in range(len(w) - n + 1)]
+    return out
+
+
+def rule_features(triage: Triage, text: str, rating: float | None = None) -> list[float]:
+    """The word lists' evidence as numbers, in the order of ``RULE_FEATURES``."""
+    s = triage.scores
+    return [
+        float(triage.kind is Kind.COMPLAINT),
+        float(triage.kind is Kind.PRAISE),
+        float(triage.kind is Kind.QUESTION),
+        math.log1p(max(s.get("complaint", 0.0), 0.0)),
+        math.log1p(max(s.get("praise", 0.0), 0.0)),
+        math.log1p(max(s.get("question", 0.0), 0.0)),
+        float("?" in text),
+        float("!" in text),
+        float(Flag.LEGAL_THREAT in triage.flags or Flag.MANAGER_REQUEST in triage.flags),
+        0.0 if rating is None else (3.0 - rating) / 2.0,
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One TF-IDF block: each known feature's idf and weight."""
+
+    idf: dict[str, float]
+    coef: dict[str, float]
+
+    def score(self, grams: Sequence[str]) -> float:
+        weighted = [((1.0 + math.log(n)) * self.idf[g], g) for g, n in Counter(grams).items() if g in self.idf]
+        norm = math.sqrt(sum(v * v for v, _ in weighted))
+        return sum(v * self.coef[g] for v, g in weighted) / norm if norm else 0.0
+
+    def as_data(self) -> dict[str, list[Any]]:
+        terms = sorted(self.idf)
+        return {"terms": terms, "idf": [self.idf[t] for t in terms], "coef": [self.coef[t] for t in terms]}
+
+    @classmethod
+    def from_data(cls, name: str, data: Any) -> Block:
+        if not isinstance(data, Mapping):
+            raise ModelError(f"{name}: expected a table of terms, idf and coef")
+        terms, idf, coef = data.get("terms"), data.get("idf"), data.get("coef")
+        if not (isinstance(terms, list) and isinstance(idf, list) and isinstance(coef, list)):
+            raise ModelError(f"{name}: terms, idf and coef must be lists")
+        if not len(terms) == len(idf) == len(coef):
+            raise ModelError(f"{name}: terms, idf and coef differ in length")
+        if not all(isinstance(t, str) for t in terms):
+            raise ModelError(f"{name}: a term is not text")
+        return cls(
+            dict(zip(terms, _floats(name, idf), strict=True)), dict(zip(terms, _floats(name, coef), strict=True))
+        )
+
+
+def _floats(name: str, values: Sequence[Any]) -> list[float]:
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ModelError(f"{name}: {v!r} is not a finite number")
+        out.append(float(v))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedTriage:
+    """A linear model over word, character and word-list features; ``id`` is its journal row."""
+
+    words: Block
+    chars: Block
+    rules: tuple[float, ...]
+    intercept: float
+    id: int | None = None
+
+    def probability(self, text: str, triage: Triage, rating: float | None = None) -> float:
+        """How likely the text is a complaint (0 to 1)."""
+        norm = normalise(text)
+        z = self.intercept + self.words.score(word_grams(norm)) + self.chars.score(char_grams(norm))
+        z += sum(w * x for w, x in zip(self.rules, rule_features(triage, text, rating), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 500.0), -500.0)))
+
+    def decide(self, triage: Triage, text: str, rating: float | None = None) -> Triage:
+        """The word lists' triage with the complaint-or-not decision taken by this model."""
+        p = self.probability(text, triage, rating)
+        return decided(triage, p, f"learned:{self.id or 0}", text)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "words": self.words.as_data(),
+            "chars": self.chars.as_data(),
+            "rules": {"names": list(RULE_FEATURES), "coef": list(self.rules)},
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_data(cls, data: Any, model_id: int | None = None) -> LearnedTriage:
+        """A model from its stored form; ModelError for anything else."""
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ModelError(f"not a {FORMAT} model")
+        rules = data.get("rules")
+        if not isinstance(rules, Mapping) or rules.get("names") != list(RULE_FEATURES):
+            raise ModelError("rules: the word-list features differ from this version's")
+        coef = rules.get("coef")
+        if not isinstance(coef, list) or len(coef) != len(RULE_FEATURES):
+            raise ModelError("rules: one weight per word-list feature")
+        (intercept,) = _floats("intercept", [data.get("intercept")])
+        words, chars = Block.from_data("words", data.get("words")), Block.from_data("chars", data.get("chars"))
+        return cls(words, chars, tuple(_floats("rules", coef)), intercept, model_id)
+
+
+def decided(triage: Triage, p: float, by: str, text: str) -> Triage:
+    """``triage`` with the kind a learned probability ``p`` gives. An escalation (a legal threat,
+    a manager request) stays a complaint whatever the model says; the word lists' kind stays
+    where both agree on "not a complaint"."""
+    evidence = (*triage.evidence, f"learned p={p:.2f}")
+    complaint = p >= UNSURE_BELOW or (
+        triage.kind is Kind.COMPLAINT and bool({Flag.LEGAL_THREAT, Flag.MANAGER_REQUEST} & set(triage.flags))
+    )
+    if complaint:
+        kind = Kind.COMPLAINT
+        severity = triage.severity if triage.kind is Kind.COMPLAINT else Severity.NORMAL
+    else:
+        kind = triage.kind if triage.kind is not Kind.COMPLAINT else (Kind.QUESTION if "?" in text else Kind.OTHER)
+        severity = Severity.LOW
+    unsure = (not complaint and p >= UNSURE_FROM) or kind is Kind.OTHER
+    return replace(
+        triage, kind=kind, severity=severity, evidence=evidence, decided_by=by, p_complaint=p, unsure=unsure,
+        rules_kind=triage.kind if kind is not triage.kind else None,
+    )  # fmt: skip

@@ -1,0 +1,203 @@
+"""`reclaim triage evaluate | train | status`: how well triage does, and the learned model.
+
+``evaluate`` reads a labelled CSV (columns by header name or 0-based index; a file without a
+header works) and prints, for the word lists alone and for the learned model in k-fold
+cross-validation, macro F1, complaint F1, precision and recall, and a learning curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reclaim.cli_args import plain_row
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from learning.train import Evaluation, Example
+    from reclaim.app import App
+
+TRUE = {"1", "true", "yes", "complaint", "y", "t"}
+FALSE = {"0", "false", "no", "other", "not_complaint", "not complaint", "n", "f", "none"}
+TEXT_NAMES = ("text", "tweet", "body", "content", "message", "review")
+LABEL_NAMES = ("label", "complaint", "is_complaint", "class", "kind", "y")
+MAX_FIELD = 1_000_000
+
+
+class CsvError(ValueError):
+    """A labelled file that cannot be read as asked, in words for the person who gave it."""
+
+
+def add_parsers(sub: Any) -> None:
+    triage = sub.add_parser("triage", help="measure triage; train and inspect the learned model")
+    actions = triage.add_subparsers(dest="action", required=True)
+    ev = actions.add_parser("evaluate", help="word lists and the learned model on a labelled CSV")
+    ev.add_argument("--csv", required=True, metavar="PATH", help="labelled texts (1/0, true/false, complaint/other)")
+    ev.add_argument("--text-column", metavar="C", help="header name or 0-based index (default: text, else 0)")
+    ev.add_argument("--label-column", metavar="C", help="header name or 0-based index (default: label, else 1)")
+    ev.add_argument("--folds", type=_folds, default=10, help="cross-validation folds (2 to 20, default 10)")
+    ev.add_argument("--no-curve", action="store_true", help="skip the learning curve (faster)")
+    ev.add_argument("--json", action="store_true")
+    tr = actions.add_parser("train", help="train on the team's decisions now")
+    tr.add_argument("--json", action="store_true")
+    st = actions.add_parser("status", help="labels, both scores, and which model decides")
+    st.add_argument("--json", action="store_true")
+
+
+def _folds(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of folds, 2 to 20 (got {value!r})") from None
+    if not 2 <= n <= 20:
+        raise argparse.ArgumentTypeError(f"folds are 2 to 20 (got {n})")
+    return n
+
+
+def _column(spec: str | None, header: list[str] | None, names: tuple[str, ...], default: int, what: str) -> int:
+    if spec is not None and spec.strip().isdigit():
+        return int(spec)
+    if spec is not None:
+        if header is None:
+            raise CsvError(f"--{what}-column {spec!r}: the file has no header; give a 0-based index")
+        folded = [h.strip().lower() for h in header]
+        if spec.strip().lower() not in folded:
+            raise CsvError(f"--{what}-column {spec!r}: no such column (the header has: {', '.join(header)})")
+        return folded.index(spec.strip().lower())
+    if header is not None:
+        for name in names:
+            if name in (h.strip().lower() for h in header):
+                return [h.strip().lower() for h in header].index(name)
+    return default
+
+
+def _label(value: str) -> bool | None:
+    v = value.strip().lower()
+    return True if v in TRUE else False if v in FALSE else None
+
+
+def _has_header(first: list[str], text_column: str | None, label_column: str | None) -> bool:
+    """A first row is a header when a column is asked for by name, when its label cell is not a
+    label, or when it names a text column ("text", "tweet" …)."""
+    if any(c is not None and not c.strip().isdigit() for c in (text_column, label_column)):
+        return True
+    at = int(label_column) if label_column is not None else 1
+    if at >= len(first) or _label(first[at]) is None:
+        return True
+    return any(cell.strip().lower() in TEXT_NAMES for cell in first)
+
+
+def read_labelled(path: Path, text_column: str | None, label_column: str | None) -> list[tuple[str, bool]]:
+    """(text, is a complaint) rows; the first row is a header unless its label cell is a label."""
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CsvError(f"cannot read {path}: {exc}") from None
+    if not rows:
+        raise CsvError(f"{path} has no rows")
+    header = rows[0] if _has_header(rows[0], text_column, label_column) else None
+    text_i = _column(text_column, header, TEXT_NAMES, 0, "text")
+    label_i = _column(label_column, header, LABEL_NAMES, 1, "label")
+    out = []
+    for n, row in enumerate(rows[1:] if header is not None else rows, start=2 if header is not None else 1):
+        if max(text_i, label_i) >= len(row):
+            raise CsvError(f"{path} row {n}: {len(row)} column(s), column {max(text_i, label_i)} asked for")
+        label = _label(row[label_i])
+        if label is None:
+            raise CsvError(f"{path} row {n}: {row[label_i][:40]!r} is not a label (1/0, true/false, complaint/other)")
+        out.append((row[text_i], label))
+    return out
+
+
+def _examples(app: App, rows: list[tuple[str, bool]]) -> list[Example]:
+    from learning.train import Example
+
+    classify = app.triager.classify
+    return [Example(text, label, classify(text)) for text, label in rows]
+
+
+def evaluate(app: App, args: argparse.Namespace, console: Console) -> int:
+    from learning.train import evaluate as run_evaluation
+
+    try:
+        rows = read_labelled(Path(args.csv), args.text_column, args.label_column)
+        complaints = sum(1 for _, label in rows if label)
+        if complaints in (0, len(rows)) or len(rows) < 2 * args.folds:
+            raise CsvError(f"{len(rows)} rows, {complaints} complaints: cross-validation needs both kinds, "
+                           f"at least {args.folds} of each")  # fmt: skip
+    except CsvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = run_evaluation(_examples(app, rows), folds=args.folds, with_curve=not args.no_curve)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return 0
+    _print_evaluation(result, args.folds, console)
+    return 0
+
+
+def _print_evaluation(r: Evaluation, folds: int, console: Console) -> None:
+    from rich.table import Table
+
+    console.print(f"{r.n} labelled texts; the learned model in {folds}-fold cross-validation", markup=False)
+    table = Table("", "macro F1", "complaint F1", "precision", "recall")
+    for name, s in (("word lists", r.rules), ("learned", r.learned)):
+        plain_row(table, name, f"{s.macro_f1:.3f}", f"{s.complaint_f1:.3f}", f"{s.precision:.3f}", f"{s.recall:.3f}")
+    console.print(table)
+    if r.curve:
+        curve = Table("labels", "word lists", "learned", "deciding")
+        for p in r.curve:
+            plain_row(curve, p["labels"], f"{p['rules']:.3f}", f"{p['learned']:.3f}", f"{p['deciding']:.3f}")
+        console.print("learning curve (macro F1)", markup=False)
+        console.print(curve)
+
+
+def train(app: App, args: argparse.Namespace, console: Console) -> int:
+    done = app.learning.train(datetime.now(UTC))
+    data = {
+        "labels": done.labels, "complaints": done.complaints, "model_id": done.model_id,
+        "rules_f1": round(done.rules_f1, 4), "learned_f1": round(done.learned_f1, 4),
+        "deciding": "learned" if done.decides else "rules", "seconds": round(done.seconds, 2),
+    }  # fmt: skip
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    if done.model_id is None:
+        need = app.settings.triage.learn.min_labels
+        console.print(f"not trained: {done.labels} labels ({done.complaints} complaints); it takes {need}, "
+                      "of both kinds. The word lists decide.", markup=False)  # fmt: skip
+        return 0
+    who = f"the learned model (#{done.model_id}) decides" if done.decides else "the word lists decide"
+    console.print(f"trained on {done.labels} labels in {done.seconds:.1f}s: word lists {done.rules_f1:.3f}, "
+                  f"learned {done.learned_f1:.3f} macro F1 in cross-validation; {who}", markup=False)  # fmt: skip
+    return 0
+
+
+def status(app: App, args: argparse.Namespace, console: Console) -> int:
+    data = app.learning.status()
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    console.print(f"labels: {data['labels']} ({data['complaints']} complaints), {data['new_labels']} since the "
+                  f"last training", markup=False)  # fmt: skip
+    model = data["model"]
+    if model is None:
+        console.print("no model trained yet: the word lists decide", markup=False)
+        return 0
+    scores = f"word lists {model['rules_f1']:.3f}, learned {model['learned_f1']:.3f} macro F1"
+    trained = f"model #{model['id']} trained {str(model['trained_at'])[:16]} on {model['labels']} labels"
+    console.print(f"{trained}: {scores}", markup=False)
+    console.print(f"deciding: {data['deciding']}", markup=False)
+    return 0
+
+
+def run(app: App, args: argparse.Namespace, console: Console) -> int:
+    return {"evaluate": evaluate, "train": train, "status": status}[args.action](app, args, console)
