@@ -83,13 +83,18 @@ def _deadline(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> str:
     return t.t("card", key, time=clock(v.due, now, zone), left=span(v.due - now, t))
 
 
+def _title(v: CardView, t: StaffTexts) -> str:
+    """The card's title key: a complaint's, or a question's or praise's answered in public."""
+    return f"title_{v.case}" if v.case != "complaint" and t.has("card", f"title_{v.case}") else "title"
+
+
 def _facts(v: CardView, t: StaffTexts, now: datetime, zone: ZoneInfo) -> list[str]:
     c = t.t
     source = f"<b>{e(c('card', 'source'))}:</b> {e(v.source)}"
     if v.url:  # only http(s) links reach the journal (core.model.RawMention)
         source += f' · <a href="{e(v.url)}">{e(c("card", "open_original"))}</a>'
     lines = [
-        f"<b>{e(c('status', v.status.value))}</b> · <b>{e(c('card', 'title', id=v.id))}</b>",
+        f"<b>{e(c('status', v.status.value))}</b> · <b>{e(c('card', _title(v, t), id=v.id))}</b>",
         source,
         f"<b>{e(c('card', 'author'))}:</b> {e(v.author or c('card', 'anonymous'))}",
         f"<b>{e(c('card', 'language'))}:</b> {e(v.language)} · <b>{e(c('card', 'severity'))}:</b> {e(v.severity)}"

@@ -21,7 +21,7 @@ from bot.cards import Keyboard, keyboard, render
 from bot.texts import StaffTexts
 from core import durations
 from core.outbox import Document, OutboxItem, OutboxKind, Publisher, PublishRefused, PublishRetry
-from core.ports import CardView, DeliveryStore, InThread
+from core.ports import CardView, DeliveryStore, InThread, MentionStore
 
 log = logging.getLogger("reclaim.outbox")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -60,6 +60,7 @@ class Dispatcher:
     mask: Callable[[str, str | None], str] = lambda text, _language: text
     # a document for the managers' chat from an outbox payload: (file name, bytes, caption)
     documents: Callable[[Document], tuple[str, bytes, str]] | None = None
+    lane: MentionStore | None = None  # the mentions lane's cards
 
     async def run(self, stop: asyncio.Event) -> None:
         recovered = await self.db(self.store.recover, frozenset(self.publishers))

@@ -15,7 +15,18 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.cards import alert_excerpt, clock, e, span
-from core.outbox import Alert, Document, OutboxItem, OutboxKind, Publish, PublishRefused, Relay, Remind, Say
+from core.outbox import (
+    Alert,
+    Document,
+    MentionCard,
+    OutboxItem,
+    OutboxKind,
+    Publish,
+    PublishRefused,
+    Relay,
+    Remind,
+    Say,
+)
 from core.platforms import telegram_message_url
 
 if TYPE_CHECKING:
@@ -154,6 +165,24 @@ async def send_publish(d: Dispatcher, item: OutboxItem, p: Publish) -> Result:
     return {"id": f"{chat_id}:{sent.message_id}", "url": url, "chat_id": chat_id, "message_id": sent.message_id}
 
 
+async def send_mention(d: Dispatcher, item: OutboxItem, p: MentionCard) -> Result:
+    """A mention's compact card in the staff chat (the mentions lane); skipped once someone acted
+    on it elsewhere (the dashboard) or it left the journal."""
+    from bot.lane import lane_keyboard, lane_text
+
+    if d.lane is None:
+        raise ValueError("no mentions lane in this process")
+    view = await d.db(d.lane.view, p.mention_id)
+    if view is None or view.lane != "open":
+        return {"skipped": True}
+    rows = [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in lane_keyboard(view, d.texts)]
+    sent = await d.bot.send_message(
+        d.staff_chat_id, lane_text(view, d.texts), parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows), link_preview_options=NO_PREVIEW,
+    )  # fmt: skip
+    return {"chat_id": d.staff_chat_id, "message_id": sent.message_id}
+
+
 Sender = Callable[["Dispatcher", OutboxItem, Any], Awaitable[Result]]
 SENDERS: dict[OutboxKind, tuple[type, Sender]] = {
     OutboxKind.ALERT: (Alert, send_alert),
@@ -162,6 +191,7 @@ SENDERS: dict[OutboxKind, tuple[type, Sender]] = {
     OutboxKind.RELAY: (Relay, send_relay),
     OutboxKind.REMIND: (Remind, send_remind),
     OutboxKind.DOCUMENT: (Document, send_document),
+    OutboxKind.MENTION: (MentionCard, send_mention),
 }
 
 

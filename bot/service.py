@@ -18,10 +18,11 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 from bot.customer import CustomerDesk
 from bot.dispatch import Dispatcher
 from bot.group import GroupWatch
+from bot.lane import MentionLane
 from bot.staff import StaffDesk
 from bot.texts import StaffTexts
 from core.outbox import Document, Publisher
-from core.ports import DeliveryStore, InThread, StaffStore
+from core.ports import DeliveryStore, InThread, MentionStore, StaffStore
 
 log = logging.getLogger("reclaim.bot")
 Report = Callable[[str, str | None, float | None], Awaitable[None]]  # (state, detail, retry in s)
@@ -85,6 +86,7 @@ class BotService:
         publishers: dict[str, Publisher] | None = None,
         documents: Callable[[Document], tuple[str, bytes, str]] | None = None,
         mask: Callable[[str, str | None], str] | None = None,
+        lane: MentionStore | None = None,
     ) -> None:
         self.options = options
         self.application = build_application(options)
@@ -101,6 +103,9 @@ class BotService:
         )
         if mask is not None:
             self.dispatcher.mask = mask
+        if lane is not None:
+            self.dispatcher.lane = lane
+            MentionLane(lane, texts, options.staff_ids, self.dispatcher.wake, db=db).register(self.application)
         self.desk = StaffDesk(
             staff,
             texts,

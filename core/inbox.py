@@ -97,8 +97,9 @@ class Staff:
 
     @property
     def actor(self) -> str:
-        """Who did it, in the event log: a Telegram user, or (negative ids) a dashboard login."""
-        return f"tg:{self.id}" if self.id > 0 else f"web:{-self.id}"
+        """Who did it, in the event log: a Telegram user, (negative ids) a dashboard login, or (0)
+        someone at the command line."""
+        return f"tg:{self.id}" if self.id > 0 else f"web:{-self.id}" if self.id else "cli"
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,18 @@ class MentionPlan:
     raw: RawMention
     triage: Triage
     complaint: ComplaintPlan | None = None
+    lane: bool = False  # shown to the team in the mentions lane
+
+
+LANE_KINDS = ("question", "praise", "uncertain", "other")
+
+
+def in_lane(triage: Triage, show: frozenset[str]) -> bool:
+    """Whether the team should see a mention that is not a complaint: its kind is among
+    ``show`` (inbox.show), or triage is unsure and "uncertain" is."""
+    if triage.kind is Kind.COMPLAINT:
+        return False
+    return triage.kind.value in show or ("uncertain" in show and triage.unsure)
 
 
 @dataclass(slots=True)
@@ -47,6 +59,32 @@ class IngestPlan:
     mentions: list[MentionPlan] = field(default_factory=list)
     skipped_known: int = 0
     skipped_off_brand: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CasePlan:
+    """A case opened by hand from a mention already in the journal: a complaint triage missed
+    (It's a complaint), or a question answered or praise thanked in public. Its clock counts from
+    when the mention was seen, not from the press."""
+
+    mention_id: int
+    kind: Kind
+    triage: Triage
+    complaint: ComplaintPlan
+    publisher: str
+    source: str
+    detected_at: datetime
+    actor: str
+
+
+def plan_case(
+    mention_id: int, kind: Kind, triage: Triage, *, draft_text: str, token: str, publisher: str, source: str,
+    detected_at: datetime, first_response: timedelta, actor: str,
+) -> CasePlan:  # fmt: skip
+    """Open a case as staff asked: the status a detected complaint starts in, the first-response
+    time counted from detection."""
+    plan = ComplaintPlan(token, status_after(None, E.DETECTED), detected_at + first_response, draft_text)
+    return CasePlan(mention_id, kind, triage, plan, publisher, source, detected_at, actor)
 
 
 Classify = Callable[[RawMention], Triage]
@@ -63,6 +101,7 @@ def plan_ingest(
     now: datetime,
     first_response: timedelta,
     brand: BrandMatcher | None = None,
+    show: frozenset[str] = frozenset(),
 ) -> IngestPlan:
     """Plan the new mentions of one poll. ``known`` holds external ids already in the journal;
     ``brand`` (when given) keeps only items that name the brand."""
@@ -86,7 +125,7 @@ def plan_ingest(
                 first_response_due=now + first_response,
                 draft_text=draft(triage, raw, token),
             )
-        plan.mentions.append(MentionPlan(raw=raw, triage=triage, complaint=complaint))
+        plan.mentions.append(MentionPlan(raw, triage, complaint, complaint is None and in_lane(triage, show)))
     return plan
 
 

@@ -11,6 +11,7 @@ handler for its kind (bot/dispatch.py). The journal keeps a payload as JSON (``t
 | relay    | ``Relay``    | the complaint's staff thread              |
 | remind   | ``Remind``   | the owner, before a promised time         |
 | document | ``Document`` | the managers' chat (the monthly review)   |
+| mention  | ``MentionCard`` | the staff chat: the mentions lane's card |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class OutboxKind(StrEnum):
     RELAY = "relay"
     REMIND = "remind"
     DOCUMENT = "document"
+    MENTION = "mention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +102,24 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class MentionCard:
+    """A compact card in the staff chat for a mention the team should see (not a complaint)."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.MENTION
+    mention_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Erased:
     """What a row says once its customer was forgotten: nothing (it is never sent)."""
 
     kind: OutboxKind = field(default=OutboxKind.SAY)
 
 
-Payload = Alert | Publish | Say | Relay | Remind | Document
-PAYLOADS: dict[OutboxKind, type[Payload]] = {p.kind: p for p in (Alert, Publish, Say, Relay, Remind, Document)}
+Payload = Alert | Publish | Say | Relay | Remind | Document | MentionCard
+PAYLOADS: dict[OutboxKind, type[Payload]] = {
+    p.kind: p for p in (Alert, Publish, Say, Relay, Remind, Document, MentionCard)
+}
 
 
 def to_json(payload: Payload | Erased) -> dict[str, Any]:

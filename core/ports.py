@@ -78,6 +78,7 @@ class CardView:
     customer_name: str | None = None  # who opened the private link (Telegram first name)
     customer_username: str | None = None  # and their @username, when they have one
     new_link: str | None = None  # the token of the link made when the owner released the old one
+    case: str = "complaint"  # what the case answers: a complaint, a question, praise
 
 
 T = TypeVar("T")
@@ -130,3 +131,41 @@ class DeliveryStore(Protocol):
     def refused(self, item: OutboxItem, error: str) -> None: ...
     def failed(self, item: OutboxItem, error: str) -> None: ...
     def next_due(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MentionView:
+    """What a mention's compact card in the mentions lane shows."""
+
+    id: int
+    source: str
+    url: str | None
+    author: str | None
+    title: str | None
+    text: str
+    language: str
+    kind: str
+    unsure: bool
+    p_complaint: float | None
+    fetched_at: datetime
+    lane: str | None  # open, promoted, answered, thanked, ignored
+    lane_by: str | None
+    case_id: int | None  # the case opened from it (a complaint, an answer, a thanks)
+    faq: tuple[tuple[int, str], ...] = ()  # for a question: the FAQ entries that match best (id, question)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneApplied:
+    """What a press in the mentions lane did."""
+
+    notice: str  # promoted, answered, thanked, ignored, already_done, unknown_mention
+    case_id: int | None = None
+    changed: bool = False
+    view: MentionView | None = None
+
+
+class MentionStore(Protocol):
+    """What the mentions lane needs (services/mentions.py implements it)."""
+
+    def act(self, mention_id: int, action: str, who: Staff, update_id: int | None) -> LaneApplied: ...
+    def view(self, mention_id: int) -> MentionView | None: ...

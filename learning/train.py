@@ -8,6 +8,7 @@ would decide (chosen by an inner cross-validation on those labels alone) is scor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -137,9 +138,9 @@ def prepared(examples: Sequence[Example]) -> _Features:
     return _Features(examples)
 
 
-def learned_decides(f: _Features, idx: np.ndarray | None = None, k: int = 3) -> tuple[bool, float, float]:
+def learned_decides(f: _Features, idx: np.ndarray | None = None, k: int = 5) -> tuple[bool, float, float]:
     """Whether the learned model beats the word lists on these labels (all, or ``idx``) in
-    k-fold cross-validation; with both macro F1s (word lists, learned)."""
+    k-fold cross-validation, by more than ``margin``; with both macro F1s (word lists, learned)."""
     idx = np.arange(len(f.y)) if idx is None else idx
     y, w = f.y[idx], f.w[idx]
     if y.all() or not y.any() or min(int(y.sum()), int((~y).sum())) < 2:
@@ -147,7 +148,13 @@ def learned_decides(f: _Features, idx: np.ndarray | None = None, k: int = 3) -> 
         return False, rules, 0.0
     rules = scores(y, f.rules_pred[idx], w).macro_f1
     learned = scores(y, _learned_oof(f, idx, k), w).macro_f1
-    return learned > rules, rules, learned
+    return learned > rules + margin(len(idx)), rules, learned
+
+
+def margin(n: int) -> float:
+    """How far the learned model must be ahead before it decides: about half a standard error of
+    an F1 measured on ``n`` labels, so that a lucky split of a few labels does not hand it over."""
+    return 0.5 / math.sqrt(max(n, 1))
 
 
 @dataclass(frozen=True, slots=True)

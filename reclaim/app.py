@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` need
     from services.faq import Faq
     from services.learning import Learning
     from services.machine import Playbook
+    from services.mentions import MentionDesk
     from services.staff import StaffInbox
     from services.views import Views
     from storage.db import DbThreads
@@ -139,6 +140,22 @@ class App:
         learn = self.settings.triage.learn
         return Learning(self.uow, self.triager, min_labels=learn.min_labels, folds=learn.folds,
                         rating_weight=learn.rating_weight)  # fmt: skip
+
+    @cached_property
+    def mentions(self) -> MentionDesk:
+        """The mentions lane: It's a complaint, Answer, Thank, Ignore."""
+        from services.mentions import MentionDesk, Writers
+
+        d = self.drafter
+        return MentionDesk(self.uow, Writers(self.draft, d.thanks, d.answer),
+                           first_response=self.settings.sla.first_response, publisher_of=self.publisher_of)  # fmt: skip
+
+    def publisher_of(self, source: str) -> str:
+        """Who publishes replies on a source (manual when it is no longer configured)."""
+        try:
+            return self.settings.source(source).publisher
+        except KeyError:
+            return "manual"
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the journal (one transaction: ``with app.uow() as uow:``)."""

@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from reclaim import __version__, cli_outbox, cli_review, cli_triage, cli_web
 from reclaim.cli_args import limit, record_id
@@ -35,27 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument("--json", action="store_true")
     status = sub.add_parser("status", help="how `reclaim run`'s parts are doing (the Telegram bot)")
     status.add_argument("--json", action="store_true")
-    mentions = sub.add_parser("mentions", help="the journal's mentions").add_subparsers(dest="action", required=True)
-    ml = mentions.add_parser("list")
-    ml.add_argument("--json", action="store_true")
-    ml.add_argument("--kind", choices=["complaint", "praise", "question", "other"])
-    ml.add_argument("--source")
-    ml.add_argument("--limit", type=limit)
-    complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(
-        dest="action", required=True
-    )
-    cl = complaints.add_parser("list")
-    cl.add_argument("--json", action="store_true")
-    cl.add_argument("--status")
-    cl.add_argument("--limit", type=limit)
-    cs = complaints.add_parser("show")
-    cs.add_argument("id", type=record_id)
-    cs.add_argument("--json", action="store_true")
-    customers = sub.add_parser("customers", help="customers of the private chat").add_subparsers(
-        dest="action", required=True
-    )
-    forget = customers.add_parser("forget", help="erase a customer's personal data (anonymous statistics stay)")
-    forget.add_argument("id", type=record_id, help="the customer's Telegram user id")
+    _journal_parsers(sub)
     purge = sub.add_parser("purge", help="anonymise finished complaints older than `retention` (run daily by `run`)")
     purge.add_argument("--json", action="store_true")
     cli_review.add_parsers(sub)
@@ -74,6 +55,35 @@ def _parser() -> argparse.ArgumentParser:
         help="keep running after the walk-through (default: when run from a terminal)",
     )
     return p
+
+
+def _journal_parsers(sub: Any) -> None:
+    """`mentions`, `complaints` and `customers`."""
+    mentions = sub.add_parser("mentions", help="the journal's mentions").add_subparsers(dest="action", required=True)
+    ml = mentions.add_parser("list")
+    ml.add_argument("--json", action="store_true")
+    ml.add_argument("--kind", choices=["complaint", "praise", "question", "other"])
+    ml.add_argument("--source")
+    ml.add_argument("--limit", type=limit)
+    ml.add_argument("--lane", action="store_true", help="only the mentions lane's open ones")
+    mp = mentions.add_parser("promote", help="make a mention a complaint (what It's a complaint does)")
+    mp.add_argument("id", type=record_id)
+    mp.add_argument("--json", action="store_true")
+    complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(
+        dest="action", required=True
+    )
+    cl = complaints.add_parser("list")
+    cl.add_argument("--json", action="store_true")
+    cl.add_argument("--status")
+    cl.add_argument("--limit", type=limit)
+    cs = complaints.add_parser("show")
+    cs.add_argument("id", type=record_id)
+    cs.add_argument("--json", action="store_true")
+    customers = sub.add_parser("customers", help="customers of the private chat").add_subparsers(
+        dest="action", required=True
+    )
+    forget = customers.add_parser("forget", help="erase a customer's personal data (anonymous statistics stay)")
+    forget.add_argument("id", type=record_id, help="the customer's Telegram user id")
 
 
 def setup_logging(verbose: int) -> None:

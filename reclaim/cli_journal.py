@@ -160,7 +160,10 @@ def status(app: App, args: argparse.Namespace, console: Console) -> int:
 
 
 def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
-    rows = app.views.mentions(kind=args.kind, source=args.source, limit=args.limit)
+    """`mentions list` and `mentions promote ID`."""
+    if args.action == "promote":
+        return _promote(app, args, console)
+    rows = app.views.mentions(kind=args.kind, source=args.source, limit=args.limit, lane=args.lane)
     if args.json:
         _print_json(rows)
         return 0
@@ -169,6 +172,20 @@ def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
         plain_row(table, str(r["id"]), r["source"], r["kind"], r["language"], r["severity"], r["category"],
                   ",".join(r["flags"]), (r["text"] or "")[:70])  # fmt: skip
     console.print(table)
+    return 0
+
+
+def _promote(app: App, args: argparse.Namespace, console: Console) -> int:
+    from core.inbox import Staff
+
+    complaint_id = app.mentions.promote(args.id, Staff(0, "cli"))
+    if complaint_id is None:
+        print(f"error: no mention with id {args.id}", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json({"complaint_id": complaint_id})
+    else:
+        console.print(f"complaint #{complaint_id}", markup=False)
     return 0
 
 

@@ -207,7 +207,7 @@ def store(
         recorded = ingest.record_poll(
             uow, source.name, source.publisher, prepared.kept, health,
             draft=app.draft, first_response=app.settings.sla.first_response, now=datetime.now(UTC),
-            learned=app.learning.deciding,
+            learned=app.learning.deciding, show=frozenset(app.settings.inbox.show),
         )  # fmt: skip
     return Outcome(
         source=source.name,

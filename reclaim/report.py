@@ -136,6 +136,11 @@ def rows(r: Review) -> list[tuple[str, str, Any]]:
     out += [("escalations", k, v) for k, v in r.escalations.items()]
     out += [("causes", c["cause"], c["complaints"]) for c in r.causes]
     out += [("actions", k, v) for k, v in r.actions.items()]
+    out += [
+        ("triage", "missed", r.missed),
+        ("triage", "missed_found_after_median_seconds", r.missed_found_after.median),
+    ]
+    out += [("triage", k, v) for k, v in r.triage.items()]
     return out
 
 

@@ -55,6 +55,7 @@ class Runner:
                 publishers=self._publishers(),
                 documents=app.review_document,
                 mask=app.triager.mask_profanity,
+                lane=app.mentions,
             )
             if options
             else None

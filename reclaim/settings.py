@@ -146,6 +146,15 @@ class Learning(Strict):
     rating_weight: float = Field(default=0.3, gt=0, le=1)  # a review's stars count this much
 
 
+LaneKind = Literal["question", "praise", "uncertain", "other"]
+
+
+class InboxSettings(Strict):
+    """What the staff chat and the dashboard show besides complaints: the mentions lane."""
+
+    show: list[LaneKind] = ["question", "praise", "uncertain"]
+
+
 class TriageSettings(Strict):
     languages: list[str] = Field(default_factory=lambda: ["en", "ru", "da"], min_length=1)
     default_language: str | None = None
@@ -269,6 +278,7 @@ class Settings(Strict):
     sla: Sla = Sla()
     alerts: Alerts = Alerts()
     triage: TriageSettings = TriageSettings()
+    inbox: InboxSettings = InboxSettings()
     drafts: Drafts = Drafts()
     polling: Polling = Polling()
     conversation: ConversationSettings = ConversationSettings()

@@ -30,6 +30,8 @@ REQUIRED = (
     "signoff",
 )
 OPTIONAL = ("follow_up",)  # without it a language gets no public follow-up proposed
+# the mentions lane's thanks and answers; a language without them borrows the fallback language's
+LANE = ("praise_thanks", "question_intro", "question_private", "question_private_nolink")
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,19}$")
 
 
@@ -52,11 +54,11 @@ def _check(lang: str, data: Mapping[str, Any]) -> None:
     for phrasing in data["invitation"]:
         if "{link}" not in phrasing:
             raise TemplateError(f"templates for {lang}: every invitation needs {{link}}: {phrasing!r}")
-    for key in OPTIONAL:
+    for key in (*OPTIONAL, *LANE):
         value = data.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
             raise TemplateError(f"templates for {lang}: {key} must be a list of phrasings")
-    for key in (*REQUIRED, *(k for k in OPTIONAL if data.get(k))):
+    for key in (*REQUIRED, *(k for k in (*OPTIONAL, *LANE) if data.get(k))):
         for phrasing in data[key]:
             try:
                 phrasing.format(brand="", name="", link="")
@@ -147,6 +149,34 @@ class Drafter:
         link = self.private_link(req.token)
         parts.append(pick(t["invitation"], link=link) if link else pick(t["invitation_nolink"]))
         return " ".join(parts[:1]) + "\n\n" + " ".join(parts[1:]) + "\n\n" + pick(t["signoff"])
+
+    def _lane(self, language: str, key: str) -> Mapping[str, Any]:
+        t = self.templates.get(language)
+        return t if t is not None and t.get(key) else self.templates[self.fallback]
+
+    def _short(self, t: Mapping[str, Any], token: str, author: str | None, body: str) -> str:
+        rng = random.Random(int.from_bytes(hashlib.sha256(b"lane:" + token.encode()).digest()[:8], "big"))
+        name = greeting_name(author) if self.greet_by_name else None
+        greeting = rng.choice(t["greeting"]).format(name=name) if name else rng.choice(t["greeting_anonymous"])
+        return f"{greeting}\n\n{body}\n\n{rng.choice(t['signoff']).format(brand=self.brand)}"
+
+    def thanks(self, language: str, token: str, author: str | None = None) -> str:
+        """A short public thank-you for praise, in the author's language."""
+        t = self._lane(language, "praise_thanks")
+        rng = random.Random(int.from_bytes(hashlib.sha256(b"thanks:" + token.encode()).digest()[:8], "big"))
+        return self._short(t, token, author, rng.choice(t["praise_thanks"]).format(brand=self.brand))
+
+    def answer(self, language: str, token: str, author: str | None = None, answer: str | None = None) -> str:
+        """A public answer to a question: the team's answer (an FAQ entry) when there is one, else
+        an invitation to the private chat, where the details can be asked."""
+        rng = random.Random(int.from_bytes(hashlib.sha256(b"answer:" + token.encode()).digest()[:8], "big"))
+        if answer:
+            t = self._lane(language, "question_intro")
+            return self._short(t, token, author, f"{rng.choice(t['question_intro'])} {answer.strip()}")
+        t = self._lane(language, "question_private")
+        link = self.private_link(token)
+        body = rng.choice(t["question_private"]).format(link=link) if link else rng.choice(t["question_private_nolink"])
+        return self._short(t, token, author, body)
 
     def follow_up(self, language: str, token: str, author: str | None = None) -> str | None:
         """The short public note on the same thread once the customer is satisfied: sorted out

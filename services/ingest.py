@@ -41,9 +41,11 @@ def record_poll(
     first_response: timedelta,
     now: datetime,
     learned: Callable[[UnitOfWork], LearnedTriage | None] | None = None,
+    show: frozenset[str] = frozenset(),
 ) -> Recorded:
     """The items a poll kept (brand matched and triaged by the word lists) and the source's
-    health; where a learned model decides (``learned``), it takes the complaint-or-not decision."""
+    health; where a learned model decides (``learned``), it takes the complaint-or-not decision.
+    Mentions of the kinds in ``show`` (inbox.show) get a card in the mentions lane."""
     triages = {raw.external_id: t for raw, t in kept}
     model = learned(uow) if learned is not None else None
 
@@ -59,6 +61,7 @@ def record_poll(
         draft=draft,
         now=now,
         first_response=first_response,
+        show=show,
     )
     plan.publisher = publisher
     recorded = uow.complaints.record(plan) if plan.mentions else Recorded(0, 0)

@@ -85,7 +85,8 @@ class StaffInbox:
                 row.result = {"confirmed_by": who.id}
         if d.event is not None:
             c.advance(d.event, now)
-            label_decision(uow, c.mention_id, d.event, d.reject_reason, who.actor, now)
+            if c.kind == "complaint":  # approving an answer or a thanks says nothing of a complaint
+                label_decision(uow, c.mention_id, d.event, d.reject_reason, who.actor, now)
         c.updated_at = now
         for kind, data in d.events:
             uow.events.add(c.id, kind, who.actor, data, now)

@@ -60,8 +60,13 @@ class Views:
         result: list[dict[str, Any]] = self._read(statuses)
         return result
 
-    def mentions(self, *, kind: str | None, source: str | None, limit: int | None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._read(queries.list_mentions, kind=kind, source=source, limit=limit)
+    def mentions(self, *, kind: str | None = None, source: str | None = None, limit: int | None = None,
+                 lane: bool = False, language: str | None = None, unsure: bool = False,
+                 search: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        result: list[dict[str, Any]] = self._read(
+            queries.list_mentions, kind=kind, source=source, limit=limit, lane=lane, language=language,
+            unsure=unsure, search=search,
+        )  # fmt: skip
         return result
 
     def complaints(self, *, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

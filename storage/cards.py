@@ -39,6 +39,7 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
     conv = session.get(ConversationRow, c.id)
     follow = current_draft(session, c.id, "follow_up") if c.follow_up else None
     return CardView(
+        case=c.kind,
         id=c.id,
         status=Status(c.status),
         source=m.source if m else "",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.ingest import IngestPlan, MentionPlan, opened_events
 from core.lifecycle import Delivery
 from core.model import DraftStatus
-from core.outbox import Alert, to_json
+from core.outbox import Alert, MentionCard, OutboxKind, to_json
 from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
 CHUNK = 400
@@ -57,6 +57,7 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     """Insert the plan's mentions (skipping any another writer added meanwhile), then open
     their complaints with a draft, the first events, a card and the managers' alerts."""
     ids = _insert_mentions(session, plan)
+    _lane_cards(session, plan, ids)
     opened = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
     if not opened:
         return Recorded(len(ids), 0)
@@ -85,6 +86,7 @@ def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
             "category": m.triage.category,
             "triage": m.triage.record(),
             "origin": dict(m.raw.origin) if m.raw.origin else None,
+            "lane": "open" if m.lane else None,
         }
         for m in plan.mentions
     ]
@@ -97,6 +99,20 @@ def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
     for part in _chunks(rows):
         ids.update({ext: mid for mid, ext in session.execute(stmt, part)})
     return ids
+
+
+def _lane_cards(session: Session, plan: IngestPlan, ids: dict[str, int]) -> None:
+    """A card in the staff chat for each new mention of the mentions lane."""
+    now = plan.fetched_at
+    rows = [
+        {"key": f"mention:{mid}", "kind": OutboxKind.MENTION.value, "complaint_id": None,
+         "payload": to_json(MentionCard(mid)), "status": Delivery.PENDING.value, "attempts": 0,
+         "next_attempt_at": now, "created_at": now, "updated_at": now}
+        for m in plan.mentions
+        if m.lane and (mid := ids.get(m.raw.external_id)) is not None
+    ]  # fmt: skip
+    if rows:
+        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
 def _insert_complaints(

@@ -44,6 +44,11 @@ def mention_dict(m: Mention, complaint_id: int | None) -> dict[str, Any]:
         "severity": m.severity,
         "category": m.category,
         "complaint_id": complaint_id,
+        "lane": m.lane,
+        "lane_by": m.lane_by,
+        "unsure": bool((m.triage or {}).get("unsure")),
+        "decided_by": (m.triage or {}).get("decided_by", "rules"),
+        "p_complaint": (m.triage or {}).get("p_complaint"),
     }
 
 
@@ -53,12 +58,31 @@ def list_mentions(
     kind: str | None = None,
     source: str | None = None,
     limit: int | None = None,
+    lane: bool = False,
+    language: str | None = None,
+    unsure: bool = False,
+    search: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Mentions, newest first; ``lane``: only those waiting in the mentions lane; ``search``:
+    the text, title or author contains it (any case)."""
     stmt = select(Mention, Complaint.id).outerjoin(Complaint, Complaint.mention_id == Mention.id)
     if kind:
         stmt = stmt.where(Mention.kind == kind)
     if source:
         stmt = stmt.where(Mention.source == source)
+    if lane:
+        stmt = stmt.where(Mention.lane == "open")
+    if language:
+        stmt = stmt.where(Mention.language == language)
+    if unsure:
+        stmt = stmt.where(Mention.triage["unsure"].as_boolean().is_(True))
+    if search:
+        term = search.strip().lower()[:200]
+        stmt = stmt.where(
+            func.lower(Mention.text).contains(term, autoescape=True)
+            | func.lower(Mention.title).contains(term, autoescape=True)
+            | func.lower(Mention.author).contains(term, autoescape=True)
+        )
     stmt = stmt.order_by(Mention.id.desc())
     if limit:
         stmt = stmt.limit(limit)

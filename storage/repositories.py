@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
-from core.ingest import IngestPlan
+from core.ingest import CasePlan, IngestPlan
 from core.lifecycle import Delivery, Status
 from core.model import Step
 from core.outbox import Payload
 from core.ports import CardView
-from storage import cards, links, uow
+from storage import cards, cases, links, uow
 from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
 from storage.privacy import Purged, forget_customer, purge
@@ -53,8 +53,14 @@ class SqlComplaints(uow.Complaints):
         query = select(Complaint).where(Complaint.token == token)
         return self.session.scalars(query.with_for_update() if lock else query).first()
 
-    def mention(self, mention_id: int | None) -> Mention | None:
-        return self.session.get(Mention, mention_id) if mention_id else None
+    def mention(self, mention_id: int | None, *, lock: bool = False) -> Mention | None:
+        return self.session.get(Mention, mention_id, with_for_update=lock) if mention_id else None
+
+    def of_mention(self, mention_id: int) -> Complaint | None:
+        return cases.of_mention(self.session, mention_id)
+
+    def open_case(self, plan: CasePlan, now: datetime) -> int:
+        return cases.open_case(self.session, plan, now)
 
     def record(self, plan: IngestPlan) -> Recorded:
         return record_plan(self.session, plan)
@@ -73,7 +79,8 @@ class SqlComplaints(uow.Complaints):
         return [(cid, due) for cid, due in self.session.execute(query)]
 
     def opened_since(self, since: datetime) -> int:
-        query = select(func.count()).select_from(Complaint).where(Complaint.created_at >= since)
+        query = select(func.count()).select_from(Complaint)
+        query = query.where(Complaint.created_at >= since, Complaint.kind == "complaint")
         return int(self.session.scalar(query) or 0)
 
 

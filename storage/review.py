@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from core.review import Timing, month_range, seconds_between, share, week_of, weeks_between
 from storage.tables import Action, ActionComplaint, Complaint, Event, Mention, Outbox, Promise
+from storage.tables_triage import Label
 
 KINDS = ("complaint", "praise", "question", "other")
+IS_COMPLAINT = Complaint.kind == "complaint"  # answers to questions and thanks for praise are cases too
 
 
 @dataclass
@@ -48,6 +50,11 @@ class Review:
     action_list: list[dict[str, Any]] = field(default_factory=list)
     slowest: list[dict[str, Any]] = field(default_factory=list)
     reopened: list[dict[str, Any]] = field(default_factory=list)
+    # triage: complaints it missed (made complaints by staff), how late they were found, and its
+    # precision and recall on the month's labelled mentions (the team's decisions)
+    missed: int = 0
+    missed_found_after: Timing = field(default_factory=lambda: Timing(0, None, None))
+    triage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def praise(self) -> int:
@@ -93,7 +100,28 @@ def collect(
     _promises(session, r, start, end)
     _ratings_and_escalations(session, r, start, end)
     _causes_and_actions(session, r, start, end, now)
+    _triage(session, r, start, end)
     return r
+
+
+def _triage(session: Session, r: Review, start: datetime, end: datetime) -> None:
+    found = [
+        float((data or {}).get("found_after_seconds") or 0)
+        for data in session.scalars(
+            select(Event.data).join(Complaint, Complaint.id == Event.complaint_id)
+            .where(Event.kind == "promoted", Complaint.created_at >= start, Complaint.created_at < end)
+        )
+    ]  # fmt: skip
+    r.missed, r.missed_found_after = len(found), Timing.of(found)
+    rows = session.execute(
+        select(Mention.kind, Label.complaint)
+        .join(Label, Label.mention_id == Mention.id)
+        .where(Mention.fetched_at >= start, Mention.fetched_at < end)
+    ).all()
+    tp = sum(1 for kind, truth in rows if kind == "complaint" and truth)
+    fp = sum(1 for kind, truth in rows if kind == "complaint" and not truth)
+    fn = sum(1 for kind, truth in rows if kind != "complaint" and truth)
+    r.triage = {"labelled": len(rows), "precision": share(tp, tp + fp), "recall": share(tp, tp + fn)}
 
 
 def _volumes(session: Session, r: Review, start: datetime, end: datetime, first: date, following: date) -> None:
@@ -136,7 +164,7 @@ def _complaints(session: Session, r: Review, start: datetime, end: datetime, sla
             Mention.published_at,
         )
         .outerjoin(Mention, Mention.id == Complaint.mention_id)
-        .where(Complaint.created_at >= start, Complaint.created_at < end)
+        .where(Complaint.created_at >= start, Complaint.created_at < end, IS_COMPLAINT)
     ).all()
     closed = dict(
         session.execute(
@@ -183,7 +211,8 @@ def _complaints(session: Session, r: Review, start: datetime, end: datetime, sla
 
 
 def _month_ids(start: datetime, end: datetime) -> Any:
-    return select(Complaint.id).where(Complaint.created_at >= start, Complaint.created_at < end).scalar_subquery()
+    query = select(Complaint.id).where(Complaint.created_at >= start, Complaint.created_at < end, IS_COMPLAINT)
+    return query.scalar_subquery()
 
 
 def _promises(session: Session, r: Review, start: datetime, end: datetime) -> None:
@@ -215,7 +244,9 @@ def _ratings_and_escalations(session: Session, r: Review, start: datetime, end: 
 def _causes_and_actions(session: Session, r: Review, start: datetime, end: datetime, now: datetime) -> None:
     rows = session.execute(
         select(Complaint.root_cause, Complaint.justified, func.count())
-        .where(Complaint.created_at >= start, Complaint.created_at < end, Complaint.root_cause.is_not(None))
+        .where(
+            Complaint.created_at >= start, Complaint.created_at < end, Complaint.root_cause.is_not(None), IS_COMPLAINT
+        )
         .group_by(Complaint.root_cause, Complaint.justified)
     ).all()
     causes: dict[str, dict[str, Any]] = {}

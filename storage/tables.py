@@ -106,6 +106,10 @@ class Mention(Base):
     category: Mapped[str] = mapped_column(String(32))
     triage: Mapped[dict[str, Any]]
     origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where to answer in place (chat/message ids)
+    # the mentions lane: None (not shown), open, promoted, answered, thanked, ignored
+    lane: Mapped[str | None] = mapped_column(String(16), index=True)
+    lane_by: Mapped[str | None] = mapped_column(String(64))
+    lane_at: Mapped[datetime | None]
 
 
 class Complaint(Base):
@@ -125,6 +129,8 @@ class Complaint(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), unique=True)
+    # what the case answers: a complaint, or a question or praise the team chose to answer in public
+    kind: Mapped[str] = mapped_column(String(16), default="complaint", server_default="complaint")
     source: Mapped[str | None] = mapped_column(String(64), index=True)  # the mention's, for the inbox's filter
     status: Mapped[str] = mapped_column(String(24))
     language: Mapped[str] = mapped_column(String(16))

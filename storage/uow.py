@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from core.ingest import IngestPlan
+from core.ingest import CasePlan, IngestPlan
 from core.outbox import Payload
 from core.ports import CardView
 from storage.journal import Recorded
@@ -48,8 +48,16 @@ class Complaints(abc.ABC):
         """The complaint whose private link carries ``token``."""
 
     @abc.abstractmethod
-    def mention(self, mention_id: int | None) -> Mention | None:
-        """The post a complaint was opened from."""
+    def mention(self, mention_id: int | None, *, lock: bool = False) -> Mention | None:
+        """The post a complaint was opened from; ``lock`` holds it for this transaction."""
+
+    @abc.abstractmethod
+    def of_mention(self, mention_id: int) -> Complaint | None:
+        """The case opened from a mention, if any."""
+
+    @abc.abstractmethod
+    def open_case(self, plan: CasePlan, now: datetime) -> int:
+        """Open a case by hand from a mention (storage/cases.py); its id."""
 
     @abc.abstractmethod
     def record(self, plan: IngestPlan) -> Recorded:
@@ -62,7 +70,7 @@ class Complaints(abc.ABC):
 
     @abc.abstractmethod
     def opened_since(self, since: datetime) -> int:
-        """How many complaints were opened since then."""
+        """How many complaints were opened since then (answers and thanks are not complaints)."""
 
 
 class Sources(abc.ABC):

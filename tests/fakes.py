@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from core import lifecycle
-from core.ingest import IngestPlan, new_token, opened_events
+from core.ingest import CasePlan, IngestPlan, new_token, opened_events
 from core.lifecycle import Delivery, Status
 from core.lifecycle import Event as E
-from core.model import DraftStatus, Step
-from core.outbox import Alert, Erased, OutboxKind, Payload, to_json
+from core.model import DraftStatus, Kind, Step
+from core.outbox import Alert, Erased, MentionCard, OutboxKind, Payload, to_json
 from core.ports import CardView
 from storage import uow
 from storage.journal import ALERT_FLAGS, Recorded
@@ -83,8 +83,24 @@ class FakeComplaints(uow.Complaints):
     def by_token(self, token: str, *, lock: bool = False) -> Complaint | None:
         return next((c for c in self.store.complaints.values() if c.token == token), None)
 
-    def mention(self, mention_id: int | None) -> Mention | None:
+    def mention(self, mention_id: int | None, *, lock: bool = False) -> Mention | None:
         return self.store.mentions.get(mention_id) if mention_id else None
+
+    def of_mention(self, mention_id: int) -> Complaint | None:
+        return next((c for c in self.store.complaints.values() if c.mention_id == mention_id), None)
+
+    def open_case(self, plan: CasePlan, now: datetime) -> int:
+        t, p, s = plan.triage, plan.complaint, self.store
+        c = Complaint(id=next(s.ids), mention_id=plan.mention_id, kind=plan.kind.value, status=p.status.value,
+                      language=t.language, severity=t.severity.value, category=t.category,
+                      flags=[f.value for f in t.flags], token=p.token, created_at=plan.detected_at, updated_at=now,
+                      publisher=plan.publisher, first_response_due=p.first_response_due, source=plan.source)  # fmt: skip
+        s.complaints[c.id] = c
+        FakeDrafts(s).add(Draft(complaint_id=c.id, text=p.draft_text, status=DraftStatus.PROPOSED.value))
+        opened = {Kind.COMPLAINT: "promoted", Kind.QUESTION: "answer_opened", Kind.PRAISE: "thanks_opened"}
+        s.events.append(Event(complaint_id=c.id, at=now, kind=opened[plan.kind], actor=plan.actor, data={}))
+        s.cards[c.id] = 1
+        return c.id
 
     def record(self, plan: IngestPlan) -> Recorded:
         s, opened, added = self.store, [], 0
@@ -95,11 +111,15 @@ class FakeComplaints(uow.Complaints):
             added += 1
             mention = Mention(id=next(s.ids), source=plan.source, external_id=m.raw.external_id, text=m.raw.text,
                               author=m.raw.author, title=m.raw.title, language=m.triage.language,
-                              kind=m.triage.kind.value, origin=m.raw.origin)  # fmt: skip
+                              kind=m.triage.kind.value, origin=m.raw.origin, rating=m.raw.rating,
+                              fetched_at=plan.fetched_at, triage=m.triage.record(),
+                              lane="open" if m.lane else None)  # fmt: skip
             s.mentions[mention.id] = mention
+            if m.lane:
+                FakeOutbox(s).add(f"mention:{mention.id}", MentionCard(mention.id), None, plan.fetched_at)
             if m.complaint is None:
                 continue
-            c = Complaint(id=next(s.ids), mention_id=mention.id, status=m.complaint.status.value,
+            c = Complaint(id=next(s.ids), mention_id=mention.id, kind="complaint", status=m.complaint.status.value,
                           language=m.triage.language, severity=m.triage.severity.value, category=m.triage.category,
                           flags=[f.value for f in m.triage.flags], token=m.complaint.token,
                           created_at=plan.fetched_at, updated_at=plan.fetched_at, publisher=plan.publisher,
@@ -125,7 +145,7 @@ class FakeComplaints(uow.Complaints):
         return sorted(late, key=lambda pair: pair[1])[:limit]
 
     def opened_since(self, since: datetime) -> int:
-        return sum(1 for c in self.store.complaints.values() if c.created_at >= since)
+        return sum(1 for c in self.store.complaints.values() if c.created_at >= since and c.kind == "complaint")
 
 
 class FakeSources(uow.Sources):

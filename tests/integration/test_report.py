@@ -99,7 +99,7 @@ def test_the_review_speaks_the_staff_language(
     html = render(r, "html", "Nordlys", load_texts(language)).decode("utf-8")
     assert f'<html lang="{language}">' in html and said in html and english not in html
     headings = re.findall(r"<h2>([^<]+)</h2>", html)
-    assert len(headings) == 6 and not set(headings) & {"Volumes", "Speed", "Escalations"}
+    assert len(headings) == 7 and not set(headings) & {"Volumes", "Speed", "Escalations"}
 
 
 def test_csv_and_json_say_the_same(month: tuple[Any, Truth, Review]) -> None:

@@ -17,10 +17,10 @@ from core.lifecycle import Event as E
 from core.model import Flag, Kind
 from core.triage import Triager
 from learning.train import Example, _Features, _Model, evaluate, fit
+from sandbox.labelled import make
 from services.learning import Learning, label_decision, rating_label
 from storage.tables import Mention
 from tests.fakes import FakeStore, FakeUnitOfWork
-from tests.learning_data import make
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)

@@ -1,6 +1,6 @@
-"""Labelled decisions for the learning tests: a company whose complaints the word lists cannot
-see (its customers report problems in its own terms: a locker that stays shut, a firmware that
-bricks the scale) beside plain complaints and plain other mentions the word lists do see."""
+"""Labelled decisions for the learning tests and the benchmark: a company whose complaints the
+word lists cannot see (its customers report problems in its own terms: a locker that stays shut,
+a firmware that bricks the scale) beside plain complaints and plain other mentions they do see."""
 
 from __future__ import annotations
 
