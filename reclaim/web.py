@@ -36,6 +36,7 @@ from core.review import MONTH, human, previous_month
 from reclaim.app import App
 from reclaim.throttle import LoginThrottle
 from reclaim.web_input import number
+from reclaim.web_mentions import mentions_act, mentions_page
 from reclaim.web_server import SecureHeaders
 from reclaim.web_server import server as serve_asgi
 from services.accounts import User, password_matches
@@ -80,6 +81,8 @@ class Web:
                 Route("/complaints/{cid:id}", self.complaint),
                 Route("/complaints/{cid:id}/act", self.act, methods=["POST"]),
                 Route("/complaints/{cid:id}/edit", self.edit, methods=["POST"]),
+                Route("/mentions", self.mentions),
+                Route("/mentions/{mid:id}/act", self.mentions_act, methods=["POST"]),
                 Route("/sources", self.sources),
                 Route("/actions", self.action_list, methods=["GET", "POST"]),
                 Route("/actions/{aid:id}/{what:str}", self.action_finish, methods=["POST"]),
@@ -239,6 +242,12 @@ class Web:
         applied = await self.app.db(self.app.inbox.edit_draft, cid, self.staff(user), str(data.get("text") or ""))
         self.say(request, applied.notice)
         return RedirectResponse(f"/complaints/{cid}", status_code=303)
+
+    async def mentions(self, request: Request) -> Response:
+        return await mentions_page(self, request)  # reclaim/web_mentions.py
+
+    async def mentions_act(self, request: Request) -> Response:
+        return await mentions_act(self, request)
 
     async def sources(self, request: Request) -> Response:
         user = await self.user(request)
