@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.texts import StaffTexts
 from core.inbox import Action, RejectReason
 from core.lifecycle import Status as S
-from core.ports import CardView
+from core.ports import CardView, MentionView
 from core.text import cut, normalise_whitespace
 
 LIMIT = 4096  # Telegram's limit on a message's text, counted after entities are parsed
@@ -294,3 +294,44 @@ def alert_excerpt(v: CardView, t: StaffTexts, mask: Callable[[str, str | None], 
     words = " — ".join(p for p in (v.title or "", v.text) if p)
     excerpt = cut(normalise_whitespace(mask(words, v.language)), EXCERPT)
     return t.t("alert", "from", author=v.author or "—", source=v.source, excerpt=excerpt)
+
+
+# -- the mentions lane's compact cards (bot/lane.py handles their buttons) ------------------
+LANE_EXCERPT = 700
+LANE_DONE = ("promoted", "answered", "thanked", "ignored")
+
+
+def lane_text(v: MentionView, t: StaffTexts) -> str:
+    """The card: what kind of mention, where, who, the text, and what was done with it."""
+    kind = t.t("lane", v.kind) if t.has("lane", v.kind) else v.kind
+    head = [f"<b>{e(kind)}</b>", e(v.source), e(v.language)]
+    if v.unsure:
+        head.append(f"<i>{e(t.t('lane', 'unsure'))}</i>")
+    if v.p_complaint is not None:
+        head.append(e(t.t("lane", "likely", p=f"{v.p_complaint:.0%}")))
+    lines = [" · ".join(head)]
+    who = e(v.author or t.t("card", "anonymous"))
+    if v.url:  # only http(s) links reach the journal (core.model.RawMention)
+        who += f' · <a href="{e(v.url)}">{e(t.t("card", "open_original"))}</a>'
+    lines.append(who)
+    if v.title and v.title.strip() not in v.text:
+        lines.append(f"<b>{e(cut(v.title, 200))}</b>")
+    lines.append(e(cut(v.text, LANE_EXCERPT)))
+    if v.faq and v.lane == "open":
+        lines.append(f"<b>{e(t.t('lane', 'faq'))}:</b>")
+        lines += [f"• #{eid} {e(cut(question, 120))}" for eid, question in v.faq]
+    if v.lane in LANE_DONE:
+        lines.append(f"<b>{e(t.t('lane', v.lane, case=v.case_id or '?', who=v.lane_by or '?'))}</b>")
+    return "\n".join(lines)
+
+
+def lane_keyboard(v: MentionView, t: StaffTexts) -> Keyboard:
+    """It's a complaint, Answer for a question, Thank for praise, Ignore; none once acted on."""
+    if v.lane != "open":
+        return []
+    row = [Button(t.t("lane", "promote"), f"m:{v.id}:c")]
+    if v.kind == "question":
+        row.append(Button(t.t("lane", "answer"), f"m:{v.id}:a"))
+    if v.kind == "praise":
+        row.append(Button(t.t("lane", "thank"), f"m:{v.id}:t"))
+    return [row, [Button(t.t("lane", "ignore"), f"m:{v.id}:i")]]

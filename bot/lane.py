@@ -14,52 +14,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.cards import Button, Keyboard, e
+from bot.cards import lane_keyboard, lane_text
 from bot.dispatch import NO_PREVIEW, markup
 from bot.texts import StaffTexts
 from core.inbox import Staff
-from core.ports import InThread, LaneApplied, MentionStore, MentionView
-from core.text import cut
+from core.ports import InThread, LaneApplied, MentionStore
 
 log = logging.getLogger("reclaim.bot")
-EXCERPT = 700
-DONE = ("promoted", "answered", "thanked", "ignored")
-
-
-def lane_text(v: MentionView, t: StaffTexts) -> str:
-    """The card: what kind of mention, where, who, the text, and what was done with it."""
-    kind = t.t("lane", v.kind) if t.has("lane", v.kind) else v.kind
-    head = [f"<b>{e(kind)}</b>", e(v.source), e(v.language)]
-    if v.unsure:
-        head.append(f"<i>{e(t.t('lane', 'unsure'))}</i>")
-    if v.p_complaint is not None:
-        head.append(e(t.t("lane", "likely", p=f"{v.p_complaint:.0%}")))
-    lines = [" · ".join(head)]
-    who = e(v.author or t.t("card", "anonymous"))
-    if v.url:  # only http(s) links reach the journal (core.model.RawMention)
-        who += f' · <a href="{e(v.url)}">{e(t.t("card", "open_original"))}</a>'
-    lines.append(who)
-    if v.title and v.title.strip() not in v.text:
-        lines.append(f"<b>{e(cut(v.title, 200))}</b>")
-    lines.append(e(cut(v.text, EXCERPT)))
-    if v.faq and v.lane == "open":
-        lines.append(f"<b>{e(t.t('lane', 'faq'))}:</b>")
-        lines += [f"• #{eid} {e(cut(question, 120))}" for eid, question in v.faq]
-    if v.lane in DONE:
-        lines.append(f"<b>{e(t.t('lane', v.lane, case=v.case_id or '?', who=v.lane_by or '?'))}</b>")
-    return "\n".join(lines)
-
-
-def lane_keyboard(v: MentionView, t: StaffTexts) -> Keyboard:
-    """It's a complaint, Answer for a question, Thank for praise, Ignore; none once acted on."""
-    if v.lane != "open":
-        return []
-    row = [Button(t.t("lane", "promote"), f"m:{v.id}:c")]
-    if v.kind == "question":
-        row.append(Button(t.t("lane", "answer"), f"m:{v.id}:a"))
-    if v.kind == "praise":
-        row.append(Button(t.t("lane", "thank"), f"m:{v.id}:t"))
-    return [row, [Button(t.t("lane", "ignore"), f"m:{v.id}:i")]]
 
 
 def parse_lane(data: str) -> tuple[int, str] | None:

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Link
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.cards import alert_excerpt, clock, e, span
+from bot.cards import alert_excerpt, clock, e, lane_keyboard, lane_text, span
 from core.outbox import (
     Alert,
     Document,
@@ -168,8 +168,6 @@ async def send_publish(d: Dispatcher, item: OutboxItem, p: Publish) -> Result:
 async def send_mention(d: Dispatcher, item: OutboxItem, p: MentionCard) -> Result:
     """A mention's compact card in the staff chat (the mentions lane); skipped once someone acted
     on it elsewhere (the dashboard) or it left the journal."""
-    from bot.lane import lane_keyboard, lane_text
-
     if d.lane is None:
         raise ValueError("no mentions lane in this process")
     view = await d.db(d.lane.view, p.mention_id)

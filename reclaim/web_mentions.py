@@ -32,6 +32,7 @@ async def mentions_page(web: Web, request: Request) -> Response:
     source = q.get("source") if q.get("source") in sources else None
     search = (q.get("q") or "").strip()[:200] or None
     every, unsure = q.get("all") == "1", q.get("unsure") == "1"
+    status = await web.app.db(web.app.learning.status)
     rows = await web.app.db(
         lambda: web.app.views.mentions(kind=kind, source=source, language=language, unsure=unsure, search=search,
                                        lane=not every, limit=PAGE * min(number(q.get("page")) or 1, 200))
@@ -40,7 +41,7 @@ async def mentions_page(web: Web, request: Request) -> Response:
     shown = rows[(page - 1) * PAGE : page * PAGE]
     f = {"kind": kind, "source": source, "language": language, "q": search or "", "all": every, "unsure": unsure}
     return web.page(request, "mentions.html", user, rows=shown, f=f, kinds=KINDS, sources=sources,
-                    languages=languages, page=page, more=len(rows) == page * PAGE)  # fmt: skip
+                    languages=languages, page=page, more=len(rows) == page * PAGE, triage=status)  # fmt: skip
 
 
 async def mentions_act(web: Web, request: Request) -> Response:

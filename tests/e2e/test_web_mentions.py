@@ -60,6 +60,7 @@ async def test_the_mentions_page_in_chromium(dashboard: Any) -> None:
             await page.click("header >> text=Mentions")
             await page.wait_for_url(base + "/mentions")
             assert await page.locator("table tr").count() == 4
+            assert "the word lists decide" in await page.inner_text("#triage")
             assert "stays shut <script>alert(1)</script>" in await page.inner_text("table")
             await page.select_option("#kind", "question")
             await page.click("text=Filter")
