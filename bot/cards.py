@@ -332,6 +332,9 @@ def lane_keyboard(v: MentionView, t: StaffTexts) -> Keyboard:
     row = [Button(t.t("lane", "promote"), f"m:{v.id}:c")]
     if v.kind == "question":
         row.append(Button(t.t("lane", "answer"), f"m:{v.id}:a"))
+        if len(v.faq) > 1:  # the best match is Answer's; the others can be chosen
+            rows = [[Button(t.t("lane", "answer_with", id=eid), f"m:{v.id}:f{eid}") for eid, _ in v.faq[1:]]]
+            return [row, *rows, [Button(t.t("lane", "ignore"), f"m:{v.id}:i")]]
     if v.kind == "praise":
         row.append(Button(t.t("lane", "thank"), f"m:{v.id}:t"))
     return [row, [Button(t.t("lane", "ignore"), f"m:{v.id}:i")]]

@@ -178,9 +178,13 @@ def mentions(app: App, args: argparse.Namespace, console: Console) -> int:
 def _promote(app: App, args: argparse.Namespace, console: Console) -> int:
     from core.inbox import Staff
 
-    complaint_id = app.mentions.promote(args.id, Staff(0, "cli"))
-    if complaint_id is None:
+    found = app.mentions.promote(args.id, Staff(0, "cli"))
+    if found is None:
         print(f"error: no mention with id {args.id}", file=sys.stderr)
+        return 1
+    complaint_id, kind = found
+    if kind != "complaint":
+        print(f"error: mention {args.id} is already {kind} case #{complaint_id} (answered or thanked)", file=sys.stderr)
         return 1
     if args.json:
         _print_json({"complaint_id": complaint_id})

@@ -68,8 +68,10 @@ class MentionDesk:
         self.publisher_of, self.clock = publisher_of, clock
 
     def act(self, mention_id: int, action: str, who: Staff, update_id: int | None) -> LaneApplied:
-        """A press on a mention's card: c (It's a complaint), a (Answer), t (Thank), i (Ignore)."""
-        outcome = ACTIONS.get(action)
+        """A press on a mention's card: c (It's a complaint), a (Answer: the best FAQ entry, or an
+        invitation to the private chat), f<id> (Answer with that FAQ entry), t (Thank), i (Ignore)."""
+        entry = int(action[1:]) if action[:1] == "f" and action[1:].isdigit() and len(action) < 12 else None
+        outcome = "answered" if entry is not None else ACTIONS.get(action)
         if outcome is None:
             return LaneApplied("unknown_action")
         now = self.clock()
@@ -84,29 +86,29 @@ class MentionDesk:
                 return LaneApplied("already_done", case.id if case else None, False, self._view(uow, m, case))
             case_id = None
             if outcome in _KINDS:
-                case_id = self._open(uow, m, _KINDS[outcome], who.actor, now)
+                case_id = self._open(uow, m, _KINDS[outcome], who.actor, now, entry)
             m.lane, m.lane_by, m.lane_at = outcome, who.name[:64], now
             uow.labels.put(m.id, outcome == "promoted", 1.0, LABELS[outcome], who.actor, now)
             return LaneApplied(outcome, case_id, True, self._view(uow, m, uow.complaints.of_mention(m.id)))
 
-    def promote(self, mention_id: int, who: Staff) -> int | None:
-        """`reclaim mentions promote`: the complaint's id (the one there already, if any); None
-        when there is no such mention."""
-        applied = self.act(mention_id, "c", who, None)
-        if applied.case_id is not None or applied.notice == "unknown_mention":
-            return applied.case_id
-        with self.uow() as uow:  # ignored, thanked or answered before: made a complaint now all the same
+    def promote(self, mention_id: int, who: Staff) -> tuple[int, str] | None:
+        """`reclaim mentions promote`: the complaint's id and kind (the case there already, if
+        any: a complaint, or the answer or thanks opened before); None when there is no mention."""
+        now = self.clock()
+        with self.uow() as uow:  # ignored before: made a complaint now all the same
             m = uow.complaints.mention(mention_id, lock=True)
             if m is None:
                 return None
             case = uow.complaints.of_mention(mention_id)
             if case is not None:
-                return case.id
-            m.lane, m.lane_by, m.lane_at = "promoted", who.name[:64], self.clock()
-            uow.labels.put(m.id, True, 1.0, "promote", who.actor, self.clock())
-            return self._open(uow, m, Kind.COMPLAINT, who.actor, self.clock())
+                return case.id, case.kind
+            m.lane, m.lane_by, m.lane_at = "promoted", who.name[:64], now
+            uow.labels.put(m.id, True, 1.0, "promote", who.actor, now)
+            return self._open(uow, m, Kind.COMPLAINT, who.actor, now), Kind.COMPLAINT.value
 
-    def _open(self, uow: UnitOfWork, m: Mention, kind: Kind, actor: str, now: datetime) -> int:
+    def _open(
+        self, uow: UnitOfWork, m: Mention, kind: Kind, actor: str, now: datetime, entry: int | None = None
+    ) -> int:
         token = new_token()
         triage = _triage(m, kind)
         if kind is Kind.COMPLAINT:
@@ -114,7 +116,7 @@ class MentionDesk:
         elif kind is Kind.PRAISE:
             text = self.writers.thanks(m.language, token, m.author)
         else:
-            text = self.writers.answer(m.language, token, m.author, self._faq_answer(uow, m))
+            text = self.writers.answer(m.language, token, m.author, self._faq_answer(uow, m, entry))
         plan = plan_case(m.id, kind, triage, draft_text=text, token=token, publisher=self.publisher_of(m.source),
                          source=m.source, detected_at=m.fetched_at, first_response=self.first_response,
                          actor=actor)  # fmt: skip
@@ -127,7 +129,11 @@ class MentionDesk:
         by_id = {e.id: e for e in entries}
         return [(eid, by_id[eid].question, by_id[eid].answer) for eid, _ in ranked]
 
-    def _faq_answer(self, uow: UnitOfWork, m: Mention) -> str | None:
+    def _faq_answer(self, uow: UnitOfWork, m: Mention, entry: int | None) -> str | None:
+        """The chosen FAQ entry's answer (any language's: the team chose it), else the best match's."""
+        if entry is not None:
+            chosen = next((e for e in uow.faq.entries(None) if e.id == entry), None)
+            return chosen.answer if chosen is not None else None
         matches = self._faq_matches(uow, m)
         return matches[0][2] if matches else None
 
