@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
@@ -61,19 +62,40 @@ def main(triager: Triager, suite: list[tuple[str, bool]]) -> int:
     for name, s in (("word lists", result.rules), ("learned", result.learned)):
         print(f"  {name:10s} macro F1 {s.macro_f1:.3f}  complaint F1 {s.complaint_f1:.3f}  "
               f"precision {s.precision:.3f}  recall {s.recall:.3f}")  # fmt: skip
-    print(f"  targets on the tweet set: word lists >= 0.78 ({result.rules.macro_f1:.3f}), "
-          f"learned >= 0.85 ({result.learned.macro_f1:.3f})")  # fmt: skip
+    if args.csv:
+        print(f"  targets on a support-tweet set: word lists >= 0.78 ({result.rules.macro_f1:.3f}), "
+              f"learned >= 0.85 ({result.learned.macro_f1:.3f})")  # fmt: skip
+    else:
+        print("  (the 0.78 / 0.85 targets are for a support-tweet set given with --csv; the suite's sets are "
+              "the text the word lists were written against, so these figures are not an estimate)")  # fmt: skip
     never_worse = all(p["deciding"] >= p["rules"] for p in result.curve)
     print("  learning curve (labels: word lists / learned / deciding):")
     for p in result.curve:
         print(f"    {p['labels']:>6}: {p['rules']:.3f} / {p['learned']:.3f} / {p['deciding']:.3f}")
     print(f"  the deciding model is never below the word lists: {'yes' if never_worse else 'NO'}")
-    model = fit(examples)
-    rules_speed, learned_speed = _speed(triager, model, [t for t, _ in rows[:500]])
-    print(f"  classification: {learned_speed:,.0f} texts/s with the learned model, {rules_speed:,.0f} texts/s "
-          f"word lists alone (baseline, {learned_speed / rules_speed:.2f}x); target >= 2,000")  # fmt: skip
-    big = [Example(text, label, triager.classify(text)) for text, label, _ in make(10_000, seed=11)]
+    big = _ten_thousand(triager, examples, bool(args.csv))
     started = time.perf_counter()
-    fit(big)
-    print(f"  training on {len(big):,} labels: {time.perf_counter() - started:.1f} s (target < 60 s)")
+    model = fit(big)
+    took = time.perf_counter() - started
+    rules_speed, learned_speed = _speed(triager, model, [t for t, _ in rows[:500]])
+    size = len(model.words.idf) + len(model.chars.idf)
+    print(f"  classification: {learned_speed:,.0f} texts/s with the learned model ({size:,} features), "
+          f"{rules_speed:,.0f} texts/s word lists alone (baseline, {learned_speed / rules_speed:.2f}x); "
+          "target >= 2,000")  # fmt: skip
+    print(f"  training on {len(big):,} labels: {took:.1f} s (target < 60 s)")
     return 0
+
+
+def _ten_thousand(triager: Triager, examples: list[Example], real: bool) -> list[Example]:
+    """10,000 labels: the given texts drawn again with a fifth of their words dropped (so the
+    vocabulary is the real one), or the sandbox's templated company when no file was given."""
+    if not real:
+        return [Example(text, label, triager.classify(text)) for text, label, _ in make(10_000, seed=11)]
+    rng = random.Random(11)
+    out = []
+    for _ in range(10_000):
+        e = rng.choice(examples)
+        words = [w for w in e.text.split() if rng.random() > 0.2] or e.text.split()
+        text = " ".join(words)
+        out.append(Example(text, e.complaint, triager.classify(text)))
+    return out

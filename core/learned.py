@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.model import Flag, Kind, Severity, Triage
@@ -93,11 +93,21 @@ class Block:
 
     idf: dict[str, float]
     coef: dict[str, float]
+    table: dict[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", {g: (w, self.coef[g]) for g, w in self.idf.items()})
 
     def score(self, grams: Sequence[str]) -> float:
-        weighted = [((1.0 + math.log(n)) * self.idf[g], g) for g, n in Counter(grams).items() if g in self.idf]
-        norm = math.sqrt(sum(v * v for v, _ in weighted))
-        return sum(v * self.coef[g] for v, g in weighted) / norm if norm else 0.0
+        """The block's share of the decision: sublinear tf times idf, l2-normed, dotted with the weights."""
+        table, dot, square = self.table, 0.0, 0.0
+        for g, n in Counter(grams).items():
+            entry = table.get(g)
+            if entry is not None:
+                v = entry[0] if n == 1 else (1.0 + math.log(n)) * entry[0]
+                dot += v * entry[1]
+                square += v * v
+        return dot / math.sqrt(square) if square else 0.0
 
     def as_data(self) -> dict[str, list[Any]]:
         terms = sorted(self.idf)
@@ -189,7 +199,8 @@ def decided(triage: Triage, p: float, by: str, text: str) -> Triage:
     else:
         kind = triage.kind if triage.kind is not Kind.COMPLAINT else (Kind.QUESTION if "?" in text else Kind.OTHER)
         severity = Severity.LOW
-    unsure = (not complaint and p >= UNSURE_FROM) or kind is Kind.OTHER
+    # the team should look: close to the line, nothing decided it, or the two models disagree
+    unsure = (not complaint and p >= UNSURE_FROM) or kind is Kind.OTHER or kind is not triage.kind
     return replace(
         triage, kind=kind, severity=severity, evidence=evidence, decided_by=by, p_complaint=p, unsure=unsure,
         rules_kind=triage.kind if kind is not triage.kind else None,

@@ -24,6 +24,8 @@ from core.model import Kind, Triage
 
 C = 4.0  # inverse regularisation; the word lists' features keep a small model close to them
 MIN_DF = 2
+# the most frequent features kept: a stored model stays a few MB of JSON however many labels
+MAX_WORDS, MAX_CHARS = 20_000, 30_000
 SEED = 20261203
 
 
@@ -66,13 +68,15 @@ def _identity(grams: list[str]) -> list[str]:
     return grams
 
 
-def _vectorizer(n_docs: int) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=MIN_DF if n_docs >= 50 else 1)
+def _vectorizer(n_docs: int, most: int) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=_identity, sublinear_tf=True, min_df=MIN_DF if n_docs >= 50 else 1, max_features=most
+    )
 
 
 class _Model:
     def __init__(self, f: _Features, idx: np.ndarray, c: float = C) -> None:
-        self.words, self.chars = _vectorizer(len(idx)), _vectorizer(len(idx))
+        self.words, self.chars = _vectorizer(len(idx), MAX_WORDS), _vectorizer(len(idx), MAX_CHARS)
         x = sp.hstack([
             self.words.fit_transform([f.words[i] for i in idx]),
             self.chars.fit_transform([f.chars[i] for i in idx]),

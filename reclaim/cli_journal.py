@@ -186,8 +186,12 @@ def _promote(app: App, args: argparse.Namespace, console: Console) -> int:
     if kind != "complaint":
         print(f"error: mention {args.id} is already {kind} case #{complaint_id} (answered or thanked)", file=sys.stderr)
         return 1
+    status = app.views.complaint_status(complaint_id)
     if args.json:
-        _print_json({"complaint_id": complaint_id})
+        _print_json({"complaint_id": complaint_id, "status": status})
+    elif status == "rejected":
+        console.print(f"complaint #{complaint_id} (rejected earlier; it stays rejected, and triage now learns "
+                      "that it is a complaint)", markup=False)  # fmt: skip
     else:
         console.print(f"complaint #{complaint_id}", markup=False)
     return 0

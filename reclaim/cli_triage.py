@@ -82,15 +82,19 @@ def _label(value: str) -> bool | None:
     return True if v in TRUE else False if v in FALSE else None
 
 
-def _has_header(first: list[str], text_column: str | None, label_column: str | None) -> bool:
+def _has_header(rows: list[list[str]], text_column: str | None, label_column: str | None) -> bool:
     """A first row is a header when a column is asked for by name, when its label cell is not a
-    label, or when it names a text column ("text", "tweet" …)."""
+    label, when a cell names a text column ("text", "tweet_text" …), or when its label is a word
+    ("complaint") where the rows below say 1/0 or true/false."""
     if any(c is not None and not c.strip().isdigit() for c in (text_column, label_column)):
         return True
-    at = int(label_column) if label_column is not None else 1
+    first, at = rows[0], int(label_column) if label_column is not None else 1
     if at >= len(first) or _label(first[at]) is None:
         return True
-    return any(cell.strip().lower() in TEXT_NAMES for cell in first)
+    if any(name in cell.strip().lower() for cell in first for name in TEXT_NAMES):
+        return True
+    below = [r[at].strip().lower() for r in rows[1:50] if at < len(r)]
+    return first[at].strip().lower() in LABEL_NAMES and bool(below) and first[at].strip().lower() not in below
 
 
 def read_labelled(path: Path, text_column: str | None, label_column: str | None) -> list[tuple[str, bool]]:
@@ -103,7 +107,7 @@ def read_labelled(path: Path, text_column: str | None, label_column: str | None)
         raise CsvError(f"cannot read {path}: {exc}") from None
     if not rows:
         raise CsvError(f"{path} has no rows")
-    header = rows[0] if _has_header(rows[0], text_column, label_column) else None
+    header = rows[0] if _has_header(rows, text_column, label_column) else None
     text_i = _column(text_column, header, TEXT_NAMES, 0, "text")
     label_i = _column(label_column, header, LABEL_NAMES, 1, "label")
     out = []
@@ -130,9 +134,9 @@ def evaluate(app: App, args: argparse.Namespace, console: Console) -> int:
     try:
         rows = read_labelled(Path(args.csv), args.text_column, args.label_column)
         complaints = sum(1 for _, label in rows if label)
-        if complaints in (0, len(rows)) or len(rows) < 2 * args.folds:
-            raise CsvError(f"{len(rows)} rows, {complaints} complaints: cross-validation needs both kinds, "
-                           f"at least {args.folds} of each")  # fmt: skip
+        if min(complaints, len(rows) - complaints) < args.folds:
+            raise CsvError(f"{len(rows)} rows, {complaints} complaints: {args.folds}-fold cross-validation needs "
+                           f"at least {args.folds} texts of each kind")  # fmt: skip
     except CsvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -186,8 +190,8 @@ def status(app: App, args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    console.print(f"labels: {data['labels']} ({data['complaints']} complaints), {data['new_labels']} since the "
-                  f"last training", markup=False)  # fmt: skip
+    console.print(f"labels: {data['labels']} from the team ({data['complaints']} complaints) and {data['ratings']} "
+                  f"from review stars; {data['new_labels']} new since the last training", markup=False)  # fmt: skip
     model = data["model"]
     if model is None:
         console.print("no model trained yet: the word lists decide", markup=False)

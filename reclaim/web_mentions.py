@@ -39,6 +39,10 @@ async def mentions_page(web: Web, request: Request) -> Response:
     )  # fmt: skip
     page = min(number(q.get("page")) or 1, 200)
     shown = rows[(page - 1) * PAGE : page * PAGE]
+    for row in shown:  # an open question offers the FAQ entries that match it, as in the staff chat
+        if row["kind"] == "question" and row["lane"] == "open":
+            view = await web.app.db(web.app.mentions.view, row["id"])
+            row["faq"] = list(view.faq) if view is not None else []
     f = {"kind": kind, "source": source, "language": language, "q": search or "", "all": every, "unsure": unsure}
     return web.page(request, "mentions.html", user, rows=shown, f=f, kinds=KINDS, sources=sources,
                     languages=languages, page=page, more=len(rows) == page * PAGE, triage=status)  # fmt: skip
@@ -50,7 +54,7 @@ async def mentions_act(web: Web, request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     data = await web.form(request)
     mid, action = int(request.path_params["mid"]), str(data.get("action") or "")
-    if action not in ACTIONS:
+    if action not in ACTIONS and not (action[:1] == "f" and action[1:].isdigit() and len(action) < 12):
         raise HTTPException(400, "unknown action")
     applied = await web.app.db(web.app.mentions.act, mid, action, web.staff(user), None)
     web.say(request, f"lane_{applied.notice}")

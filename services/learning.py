@@ -21,7 +21,8 @@ from core.learned import LearnedTriage, ModelError, document
 from core.lifecycle import Event as E
 from core.model import Triage
 from storage.tables_triage import TriageModel
-from storage.uow import Labelled, UnitOfWork
+from storage.uow import UnitOfWork
+from storage.uow_triage import Labelled
 
 if TYPE_CHECKING:
     from core.triage import Triager
@@ -31,15 +32,18 @@ log = logging.getLogger("reclaim.learning")
 Classify = Callable[[str, str | None, float | None, str | None], Triage]
 
 # a staff decision on a complaint card → what it says of the mention (None: nothing)
-_EVENT_LABELS = {E.APPROVED: ("approve", True), E.POSTED: ("posted", True)}
+_EVENT_LABELS = {E.APPROVED: ("approve", True), E.EDITED: ("edit", True), E.POSTED: ("posted", True)}
 _REJECT_LABELS = {"not_complaint": False, "spam": False, "duplicate": True}
+
+
+STARS = (2.0, 4.0)  # at most 2 stars: a complaint; at least 4: not
 
 
 def rating_label(rating: float | None) -> bool | None:
     """What a review's stars say: 1-2 a complaint, 4-5 not, 3 (or none) nothing."""
     if rating is None:
         return None
-    return True if rating <= 2 else False if rating >= 4 else None
+    return True if rating <= STARS[0] else False if rating >= STARS[1] else None
 
 
 def label_decision(uow: UnitOfWork, mention_id: int | None, event: E | None, reject_reason: str | None,
@@ -128,8 +132,10 @@ class Learning:
         """Labels, the newest model's scores, and which model decides (CLI and dashboard)."""
         with self.uow() as uow:
             newest = uow.models.newest()
+            since = newest.trained_at if newest is not None else None
             total, complaints = uow.labels.counts()
-            fresh, _ = uow.labels.counts(newest.trained_at if newest is not None else None)
+            fresh, _ = uow.labels.counts(since)
+            rated, rated_fresh = uow.labels.rated(*STARS), uow.labels.rated(*STARS, since)
         model = None
         if newest is not None:
             model = {
@@ -139,15 +145,16 @@ class Learning:
                 "seconds": round(newest.seconds, 2),
             }  # fmt: skip
         deciding = f"learned model #{newest.id}" if newest is not None and newest.decides else "word lists"
-        return {"labels": total, "complaints": complaints, "new_labels": fresh, "min_labels": self.min_labels,
-                "model": model, "deciding": deciding}  # fmt: skip
+        return {"labels": total, "complaints": complaints, "ratings": rated, "new_labels": fresh + rated_fresh,
+                "min_labels": self.min_labels, "model": model, "deciding": deciding}  # fmt: skip
 
     def due(self, min_new: int) -> bool:
         """Enough new labels since the last training (or enough labels and no model yet)."""
         with self.uow() as uow:
             newest = uow.models.newest()
-            total, _ = uow.labels.counts()
-            fresh, _ = uow.labels.counts(newest.trained_at if newest is not None else None)
+            since = newest.trained_at if newest is not None else None
+            total = uow.labels.counts()[0] + uow.labels.rated(*STARS)
+            fresh = uow.labels.counts(since)[0] + uow.labels.rated(*STARS, since)
         if newest is None:
             return total >= self.min_labels
         return fresh >= min_new
@@ -160,11 +167,11 @@ class Learning:
         with self._lock:
             if self._model is not None and self._model.id == model_id:
                 return self._model
-        row = uow.models.newest()
-        if row is None or row.id != model_id:
+        data = uow.models.weights(model_id)
+        if data is None:
             return None
         try:
-            model = LearnedTriage.from_data(row.data, model_id)
+            model = LearnedTriage.from_data(data, model_id)
         except ModelError as exc:
             log.error("triage model %d cannot be applied (%s); the word lists decide", model_id, exc)
             return None

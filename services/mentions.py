@@ -101,6 +101,10 @@ class MentionDesk:
                 return None
             case = uow.complaints.of_mention(mention_id)
             if case is not None:
+                if case.kind == Kind.COMPLAINT.value and case.status == "rejected":
+                    # rejected as not a complaint, and now called one: the label says so (the
+                    # complaint stays rejected: a finished case is not reopened)
+                    uow.labels.put(m.id, True, 1.0, "promote", who.actor, now)
                 return case.id, case.kind
             m.lane, m.lane_by, m.lane_at = "promoted", who.name[:64], now
             uow.labels.put(m.id, True, 1.0, "promote", who.actor, now)
@@ -117,8 +121,10 @@ class MentionDesk:
             text = self.writers.thanks(m.language, token, m.author)
         else:
             text = self.writers.answer(m.language, token, m.author, self._faq_answer(uow, m, entry))
+        # a missed complaint was due from when it was seen; an answer or a thanks from the press
+        since = m.fetched_at if kind is Kind.COMPLAINT else now
         plan = plan_case(m.id, kind, triage, draft_text=text, token=token, publisher=self.publisher_of(m.source),
-                         source=m.source, detected_at=m.fetched_at, first_response=self.first_response,
+                         source=m.source, detected_at=since, first_response=self.first_response,
                          actor=actor)  # fmt: skip
         return uow.complaints.open_case(plan, now)
 

@@ -186,6 +186,8 @@ def _edit(uow: UnitOfWork, c: Complaint, who: Staff, text: str, now: datetime) -
                          created_at=now))  # fmt: skip
     uow.events.add(c.id, "draft_edited", who.actor, {"name": who.name}, now)
     c.advance(E.EDITED, now)
+    if c.kind == "complaint":  # someone wrote a reply to it: it is a complaint
+        label_decision(uow, c.mention_id, E.EDITED, None, who.actor, now)
     return _changed(uow, c, "edit_saved")
 
 

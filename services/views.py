@@ -83,6 +83,11 @@ class Views:
         result: list[dict[str, Any]] = self._read(listing, status, limit)
         return result
 
+    def complaint_status(self, complaint_id: int) -> str | None:
+        with self.sessions() as session:
+            c = session.get(Complaint, complaint_id)
+            return c.status if c is not None else None
+
     def token(self, complaint_id: int) -> str | None:
         with self.sessions() as session:
             c = session.get(Complaint, complaint_id)

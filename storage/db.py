@@ -38,6 +38,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # SQLite's own lower() folds ASCII only: searches in Danish or Russian would miss
+            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
@@ -48,6 +50,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     kwargs["pool_pre_ping"] = True
     return create_engine(parsed, **kwargs)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def alembic_config(engine: Engine) -> Config:

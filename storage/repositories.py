@@ -14,7 +14,7 @@ from core import lifecycle
 from core.ingest import CasePlan, IngestPlan
 from core.lifecycle import Delivery, Status
 from core.model import Step
-from core.outbox import Payload
+from core.outbox import OutboxKind, Payload
 from core.ports import CardView
 from storage import cards, cases, links, uow
 from storage.journal import Recorded, known_ids, record_plan, source_state
@@ -205,14 +205,13 @@ class SqlOutbox(uow.Outbox):
         return list(self.session.scalars(select(Outbox).where(Outbox.status == status).order_by(Outbox.id)))
 
     def claim(self, now: datetime, limit: int) -> list[Outbox]:
-        query = (
-            select(Outbox)
-            .where(Outbox.status == Delivery.PENDING.value, Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(self.session.scalars(query))
+        due = select(Outbox).where(Outbox.status == Delivery.PENDING.value, Outbox.next_attempt_at <= now)
+        first = due.where(Outbox.kind != OutboxKind.MENTION.value)
+        rows = list(self.session.scalars(_claimed(first, limit)))
+        room = min(limit - len(rows), uow.MENTION_CARDS_PER_ROUND)
+        if room > 0:  # the mentions lane's cards after everything else, a few a round
+            rows += self.session.scalars(_claimed(due.where(Outbox.kind == OutboxKind.MENTION.value), room))
+        return rows
 
     def next_due(self) -> datetime | None:
         query = select(Outbox.next_attempt_at).where(Outbox.status == Delivery.PENDING.value)
@@ -221,6 +220,10 @@ class SqlOutbox(uow.Outbox):
     def queued_since(self, key_prefix: str, since: datetime) -> int:
         query = select(func.count()).select_from(Outbox).where(Outbox.key.startswith(key_prefix))
         return int(self.session.scalar(query.where(Outbox.created_at >= since)) or 0)
+
+
+def _claimed(query: Any, limit: int) -> Any:
+    return query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit).with_for_update(skip_locked=True)
 
 
 class SqlCards(uow.Cards):

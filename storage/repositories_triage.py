@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, defer
 
-from storage import uow
+from storage import uow_triage
 from storage.privacy import ERASED
 from storage.tables import Mention
 from storage.tables_triage import Label, TriageModel
 
 RATING = "rating"
+KEEP = 3  # models kept: the newest (the one that decides, if any) and two before it
 
 
-class SqlLabels(uow.Labels):
+class SqlLabels(uow_triage.Labels):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -37,35 +39,52 @@ class SqlLabels(uow.Labels):
         n, complaints = self.session.execute(query).one()
         return int(n), int(complaints or 0)
 
-    def training(self) -> list[uow.Labelled]:
+    def rated(self, low: float, high: float, since: datetime | None = None) -> int:
+        query = select(func.count()).select_from(Mention).where(
+            (Mention.rating <= low) | (Mention.rating >= high), Mention.text != ERASED,
+            Mention.id.not_in(select(Label.mention_id)),
+        )  # fmt: skip
+        if since is not None:
+            query = query.where(Mention.fetched_at > since)
+        return int(self.session.scalar(query) or 0)
+
+    def training(self) -> list[uow_triage.Labelled]:
         query = (
             select(Label, Mention.text, Mention.title, Mention.rating, Mention.language)
             .join(Mention, Mention.id == Label.mention_id)
             .where(Mention.text != ERASED)
             .order_by(Label.id)
         )
-        out: list[uow.Labelled] = []
+        out: list[uow_triage.Labelled] = []
         for label, text, title, rating, language in self.session.execute(query):
-            out.append(uow.Labelled(label.mention_id, text, title, rating, language, label.complaint, label.weight))
+            out.append(
+                uow_triage.Labelled(label.mention_id, text, title, rating, language, label.complaint, label.weight)
+            )
         rated = select(Mention).where(
             Mention.rating.is_not(None), Mention.text != ERASED, Mention.id.not_in(select(Label.mention_id))
         )
         for m in self.session.scalars(rated.order_by(Mention.id)):
-            out.append(uow.Labelled(m.id, m.text, m.title, m.rating, m.language, None, 0.0))
+            out.append(uow_triage.Labelled(m.id, m.text, m.title, m.rating, m.language, None, 0.0))
         return out
 
 
-class SqlTriageModels(uow.TriageModels):
+class SqlTriageModels(uow_triage.TriageModels):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, row: TriageModel) -> int:
         self.session.add(row)
         self.session.flush()
+        kept = select(TriageModel.id).order_by(TriageModel.id.desc()).limit(KEEP).scalar_subquery()
+        self.session.execute(delete(TriageModel).where(TriageModel.id.not_in(kept)))
         return row.id
 
     def newest(self) -> TriageModel | None:
-        return self.session.scalar(select(TriageModel).order_by(TriageModel.id.desc()).limit(1))
+        query = select(TriageModel).options(defer(TriageModel.data)).order_by(TriageModel.id.desc()).limit(1)
+        return self.session.scalar(query)
+
+    def weights(self, model_id: int) -> dict[str, Any] | None:
+        return self.session.scalar(select(TriageModel.data).where(TriageModel.id == model_id))
 
     def deciding_id(self) -> int | None:
         row = self.session.execute(

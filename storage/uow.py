@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -35,7 +34,12 @@ from storage.tables import (
     WebUser,
 )
 from storage.tables import Outbox as OutboxRow
-from storage.tables_triage import TriageModel
+from storage.uow_triage import Labels, TriageModels
+
+# a dispatcher round sends everything else first, then at most this many mentions-lane cards, so
+# a burst of mentions never holds back complaint cards, alerts and replies (Telegram allows a group
+# about 20 messages a minute)
+MENTION_CARDS_PER_ROUND = 3
 
 
 class Complaints(abc.ABC):
@@ -299,52 +303,6 @@ class Statuses(abc.ABC):
     @abc.abstractmethod
     def set(self, component: str, state: str, at: datetime, detail: str | None, next_at: datetime | None) -> None:
         """How a part of `reclaim run` is doing (the bot: starting, waiting, running, stopped)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Labelled:
-    """A labelled mention as training reads it."""
-
-    mention_id: int
-    text: str
-    title: str | None
-    rating: float | None
-    language: str
-    complaint: bool | None  # None: nobody decided, but the mention has a review's stars
-    weight: float
-
-
-class Labels(abc.ABC):
-    """The team's decisions as triage labels (storage/tables_triage.py)."""
-
-    @abc.abstractmethod
-    def put(
-        self, mention_id: int, complaint: bool, weight: float, origin: str, actor: str | None, at: datetime
-    ) -> None:
-        """Label a mention; a newer decision replaces an older one, a star rating never replaces
-        a person's decision."""
-
-    @abc.abstractmethod
-    def counts(self, since: datetime | None = None) -> tuple[int, int]:
-        """How many labels (since then, or all) and how many of them say complaint."""
-
-    @abc.abstractmethod
-    def training(self) -> list[Labelled]:
-        """Every label whose text is still in the journal (not erased), and every mention with
-        a rating that nobody labelled (``complaint`` None)."""
-
-
-class TriageModels(abc.ABC):
-    @abc.abstractmethod
-    def add(self, row: TriageModel) -> int: ...
-
-    @abc.abstractmethod
-    def newest(self) -> TriageModel | None:
-        """The last model trained; it decides if its ``decides`` is set, else the word lists do."""
-
-    @abc.abstractmethod
-    def deciding_id(self) -> int | None:
-        """The id of the model that decides now (None: the word lists decide)."""
 
 
 class UnitOfWork(abc.ABC):

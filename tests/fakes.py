@@ -274,8 +274,11 @@ class FakeOutbox(uow.Outbox):
         return [r for r in self.store.outbox.values() if r.status == status]
 
     def claim(self, now: datetime, limit: int) -> list[Outbox]:
-        due = [r for r in self.in_status(Delivery.PENDING.value) if r.next_attempt_at <= now]
-        return sorted(due, key=lambda r: (r.next_attempt_at, r.id))[:limit]
+        due = sorted((r for r in self.in_status(Delivery.PENDING.value) if r.next_attempt_at <= now),
+                     key=lambda r: (r.next_attempt_at, r.id))  # fmt: skip
+        rows = [r for r in due if r.kind != "mention"][:limit]
+        room = min(limit - len(rows), uow.MENTION_CARDS_PER_ROUND)
+        return rows + [r for r in due if r.kind == "mention"][: max(room, 0)]
 
     def next_due(self) -> datetime | None:
         return min((r.next_attempt_at for r in self.in_status(Delivery.PENDING.value)), default=None)

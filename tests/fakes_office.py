@@ -4,9 +4,9 @@ logins and FAQ entries (tests/fakes.py builds them into ``FakeUnitOfWork``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from storage import uow
+from storage import uow, uow_triage
 from storage.tables import Action, FaqEntry, WebUser
 from storage.tables_triage import Label, TriageModel
 
@@ -78,7 +78,7 @@ class FakeFaq(uow.Faq):
         return sorted(rows, key=lambda e: (e.language, e.id))
 
 
-class FakeLabels(uow.Labels):
+class FakeLabels(uow_triage.Labels):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
@@ -94,28 +94,39 @@ class FakeLabels(uow.Labels):
         rows = [r for r in self.store.labels.values() if since is None or r.at > since]
         return len(rows), sum(1 for r in rows if r.complaint)
 
-    def training(self) -> list[uow.Labelled]:
+    def rated(self, low: float, high: float, since: datetime | None = None) -> int:
+        return sum(
+            1 for mid, m in self.store.mentions.items()
+            if m.rating is not None and (m.rating <= low or m.rating >= high) and mid not in self.store.labels
+            and (since is None or m.fetched_at > since)
+        )  # fmt: skip
+
+    def training(self) -> list[uow_triage.Labelled]:
         out = []
         for mid, label in self.store.labels.items():
             m = self.store.mentions[mid]
-            out.append(uow.Labelled(mid, m.text, m.title, m.rating, m.language, label.complaint, label.weight))
+            out.append(uow_triage.Labelled(mid, m.text, m.title, m.rating, m.language, label.complaint, label.weight))
         for mid, m in self.store.mentions.items():
             if m.rating is not None and mid not in self.store.labels:
-                out.append(uow.Labelled(mid, m.text, m.title, m.rating, m.language, None, 0.0))
+                out.append(uow_triage.Labelled(mid, m.text, m.title, m.rating, m.language, None, 0.0))
         return out
 
 
-class FakeTriageModels(uow.TriageModels):
+class FakeTriageModels(uow_triage.TriageModels):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     def add(self, row: TriageModel) -> int:
         row.id = next(self.store.ids)
         self.store.models.append(row)
+        del self.store.models[:-3]
         return row.id
 
     def newest(self) -> TriageModel | None:
         return self.store.models[-1] if self.store.models else None
+
+    def weights(self, model_id: int) -> dict[str, Any] | None:
+        return next((m.data for m in self.store.models if m.id == model_id), None)
 
     def deciding_id(self) -> int | None:
         newest = self.newest()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.outbox import Alert, MentionCard
 from reclaim.cli import main
 from sandbox.labelled import make
 from sandbox.sites import Page, SiteServer
@@ -101,3 +102,38 @@ def test_a_trained_model_decides_at_the_next_poll(db_url: str, site: SiteServer,
         m = s.scalar(select(Mention).where(Mention.source == "blog"))
         assert m is not None and m.kind == "complaint" and m.triage["decided_by"] == f"learned:{done.model_id}"
         assert m.triage["rules_kind"] == "other" and m.triage["p_complaint"] >= 0.5
+
+
+def test_search_folds_any_alphabet_and_lane_cards_wait_for_the_rest(db_url: str, make_app: Any) -> None:
+    app = make_app(db_url, [])
+    now = datetime.now(UTC)
+    with app.uow() as uow:
+        for n, text in enumerate(["Pakken er ØDELAGT", "Заказ ПРИШЁЛ разбитым", "all fine"]):
+            row = Mention(source="s", external_id=str(n), text=text, fetched_at=now, language="da", kind="other",
+                          flags=[], severity="low", category="other", triage={"unsure": True}, lane="open")  # fmt: skip
+            assert uow.session is not None
+            uow.session.add(row)
+        for n in range(6):
+            uow.outbox.add(f"mention:{100 + n}", MentionCard(100 + n), None, now - timedelta(minutes=1))
+        uow.outbox.add("alert:1:spike", Alert("spike", count=9), None, now)
+    assert [m["text"] for m in app.views.mentions(search="ødelagt")] == ["Pakken er ØDELAGT"]
+    assert [m["text"] for m in app.views.mentions(search="пришёл")] == ["Заказ ПРИШЁЛ разбитым"]
+    with app.uow() as uow:  # the older mention cards come after the alert, and only a few a round
+        claimed = [row.key for row in uow.outbox.claim(now + timedelta(seconds=1), 20)]
+    assert claimed == ["alert:1:spike", "mention:100", "mention:101", "mention:102"]
+
+
+def test_triage_evaluate_reads_headers_and_refuses_a_file_it_cannot_cross_validate(
+    tmp_path: Path, db_url: str, site: SiteServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, db_url, site.url("/none.xml"))
+    rows = [(t, int(label)) for t, label, _ in make(80)]
+    (tmp_path / "t.csv").write_text("tweet_text,complaint\n" + "".join(f'"{t}",{n}\n' for t, n in rows), "utf-8")
+    assert main(["--config", str(config), "triage", "evaluate", "--csv", str(tmp_path / "t.csv"), "--folds", "5",
+                 "--json", "--no-curve"]) == 0  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 80 and set(result) == {"n", "rules", "learned", "curve"}
+    one = "text,label\n" + "".join(f"text {n},{int(n == 0)}\n" for n in range(30))
+    (tmp_path / "one.csv").write_text(one, "utf-8")
+    assert main(["--config", str(config), "triage", "evaluate", "--csv", str(tmp_path / "one.csv")]) == 2
+    assert "at least 10 texts of each kind" in capsys.readouterr().err

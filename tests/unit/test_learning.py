@@ -132,3 +132,26 @@ def test_evaluation_reports_both_and_a_curve_that_never_falls_below_the_word_lis
     assert result["n"] == 400 and result["learned"]["macro_f1"] > result["rules"]["macro_f1"]
     assert [p["labels"] for p in result["curve"]] == [100, 200, 320]
     assert all(p["deciding"] >= p["rules"] for p in result["curve"])
+
+
+def test_disagreement_is_unsure_and_edits_and_stars_count_as_labels() -> None:
+    plain = TRIAGER.classify("Terrible service, I want a refund")
+    overruled = decided(plain, 0.05, "learned:3", "Terrible service")
+    assert overruled.kind is Kind.OTHER and overruled.unsure and overruled.rules_kind is Kind.COMPLAINT
+    store = FakeStore()
+    label_decision(FakeUnitOfWork(store), 9, E.EDITED, None, "anna", NOW)
+    assert store.labels[9].complaint and store.labels[9].origin == "edit"
+    for n, stars in enumerate((1, 2, 3, 4, 5, None)):
+        store.mentions[100 + n] = Mention(id=100 + n, text=f"review {n}", rating=stars, fetched_at=NOW, language="en")
+    learning = Learning(lambda: FakeUnitOfWork(store), TRIAGER, min_labels=5)
+    status = learning.status()
+    assert status["labels"] == 1 and status["ratings"] == 4 and status["new_labels"] == 5
+    assert learning.due(min_new=25)  # 1 decision and 4 reviews' stars reach min_labels 5
+
+
+def test_only_the_newest_models_are_kept() -> None:
+    store = FakeStore()
+    learning = Learning(lambda: FakeUnitOfWork(store), TRIAGER, min_labels=100, folds=3)
+    _journal(store, make(200))
+    ids = [learning.train(NOW + timedelta(minutes=n)).model_id for n in range(5)]
+    assert [m.id for m in store.models] == ids[-3:]

@@ -76,3 +76,17 @@ def test_answers_use_the_chosen_faq_entry_and_ignored_mentions_can_still_be_prom
     praise = _mention(store, "lovely coat", "praise")
     thanked = desk.act(praise, "t", ANNA, 3)
     assert store.complaints[thanked.case_id].kind == "praise" and store.drafts[-1].text == "thanks en"
+
+
+def test_an_answer_is_due_from_the_press_and_a_rejected_complaint_can_be_relabelled() -> None:
+    store = FakeStore()
+    desk = _desk(store)
+    q = _mention(store, "do you ship to iceland?", "question")
+    case = store.complaints[desk.act(q, "a", ANNA, 1).case_id or 0]
+    assert case.created_at == NOW and case.first_response_due == NOW + timedelta(hours=1)  # not overdue at once
+    other = _mention(store, "the locker stays shut", "other")
+    cid = desk.act(other, "c", ANNA, 2).case_id or 0
+    store.complaints[cid].status = "rejected"
+    FakeUnitOfWork(store).labels.put(other, False, 1.0, "reject:not_compl", "tg:111", NOW)
+    assert desk.promote(other, Staff(0, "cli")) == (cid, "complaint")
+    assert store.labels[other].complaint and store.labels[other].origin == "promote"
