@@ -156,9 +156,20 @@ class LearnedTriage:
         return 1.0 / (1.0 + math.exp(-max(min(z, 500.0), -500.0)))
 
     def decide(self, triage: Triage, text: str, rating: float | None = None) -> Triage:
-        """The word lists' triage with the complaint-or-not decision taken by this model."""
+        """The word lists' triage with the complaint-or-not decision taken by this model; the
+        words that pushed it most that way are kept as evidence."""
         p = self.probability(text, triage, rating)
-        return decided(triage, p, f"learned:{self.id or 0}", text)
+        return decided(triage, p, f"learned:{self.id or 0}", text, self.reasons(text, p >= UNSURE_BELOW))
+
+    def reasons(self, text: str, complaint: bool, k: int = 3) -> list[str]:
+        """The words and word pairs that pushed the decision most towards ``complaint``."""
+        table, parts = self.words.table, []
+        for g, n in Counter(word_grams(normalise(text))).items():
+            entry = table.get(g)
+            if entry is not None:
+                parts.append(((entry[0] if n == 1 else (1.0 + math.log(n)) * entry[0]) * entry[1], g))
+        toward = [(w if complaint else -w, g) for w, g in parts]
+        return [g for w, g in sorted(toward, reverse=True)[:k] if w > 0]
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -185,11 +196,12 @@ class LearnedTriage:
         return cls(words, chars, tuple(_floats("rules", coef)), intercept, model_id)
 
 
-def decided(triage: Triage, p: float, by: str, text: str) -> Triage:
+def decided(triage: Triage, p: float, by: str, text: str, reasons: Sequence[str] = ()) -> Triage:
     """``triage`` with the kind a learned probability ``p`` gives. An escalation (a legal threat,
     a manager request) stays a complaint whatever the model says; the word lists' kind stays
     where both agree on "not a complaint"."""
-    evidence = (*triage.evidence, f"learned p={p:.2f}")
+    why = f": {', '.join(reasons)}" if reasons else ""
+    evidence = (*triage.evidence, f"learned p={p:.2f}{why}")
     complaint = p >= UNSURE_BELOW or (
         triage.kind is Kind.COMPLAINT and bool({Flag.LEGAL_THREAT, Flag.MANAGER_REQUEST} & set(triage.flags))
     )

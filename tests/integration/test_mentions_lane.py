@@ -102,6 +102,8 @@ def test_a_trained_model_decides_at_the_next_poll(db_url: str, site: SiteServer,
         m = s.scalar(select(Mention).where(Mention.source == "blog"))
         assert m is not None and m.kind == "complaint" and m.triage["decided_by"] == f"learned:{done.model_id}"
         assert m.triage["rules_kind"] == "other" and m.triage["p_complaint"] >= 0.5
+        learned = [e for e in m.triage["evidence"] if e.startswith("learned p=")]
+        assert len(learned) == 1 and "shut" in learned[0]  # the words that decided it are kept
 
 
 def test_search_folds_any_alphabet_and_lane_cards_wait_for_the_rest(db_url: str, make_app: Any) -> None:
