@@ -37,6 +37,7 @@ RULE_FEATURES = (
 )  # fmt: skip
 UNSURE_BELOW = 0.5  # the learned model's line
 UNSURE_FROM = 0.25  # not a complaint, but close enough that the team should see it
+MIN_PER_LANGUAGE = (20, 5)  # labels in a language, and of each kind, before the model decides there
 
 
 class ModelError(ValueError):
@@ -147,6 +148,9 @@ class LearnedTriage:
     rules: tuple[float, ...]
     intercept: float
     id: int | None = None
+    # the languages it learned enough of (MIN_PER_LANGUAGE labels, both kinds); in the others the
+    # word lists go on deciding. Empty: every language (a model stored before languages were kept)
+    languages: frozenset[str] = frozenset()
 
     def probability(self, text: str, triage: Triage, rating: float | None = None) -> float:
         """How likely the text is a complaint (0 to 1)."""
@@ -158,6 +162,8 @@ class LearnedTriage:
     def decide(self, triage: Triage, text: str, rating: float | None = None) -> Triage:
         """The word lists' triage with the complaint-or-not decision taken by this model; the
         words that pushed it most that way are kept as evidence."""
+        if self.languages and triage.language not in self.languages:
+            return triage
         p = self.probability(text, triage, rating)
         return decided(triage, p, f"learned:{self.id or 0}", text, self.reasons(text, p >= UNSURE_BELOW))
 
@@ -178,6 +184,7 @@ class LearnedTriage:
             "chars": self.chars.as_data(),
             "rules": {"names": list(RULE_FEATURES), "coef": list(self.rules)},
             "intercept": self.intercept,
+            "languages": sorted(self.languages),
         }
 
     @classmethod
@@ -193,7 +200,10 @@ class LearnedTriage:
             raise ModelError("rules: one weight per word-list feature")
         (intercept,) = _floats("intercept", [data.get("intercept")])
         words, chars = Block.from_data("words", data.get("words")), Block.from_data("chars", data.get("chars"))
-        return cls(words, chars, tuple(_floats("rules", coef)), intercept, model_id)
+        languages = data.get("languages", [])
+        if not isinstance(languages, list) or not all(isinstance(x, str) and len(x) <= 16 for x in languages):
+            raise ModelError("languages: a list of language codes")
+        return cls(words, chars, tuple(_floats("rules", coef)), intercept, model_id, frozenset(languages))
 
 
 def decided(triage: Triage, p: float, by: str, text: str, reasons: Sequence[str] = ()) -> Triage:

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from core.learned import Block, LearnedTriage, char_grams, normalise, rule_features, word_grams
+from core.learned import MIN_PER_LANGUAGE, Block, LearnedTriage, char_grams, normalise, rule_features, word_grams
 from core.model import Kind, Triage
 
 C = 4.0  # inverse regularisation; the word lists' features keep a small model close to them
@@ -62,6 +62,7 @@ class _Features:
         self.y = np.array([e.complaint for e in examples], dtype=bool)
         self.w = np.array([e.weight for e in examples], dtype=np.float64)
         self.rules_pred = np.array([e.triage.kind is Kind.COMPLAINT for e in examples], dtype=bool)
+        self.languages = [e.triage.language for e in examples]
 
 
 def _identity(grams: list[str]) -> list[str]:
@@ -84,6 +85,7 @@ class _Model:
         ]).tocsr()  # fmt: skip
         self.clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
         self.clf.fit(x, f.y[idx], sample_weight=f.w[idx])
+        self.languages = _languages([f.languages[i] for i in idx], f.y[idx])
 
     def predict(self, f: _Features, idx: np.ndarray) -> np.ndarray:
         x = sp.hstack([
@@ -91,7 +93,10 @@ class _Model:
             self.chars.transform([f.chars[i] for i in idx]),
             sp.csr_matrix(f.rules[idx]),
         ]).tocsr()  # fmt: skip
-        return np.asarray(self.clf.decision_function(x) >= 0.0)
+        pred = np.asarray(self.clf.decision_function(x) >= 0.0)
+        elsewhere = np.array([f.languages[i] not in self.languages for i in idx], dtype=bool)
+        pred[elsewhere] = f.rules_pred[idx][elsewhere]  # where it learned too little, the word lists decide
+        return pred
 
     def learned(self) -> LearnedTriage:
         coef = self.clf.coef_[0]
@@ -106,7 +111,19 @@ class _Model:
             )
             start += size
         rules = tuple(float(v) for v in coef[start:])
-        return LearnedTriage(blocks[0], blocks[1], rules, float(self.clf.intercept_[0]))
+        return LearnedTriage(blocks[0], blocks[1], rules, float(self.clf.intercept_[0]), languages=self.languages)
+
+
+def _languages(languages: list[str], y: np.ndarray) -> frozenset[str]:
+    """The languages with enough labels of both kinds for the model to decide there."""
+    total, each = MIN_PER_LANGUAGE
+    out = set()
+    for lang in set(languages):
+        mask = np.array([x == lang for x in languages])
+        complaints = int(y[mask].sum())
+        if int(mask.sum()) >= total and min(complaints, int(mask.sum()) - complaints) >= each:
+            out.add(lang)
+    return frozenset(out)
 
 
 def fit(examples: Sequence[Example]) -> LearnedTriage:

@@ -155,3 +155,14 @@ def test_only_the_newest_models_are_kept() -> None:
     _journal(store, make(200))
     ids = [learning.train(NOW + timedelta(minutes=n)).model_id for n in range(5)]
     assert [m.id for m in store.models] == ids[-3:]
+
+
+def test_the_model_decides_only_in_the_languages_it_learned() -> None:
+    model = LearnedTriage.from_data(json.loads(json.dumps(fit(_examples(200)).as_data())))
+    assert model.languages == {"en"}
+    danish = TRIAGER.classify("Skabet på Nørreport åbner ikke med min kode")
+    assert danish.language == "da" and model.decide(danish, "Skabet på Nørreport åbner ikke med min kode") is danish
+    english = TRIAGER.classify("@nordlys the locker on Vesterbro stays shut with my code")
+    assert model.decide(english, "@nordlys the locker on Vesterbro stays shut with my code").decided_by.startswith(
+        "learned"
+    )
