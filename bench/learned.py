@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from core.learned import LearnedTriage  # noqa: E402
 from core.triage import Triager  # noqa: E402
 from learning.train import Example, evaluate, fit  # noqa: E402
-from reclaim.cli_triage import read_labelled  # noqa: E402
+from reclaim.cli_triage import CsvError, read_labelled  # noqa: E402
 from sandbox.labelled import make  # noqa: E402
 
 
@@ -52,7 +52,11 @@ def _speed(triager: Triager, model: LearnedTriage, texts: list[str]) -> tuple[fl
 
 def main(triager: Triager, suite: list[tuple[str, bool]]) -> int:
     args = _args()
-    rows = read_labelled(Path(args.csv), args.text_column, args.label_column) if args.csv else suite
+    try:
+        rows = read_labelled(Path(args.csv), args.text_column, args.label_column) if args.csv else suite
+    except CsvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     where = args.csv or "the suite's labelled sets (en, ru, da)"
     examples = [Example(text, label, triager.classify(text)) for text, label in rows]
     started = time.perf_counter()
