@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from core.learned import LearnedTriage  # noqa: E402
 from core.triage import Triager  # noqa: E402
 from learning.train import Example, evaluate, fit  # noqa: E402
-from reclaim.cli_triage import CsvError, read_labelled  # noqa: E402
+from reclaim.labelled_csv import CsvError, read_labelled  # noqa: E402
 from sandbox.labelled import make  # noqa: E402
 
 

@@ -12,6 +12,9 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+LONGEST = timedelta(days=36_500)  # a schedule adds it to today: it must stay within the calendar
+
+
 def parse_duration(value: object) -> timedelta:
     """Parse ``value`` into a timedelta; raise ValueError with a hint when it is not one."""
     if isinstance(value, timedelta):
@@ -27,10 +30,9 @@ def parse_duration(value: object) -> timedelta:
         pos = match.end()
     if not text or pos != len(text):
         raise ValueError(f"write a duration like 90s, 5m, 2h or 3d (got {value!r})")
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"{value!r} is longer than any clock can count") from None
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{value!r} is longer than a schedule can count (at most 100 years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:

@@ -38,6 +38,8 @@ RULE_FEATURES = (
 UNSURE_BELOW = 0.5  # the learned model's line
 UNSURE_FROM = 0.25  # not a complaint, but close enough that the team should see it
 MIN_PER_LANGUAGE = (20, 5)  # labels in a language, and of each kind, before the model decides there
+MAX_WEIGHT = 1e6  # no trained idf or weight comes near; a larger one is not a model of ours
+MAX_TERMS = 500_000  # features in a stored model (training keeps 50,000)
 
 
 class ModelError(ValueError):
@@ -123,6 +125,8 @@ class Block:
             raise ModelError(f"{name}: terms, idf and coef must be lists")
         if not len(terms) == len(idf) == len(coef):
             raise ModelError(f"{name}: terms, idf and coef differ in length")
+        if len(terms) > MAX_TERMS:
+            raise ModelError(f"{name}: {len(terms)} terms, more than a model of ours has ({MAX_TERMS})")
         if not all(isinstance(t, str) for t in terms):
             raise ModelError(f"{name}: a term is not text")
         return cls(
@@ -133,9 +137,15 @@ class Block:
 def _floats(name: str, values: Sequence[Any]) -> list[float]:
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise ModelError(f"{name}: {v!r} is not a finite number")
-        out.append(float(v))
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ModelError(f"{name}: {str(v)[:40]!r} is not a number")
+        try:
+            x = float(v)
+        except OverflowError:
+            raise ModelError(f"{name}: a number too large for a model") from None
+        if not math.isfinite(x) or abs(x) > MAX_WEIGHT:
+            raise ModelError(f"{name}: {x!r} is not a weight a trained model has")
+        out.append(x)
     return out
 
 
@@ -157,6 +167,8 @@ class LearnedTriage:
         norm = normalise(text)
         z = self.intercept + self.words.score(word_grams(norm)) + self.chars.score(char_grams(norm))
         z += sum(w * x for w, x in zip(self.rules, rule_features(triage, text, rating), strict=True))
+        if math.isnan(z):
+            return z
         return 1.0 / (1.0 + math.exp(-max(min(z, 500.0), -500.0)))
 
     def decide(self, triage: Triage, text: str, rating: float | None = None) -> Triage:
@@ -165,6 +177,8 @@ class LearnedTriage:
         if self.languages and triage.language not in self.languages:
             return triage
         p = self.probability(text, triage, rating)
+        if not math.isfinite(p):  # never with a model that passed from_data; the word lists decide
+            return triage
         return decided(triage, p, f"learned:{self.id or 0}", text, self.reasons(text, p >= UNSURE_BELOW))
 
     def reasons(self, text: str, complaint: bool, k: int = 3) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reclaim import __version__, cli_outbox, cli_review, cli_triage, cli_web
-from reclaim.cli_args import limit, record_id
+from reclaim.cli_args import journal_id, limit, record_id
 from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
 
 EXIT_CONFIG = 2
@@ -67,7 +67,7 @@ def _journal_parsers(sub: Any) -> None:
     ml.add_argument("--limit", type=limit)
     ml.add_argument("--lane", action="store_true", help="only the mentions lane's open ones")
     mp = mentions.add_parser("promote", help="make a mention a complaint (what It's a complaint does)")
-    mp.add_argument("id", type=record_id)
+    mp.add_argument("id", type=journal_id)
     mp.add_argument("--json", action="store_true")
     complaints = sub.add_parser("complaints", help="the journal's complaints").add_subparsers(
         dest="action", required=True
@@ -77,7 +77,7 @@ def _journal_parsers(sub: Any) -> None:
     cl.add_argument("--status")
     cl.add_argument("--limit", type=limit)
     cs = complaints.add_parser("show")
-    cs.add_argument("id", type=record_id)
+    cs.add_argument("id", type=journal_id)
     cs.add_argument("--json", action="store_true")
     customers = sub.add_parser("customers", help="customers of the private chat").add_subparsers(
         dest="action", required=True

@@ -19,6 +19,15 @@ def record_id(value: str) -> int:
     return int(value)
 
 
+def journal_id(value: str) -> int:
+    """The id of a row of the journal (a mention, a complaint, an outbox row, an action): the
+    journal's ids are SQL INTEGERs, up to 2147483647."""
+    n = record_id(value)
+    if n > 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id in the journal (at most 2147483647)")
+    return n
+
+
 def limit(value: str) -> int:
     """How many rows at most: 1 to 1,000,000."""
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 1_000_000):

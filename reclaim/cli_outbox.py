@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from core.lifecycle import Delivery
-from reclaim.cli_args import limit, record_id
+from reclaim.cli_args import journal_id, limit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +25,7 @@ def add_parsers(sub: Any) -> None:
     listing.add_argument("--limit", type=limit, default=200)
     for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
         p = box.add_parser(name, help=what)
-        p.add_argument("ids", type=record_id, nargs="*", metavar="ID")
+        p.add_argument("ids", type=journal_id, nargs="*", metavar="ID")
         p.add_argument("--all", action="store_true", help="every failed row (after an outage, say)")
 
 

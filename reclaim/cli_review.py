@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.review import previous_month
+from reclaim.cli_args import journal_id, plain_row
 from reclaim.cli_args import month as month_arg
-from reclaim.cli_args import plain_row, record_id
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,7 +39,7 @@ def add_parsers(sub: Any) -> None:
     aa.add_argument("--link-cause", action="store_true", help="also cover this cause's complaints of the last 90 days")
     for name in ("done", "drop"):
         a = actions.add_parser(name)
-        a.add_argument("id", type=record_id)
+        a.add_argument("id", type=journal_id)
     faq = sub.add_parser("faq", help="the public questions-and-answers page").add_subparsers(
         dest="action", required=True
     )

@@ -8,7 +8,6 @@ cross-validation, macro F1, complaint F1, precision and recall, and a learning c
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import UTC, datetime
@@ -16,22 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reclaim.cli_args import plain_row
+from reclaim.labelled_csv import CsvError, read_labelled
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from learning.train import Evaluation, Example
     from reclaim.app import App
-
-TRUE = {"1", "true", "yes", "complaint", "y", "t"}
-FALSE = {"0", "false", "no", "other", "not_complaint", "not complaint", "n", "f", "none"}
-TEXT_NAMES = ("text", "tweet", "body", "content", "message", "review")
-LABEL_NAMES = ("label", "complaint", "is_complaint", "class", "kind", "y")
-MAX_FIELD = 1_000_000
-
-
-class CsvError(ValueError):
-    """A labelled file that cannot be read as asked, in words for the person who gave it."""
 
 
 def add_parsers(sub: Any) -> None:
@@ -58,67 +48,6 @@ def _folds(value: str) -> int:
     if not 2 <= n <= 20:
         raise argparse.ArgumentTypeError(f"folds are 2 to 20 (got {n})")
     return n
-
-
-def _column(spec: str | None, header: list[str] | None, names: tuple[str, ...], default: int, what: str) -> int:
-    if spec is not None and spec.strip().isdigit():
-        return int(spec)
-    if spec is not None:
-        if header is None:
-            raise CsvError(f"--{what}-column {spec!r}: the file has no header; give a 0-based index")
-        folded = [h.strip().lower() for h in header]
-        if spec.strip().lower() not in folded:
-            raise CsvError(f"--{what}-column {spec!r}: no such column (the header has: {', '.join(header)})")
-        return folded.index(spec.strip().lower())
-    if header is not None:
-        for name in names:
-            if name in (h.strip().lower() for h in header):
-                return [h.strip().lower() for h in header].index(name)
-    return default
-
-
-def _label(value: str) -> bool | None:
-    v = value.strip().lower()
-    return True if v in TRUE else False if v in FALSE else None
-
-
-def _has_header(rows: list[list[str]], text_column: str | None, label_column: str | None) -> bool:
-    """A first row is a header when a column is asked for by name, when its label cell is not a
-    label, when a cell names a text column ("text", "tweet_text" …), or when its label is a word
-    ("complaint") where the rows below say 1/0 or true/false."""
-    if any(c is not None and not c.strip().isdigit() for c in (text_column, label_column)):
-        return True
-    first, at = rows[0], int(label_column) if label_column is not None else 1
-    if at >= len(first) or _label(first[at]) is None:
-        return True
-    if any(name in cell.strip().lower() for cell in first for name in TEXT_NAMES):
-        return True
-    below = [r[at].strip().lower() for r in rows[1:50] if at < len(r)]
-    return first[at].strip().lower() in LABEL_NAMES and bool(below) and first[at].strip().lower() not in below
-
-
-def read_labelled(path: Path, text_column: str | None, label_column: str | None) -> list[tuple[str, bool]]:
-    """(text, is a complaint) rows; the first row is a header unless its label cell is a label."""
-    csv.field_size_limit(MAX_FIELD)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise CsvError(f"cannot read {path}: {exc}") from None
-    if not rows:
-        raise CsvError(f"{path} has no rows")
-    header = rows[0] if _has_header(rows, text_column, label_column) else None
-    text_i = _column(text_column, header, TEXT_NAMES, 0, "text")
-    label_i = _column(label_column, header, LABEL_NAMES, 1, "label")
-    out = []
-    for n, row in enumerate(rows[1:] if header is not None else rows, start=2 if header is not None else 1):
-        if max(text_i, label_i) >= len(row):
-            raise CsvError(f"{path} row {n}: {len(row)} column(s), column {max(text_i, label_i)} asked for")
-        label = _label(row[label_i])
-        if label is None:
-            raise CsvError(f"{path} row {n}: {row[label_i][:40]!r} is not a label (1/0, true/false, complaint/other)")
-        out.append((row[text_i], label))
-    return out
 
 
 def _examples(app: App, rows: list[tuple[str, bool]]) -> list[Example]:
@@ -166,10 +95,11 @@ def _print_evaluation(r: Evaluation, folds: int, console: Console) -> None:
 
 def train(app: App, args: argparse.Namespace, console: Console) -> int:
     done = app.learning.train(datetime.now(UTC))
+    deciding = app.learning.status()["deciding"]  # what decides now (a model trained before still may)
     data = {
         "labels": done.labels, "complaints": done.complaints, "model_id": done.model_id,
         "rules_f1": round(done.rules_f1, 4), "learned_f1": round(done.learned_f1, 4),
-        "deciding": "learned" if done.decides else "rules", "seconds": round(done.seconds, 2),
+        "deciding": deciding, "seconds": round(done.seconds, 2),
     }  # fmt: skip
     if args.json:
         print(json.dumps(data, indent=2))
@@ -177,9 +107,9 @@ def train(app: App, args: argparse.Namespace, console: Console) -> int:
     if done.model_id is None:
         need = app.settings.triage.learn.min_labels
         console.print(f"not trained: {done.labels} labels ({done.complaints} complaints); it takes {need}, "
-                      "of both kinds. The word lists decide.", markup=False)  # fmt: skip
+                      f"of both kinds. Deciding: {deciding}.", markup=False)  # fmt: skip
         return 0
-    who = f"the learned model (#{done.model_id}) decides" if done.decides else "the word lists decide"
+    who = f"deciding: {deciding}"
     console.print(f"trained on {done.labels} labels in {done.seconds:.1f}s: word lists {done.rules_f1:.3f}, "
                   f"learned {done.learned_f1:.3f} macro F1 in cross-validation; {who}", markup=False)  # fmt: skip
     return 0

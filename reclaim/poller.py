@@ -207,7 +207,8 @@ def store(
         recorded = ingest.record_poll(
             uow, source.name, source.publisher, prepared.kept, health,
             draft=app.draft, first_response=app.settings.sla.first_response, now=datetime.now(UTC),
-            learned=app.learning.deciding, show=frozenset(app.settings.inbox.show),
+            learned=app.learning.deciding if app.settings.triage.learn.enabled else None,
+            show=frozenset(app.settings.inbox.show),
         )  # fmt: skip
     return Outcome(
         source=source.name,

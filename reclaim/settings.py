@@ -138,12 +138,19 @@ class Alerts(Strict):
 class Learning(Strict):
     """When the learned triage is retrained from the team's decisions (reclaim triage train)."""
 
-    enabled: bool = True
+    enabled: bool = True  # false: no training, and the word lists decide whatever was trained before
     every: Duration = timedelta(hours=6)  # how often `reclaim run` looks for new labels
     min_labels: int = Field(default=100, ge=20, le=1_000_000)  # before any model is trained
     min_new: int = Field(default=25, ge=1, le=1_000_000)  # new labels since the last training
     folds: int = Field(default=5, ge=2, le=20)  # cross-validation that decides who decides
-    rating_weight: float = Field(default=0.3, gt=0, le=1)  # a review's stars count this much
+    rating_weight: float = Field(default=0.3, gt=0, le=1, allow_inf_nan=False)  # a review's stars count this much
+
+    @field_validator("every")
+    @classmethod
+    def _often_enough(cls, value: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= value <= timedelta(days=365):
+            raise ValueError("train at most every minute and at least once a year (1m to 365d)")
+        return value
 
 
 LaneKind = Literal["question", "praise", "uncertain", "other"]

@@ -101,6 +101,7 @@ class Learning:
         self.min_labels, self.folds, self.rating_weight = min_labels, folds, rating_weight
         self._lock = threading.Lock()
         self._model: LearnedTriage | None = None
+        self._broken: int | None = None  # a model that could not be applied (logged once)
 
     def classify(self, text: str, title: str | None, rating: float | None, language: str | None) -> Triage:
         return self.triager.classify(text, title=title, rating=rating, language_hint=language)
@@ -132,6 +133,7 @@ class Learning:
         """Labels, the newest model's scores, and which model decides (CLI and dashboard)."""
         with self.uow() as uow:
             newest = uow.models.newest()
+            applies = newest is not None and newest.decides and self.deciding(uow) is not None
             since = newest.trained_at if newest is not None else None
             total, complaints = uow.labels.counts()
             fresh, _ = uow.labels.counts(since)
@@ -144,7 +146,10 @@ class Learning:
                 "learned_f1": round(newest.learned_f1, 4), "decides": newest.decides,
                 "seconds": round(newest.seconds, 2),
             }  # fmt: skip
-        deciding = f"learned model #{newest.id}" if newest is not None and newest.decides else "word lists"
+        deciding = "word lists"
+        if newest is not None and newest.decides:
+            broken = f"word lists (model #{newest.id} cannot be applied)"
+            deciding = f"learned model #{newest.id}" if applies else broken
         return {"labels": total, "complaints": complaints, "ratings": rated, "new_labels": fresh + rated_fresh,
                 "min_labels": self.min_labels, "model": model, "deciding": deciding}  # fmt: skip
 
@@ -160,20 +165,23 @@ class Learning:
         return fresh >= min_new
 
     def deciding(self, uow: UnitOfWork) -> LearnedTriage | None:
-        """The learned model that decides now, loaded once per new model (None: word lists)."""
+        """The learned model that decides now, loaded once per new model (None: word lists). A
+        model that cannot be applied is said once in the log and left alone: the word lists decide."""
         model_id = uow.models.deciding_id()
         if model_id is None:
             return None
         with self._lock:
             if self._model is not None and self._model.id == model_id:
                 return self._model
-        data = uow.models.weights(model_id)
-        if data is None:
-            return None
+            if model_id == self._broken:
+                return None
         try:
-            model = LearnedTriage.from_data(data, model_id)
-        except ModelError as exc:
-            log.error("triage model %d cannot be applied (%s); the word lists decide", model_id, exc)
+            data = uow.models.weights(model_id)
+            model = LearnedTriage.from_data(data, model_id) if data is not None else None
+        except (ModelError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+            log.error("triage model %d cannot be applied (%s); the word lists decide", model_id, str(exc)[:200])
+            with self._lock:
+                self._broken = model_id
             return None
         with self._lock:
             self._model = model

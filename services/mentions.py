@@ -84,12 +84,27 @@ class MentionDesk:
             case = uow.complaints.of_mention(mention_id)
             if case is not None or m.lane not in (None, "open"):
                 return LaneApplied("already_done", case.id if case else None, False, self._view(uow, m, case))
+            refused = self._refusal(uow, m, action, entry)
+            if refused is not None:
+                return LaneApplied(refused, None, False, self._view(uow, m, None))
             case_id = None
             if outcome in _KINDS:
                 case_id = self._open(uow, m, _KINDS[outcome], who.actor, now, entry)
             m.lane, m.lane_by, m.lane_at = outcome, who.name[:64], now
             uow.labels.put(m.id, outcome == "promoted", 1.0, LABELS[outcome], who.actor, now)
             return LaneApplied(outcome, case_id, True, self._view(uow, m, uow.complaints.of_mention(m.id)))
+
+    @staticmethod
+    def _refusal(uow: UnitOfWork, m: Mention, action: str, entry: int | None) -> str | None:
+        """Why a press does not apply to this mention: Answer is for questions, Thank for praise,
+        and an FAQ entry must exist."""
+        if action[:1] in ("a", "f") and m.kind != Kind.QUESTION.value:
+            return "not_for_this_kind"
+        if action == "t" and m.kind != Kind.PRAISE.value:
+            return "not_for_this_kind"
+        if entry is not None and all(e.id != entry for e in uow.faq.entries(None)):
+            return "unknown_faq"
+        return None
 
     def promote(self, mention_id: int, who: Staff) -> tuple[int, str] | None:
         """`reclaim mentions promote`: the complaint's id and kind (the case there already, if
@@ -149,11 +164,12 @@ class MentionDesk:
             return None if m is None else self._view(uow, m, uow.complaints.of_mention(mention_id))
 
     def _view(self, uow: UnitOfWork, m: Mention, case: Complaint | None) -> MentionView:
-        triage = m.triage or {}
+        triage = m.triage if isinstance(m.triage, dict) else {}
         p = triage.get("p_complaint")
+        p = float(p) if isinstance(p, int | float) and not isinstance(p, bool) and 0 <= p <= 1 else None
         faq = tuple((eid, q) for eid, q, _ in self._faq_matches(uow, m)) if m.kind == Kind.QUESTION.value else ()
         return MentionView(
             id=m.id, source=m.source, url=m.url, author=m.author, title=m.title, text=m.text, language=m.language,
-            kind=m.kind, unsure=bool(triage.get("unsure")), p_complaint=float(p) if p is not None else None,
+            kind=m.kind, unsure=bool(triage.get("unsure")), p_complaint=p,
             fetched_at=m.fetched_at, lane=m.lane, lane_by=m.lane_by, case_id=case.id if case else None, faq=faq,
         )  # fmt: skip

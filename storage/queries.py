@@ -26,6 +26,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _triage(m: Mention) -> dict[str, Any]:
+    return m.triage if isinstance(m.triage, dict) else {}
+
+
+def _probability(value: Any) -> float | None:
+    """A stored probability, if it is one (JSON has no NaN: a listing must stay JSON)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+    return float(value) if ok else None
+
+
 def mention_dict(m: Mention, complaint_id: int | None) -> dict[str, Any]:
     return {
         "id": m.id,
@@ -46,9 +56,9 @@ def mention_dict(m: Mention, complaint_id: int | None) -> dict[str, Any]:
         "complaint_id": complaint_id,
         "lane": m.lane,
         "lane_by": m.lane_by,
-        "unsure": bool((m.triage or {}).get("unsure")),
-        "decided_by": (m.triage or {}).get("decided_by", "rules"),
-        "p_complaint": (m.triage or {}).get("p_complaint"),
+        "unsure": bool(_triage(m).get("unsure")),
+        "decided_by": str(_triage(m).get("decided_by", "rules")),
+        "p_complaint": _probability(_triage(m).get("p_complaint")),
     }
 
 

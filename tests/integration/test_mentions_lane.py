@@ -19,7 +19,7 @@ from sandbox.labelled import make
 from sandbox.sites import Page, SiteServer
 from storage.review import collect
 from storage.tables import Complaint, Draft, Event, Mention, Outbox
-from storage.tables_triage import Label
+from storage.tables_triage import Label, TriageModel
 from tests.conftest import poll_all as poll
 from tests.integration.test_poll import feed
 
@@ -139,3 +139,33 @@ def test_triage_evaluate_reads_headers_and_refuses_a_file_it_cannot_cross_valida
     (tmp_path / "one.csv").write_text(one, "utf-8")
     assert main(["--config", str(config), "triage", "evaluate", "--csv", str(tmp_path / "one.csv")]) == 2
     assert "at least 10 texts of each kind" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"format": "reclaim-linear-1", "words": {"terms": ["a"], "idf": [1e200], "coef": [1e200]}},
+        {"format": "reclaim-linear-1", "intercept": 10**400},
+        [[[[["deep"]]]]],
+    ],
+)
+def test_a_hostile_model_row_leaves_the_word_lists_deciding(
+    db_url: str, site: SiteServer, make_app: Any, data: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = site.add("/feed.xml", Page(feed(*ITEMS)))
+    app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}])
+    with app.sessions.begin() as s:
+        s.add(TriageModel(trained_at=datetime.now(UTC), labels=100, complaints=50, rules_f1=0.5, learned_f1=0.9,
+                          decides=True, seconds=1.0, data=data))  # fmt: skip
+    (outcome,) = poll(app)
+    assert outcome.ok and outcome.complaints == 1
+    with app.sessions() as s:
+        assert {m.triage["decided_by"] for m in s.scalars(select(Mention))} == {"rules"}
+    assert any("cannot be applied" in r.message for r in caplog.records)
+    assert app.learning.status()["deciding"].startswith("word lists (model #")
+
+
+def test_ids_past_the_journals_integers_are_usage_errors(db_url: str, site: SiteServer, tmp_path: Path) -> None:
+    config = _config(tmp_path, db_url, site.url("/none.xml"))
+    assert main(["--config", str(config), "mentions", "promote", "2147483648"]) == 2
+    assert main(["--config", str(config), "complaints", "show", "2147483648"]) == 2

@@ -72,6 +72,14 @@ def test_good_config_and_defaults() -> None:
             "telegram.bot_username: a Telegram bot username",
         ),
         (GOOD + "timezone: Mars/Olympus\n", "unknown time zone"),
+        (
+            GOOD + "triage: {learn: {every: 100000000d}}\n",
+            "triage.learn.every: '100000000d' is longer than a schedule can count",
+        ),
+        (GOOD + "triage: {learn: {every: 0s}}\n", "triage.learn.every: train at most every minute"),
+        (GOOD + "triage: {learn: {min_labels: -3}}\n", "triage.learn.min_labels"),
+        (GOOD + "inbox: {show: [questoin]}\n", "inbox.show[0]: Input should be 'question', 'praise'"),
+        (GOOD.replace("every: 15m", "every: 999999d"), "sources[1].every: '999999d' is longer than a schedule"),
     ],
 )
 def test_each_kind_of_mistake_is_named(mistake: str, expected: str) -> None:

@@ -166,3 +166,34 @@ def test_the_model_decides_only_in_the_languages_it_learned() -> None:
     assert model.decide(english, "@nordlys the locker on Vesterbro stays shut with my code").decided_by.startswith(
         "learned"
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["words"].update(idf=[1e200] * len(d["words"]["idf"])),
+        lambda d: d.update(intercept=10**400),
+        lambda d: d["rules"].update(coef=[10**400] * len(d["rules"]["coef"])),
+        lambda d: d["chars"].update(terms=["x"] * 600_000, idf=[1.0] * 600_000, coef=[0.0] * 600_000),
+        lambda d: d.update(languages="en"),
+    ],
+)
+def test_weights_no_trained_model_has_are_refused(change: Any) -> None:
+    data = json.loads(json.dumps(fit(_examples(80)).as_data()))
+    change(data)
+    with pytest.raises(ModelError):
+        LearnedTriage.from_data(data)
+
+
+def test_a_model_that_cannot_be_applied_leaves_the_word_lists_deciding(caplog: pytest.LogCaptureFixture) -> None:
+    store = FakeStore()
+    learning = Learning(lambda: FakeUnitOfWork(store), TRIAGER, min_labels=100, folds=3)
+    _journal(store, make(200))
+    done = learning.train(NOW)
+    assert done.decides
+    store.models[-1].data = {"format": "reclaim-linear-1", "words": "x"}
+    learning._model = None  # a fresh process
+    assert learning.deciding(FakeUnitOfWork(store)) is None
+    assert learning.deciding(FakeUnitOfWork(store)) is None
+    assert [r.message for r in caplog.records].count(next(r.message for r in caplog.records)) == 1  # said once
+    assert learning.status()["deciding"] == f"word lists (model #{done.model_id} cannot be applied)"

@@ -90,3 +90,14 @@ def test_an_answer_is_due_from_the_press_and_a_rejected_complaint_can_be_relabel
     FakeUnitOfWork(store).labels.put(other, False, 1.0, "reject:not_compl", "tg:111", NOW)
     assert desk.promote(other, Staff(0, "cli")) == (cid, "complaint")
     assert store.labels[other].complaint and store.labels[other].origin == "promote"
+
+
+def test_a_press_that_does_not_fit_the_mention_is_refused() -> None:
+    store = FakeStore()
+    desk = _desk(store)
+    q = _mention(store, "do you ship to iceland?", "question")
+    praise = _mention(store, "lovely coat", "praise")
+    assert desk.act(q, "t", ANNA, 1).notice == "not_for_this_kind"
+    assert desk.act(praise, "a", ANNA, 2).notice == "not_for_this_kind"
+    assert desk.act(q, "f999", ANNA, 3).notice == "unknown_faq"
+    assert store.complaints == {} and store.mentions[q].lane == "open"
