@@ -186,10 +186,10 @@ def _promote(app: App, args: argparse.Namespace, console: Console) -> int:
     if kind != "complaint":
         print(f"error: mention {args.id} is already {kind} case #{complaint_id} (answered or thanked)", file=sys.stderr)
         return 1
-    status = app.views.complaint_status(complaint_id)
-    if args.json:
-        _print_json({"complaint_id": complaint_id, "status": status})
-    elif status == "rejected":
+    if args.json:  # the contract: exactly {"complaint_id": N}
+        _print_json({"complaint_id": complaint_id})
+        return 0
+    if app.views.complaint_status(complaint_id) == "rejected":
         console.print(f"complaint #{complaint_id} (rejected earlier; it stays rejected, and triage now learns "
                       "that it is a complaint)", markup=False)  # fmt: skip
     else:

@@ -71,7 +71,9 @@ def evaluate(app: App, args: argparse.Namespace, console: Console) -> int:
         return 2
     result = run_evaluation(_examples(app, rows), folds=args.folds, with_curve=not args.no_curve)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        data = result.as_dict()  # the contract: n, rules, learned, curve of {labels, rules, learned}
+        data["curve"] = [{k: p[k] for k in ("labels", "rules", "learned")} for p in result.curve]
+        print(json.dumps(data, indent=2))
         return 0
     _print_evaluation(result, args.folds, console)
     return 0

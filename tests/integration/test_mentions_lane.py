@@ -58,6 +58,7 @@ def test_the_lane_and_promote(db_url: str, site: SiteServer, make_app: Any, tmp_
     capsys.readouterr()
     assert main(run) == 0
     first = json.loads(capsys.readouterr().out)
+    assert set(first) == {"complaint_id"}  # the contract's JSON, nothing more
     assert main(run) == 0
     assert json.loads(capsys.readouterr().out) == first  # promoting twice changes nothing
     with app.sessions() as s:
@@ -132,9 +133,10 @@ def test_triage_evaluate_reads_headers_and_refuses_a_file_it_cannot_cross_valida
     rows = [(t, int(label)) for t, label, _ in make(80)]
     (tmp_path / "t.csv").write_text("tweet_text,complaint\n" + "".join(f'"{t}",{n}\n' for t, n in rows), "utf-8")
     assert main(["--config", str(config), "triage", "evaluate", "--csv", str(tmp_path / "t.csv"), "--folds", "5",
-                 "--json", "--no-curve"]) == 0  # fmt: skip
+                 "--json"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == 80 and set(result) == {"n", "rules", "learned", "curve"}
+    assert [set(p) for p in result["curve"]] == [{"labels", "rules", "learned"}]  # 64 training labels: one point
     one = "text,label\n" + "".join(f"text {n},{int(n == 0)}\n" for n in range(30))
     (tmp_path / "one.csv").write_text(one, "utf-8")
     assert main(["--config", str(config), "triage", "evaluate", "--csv", str(tmp_path / "one.csv")]) == 2
