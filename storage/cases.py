@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.ingest import CasePlan
-from core.lifecycle import Delivery
 from core.model import DraftStatus, Kind
-from core.outbox import Alert, to_json
-from storage.journal import ALERT_FLAGS, _insert
-from storage.tables import CardQueue, Complaint, Draft, Event, Outbox
+from core.outbox import Alert
+from storage.journal import ALERT_FLAGS, outbox_row, queue_rows
+from storage.tables import CardQueue, Complaint, Draft, Event
 
 
 def of_mention(session: Session, mention_id: int) -> Complaint | None:
@@ -47,15 +46,8 @@ def open_case(session: Session, plan: CasePlan, now: datetime) -> int:
         CardQueue(complaint_id=cid, version=1, drawn=0),
     ])  # fmt: skip
     if plan.kind is Kind.COMPLAINT:
-        alerts = [
-            {"key": f"alert:{cid}:{flag.value}", "kind": "alert", "complaint_id": cid,
-             "payload": to_json(Alert(flag.value)), "status": Delivery.PENDING.value, "attempts": 0,
-             "next_attempt_at": now, "created_at": now, "updated_at": now}
-            for flag in t.flags
-            if flag.value in ALERT_FLAGS
-        ]  # fmt: skip
-        if alerts:
-            session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), alerts)
+        alerts = [Alert(f.value) for f in t.flags if f.value in ALERT_FLAGS]
+        queue_rows(session, [outbox_row(f"alert:{cid}:{a.reason}", a, cid, now) for a in alerts])
     return cid
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.ingest import IngestPlan, MentionPlan, opened_events
 from core.lifecycle import Delivery
 from core.model import DraftStatus
-from core.outbox import Alert, MentionCard, OutboxKind, to_json
+from core.outbox import Alert, MentionCard, Payload, to_json
 from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
 CHUNK = 400
@@ -33,6 +33,19 @@ def _insert(session: Session, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)
+
+
+def outbox_row(key: str, payload: Payload, complaint_id: int | None, now: datetime,
+               status: str = Delivery.PENDING.value) -> dict[str, Any]:  # fmt: skip
+    """An outbox row as inserted: queued now, sent by the dispatcher (storage/outbox.py, cases.py)."""
+    return {"key": key, "kind": payload.kind.value, "complaint_id": complaint_id, "payload": to_json(payload),
+            "status": status, "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}  # fmt: skip
+
+
+def queue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows; a key already queued is left as it is (each message goes once)."""
+    if rows:
+        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -103,16 +116,12 @@ def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
 
 def _lane_cards(session: Session, plan: IngestPlan, ids: dict[str, int]) -> None:
     """A card in the staff chat for each new mention of the mentions lane."""
-    now = plan.fetched_at
     rows = [
-        {"key": f"mention:{mid}", "kind": OutboxKind.MENTION.value, "complaint_id": None,
-         "payload": to_json(MentionCard(mid)), "status": Delivery.PENDING.value, "attempts": 0,
-         "next_attempt_at": now, "created_at": now, "updated_at": now}
+        outbox_row(f"mention:{mid}", MentionCard(mid), None, plan.fetched_at)
         for m in plan.mentions
         if m.lane and (mid := ids.get(m.raw.external_id)) is not None
-    ]  # fmt: skip
-    if rows:
-        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), rows)
+    ]
+    queue_rows(session, rows)
 
 
 def _insert_complaints(
@@ -157,17 +166,7 @@ def _first_rows(session: Session, now: datetime, opened: list[MentionPlan], by_t
             for kind, data in opened_events(m)
         ]
         alerts += [
-            {
-                "key": f"alert:{cid}:{flag.value}",
-                "kind": "alert",
-                "complaint_id": cid,
-                "payload": to_json(Alert(flag.value)),
-                "status": Delivery.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            outbox_row(f"alert:{cid}:{flag.value}", Alert(flag.value), cid, now)
             for flag in m.triage.flags
             if flag.value in ALERT_FLAGS
         ]
@@ -176,8 +175,7 @@ def _first_rows(session: Session, now: datetime, opened: list[MentionPlan], by_t
     session.execute(
         _insert(session, CardQueue), [{"complaint_id": cid, "version": 1, "drawn": 0} for cid in by_token.values()]
     )
-    if alerts:
-        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), alerts)
+    queue_rows(session, alerts)
 
 
 def source_state(session: Session, name: str) -> SourceState:

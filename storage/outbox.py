@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.lifecycle import Delivery
-from core.outbox import Payload, to_json
-from storage.journal import _insert
+from core.outbox import Payload
+from storage.journal import _insert, outbox_row
 from storage.tables import Outbox
 
 FAILED = Delivery.FAILED.value
@@ -30,17 +30,7 @@ def add_outbox(
     """Queue one outgoing message; False when a row with this key exists (it is sent once)."""
     stmt = (
         _insert(session, Outbox)
-        .values(
-            key=key,
-            kind=payload.kind.value,
-            complaint_id=complaint_id,
-            payload=to_json(payload),
-            status=status,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        .values(**outbox_row(key, payload, complaint_id, now, status))
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Outbox.id)
     )
