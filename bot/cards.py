@@ -149,6 +149,8 @@ def _public(v: CardView, t: StaffTexts) -> list[str]:
     out.append(f"<b>{e(label)}:</b>\n<pre>{e(v.draft)}</pre>")
     if v.approved_by:
         out.append(e(c("card", "approved_by", name=v.approved_by)))
+    elif v.by_policy:
+        out.append(e(c("card", "by_policy", after=v.by_policy)))
     if v.published_by and v.status is S.PUBLISHED:
         out.append(e(c("card", "published_by", name=v.published_by)))
     if v.status is S.REJECTED and v.reject_reason:

@@ -102,6 +102,14 @@ class Staff:
         return f"tg:{self.id}" if self.id > 0 else f"web:{-self.id}" if self.id else "cli"
 
 
+STAFF_PREFIXES = ("tg:", "web:")  # and "cli": the actors a Staff can be (customers are "customer:…")
+
+
+def is_staff(actor: str) -> bool:
+    """Whether an event's actor is someone on the team (not the service, the policy or a customer)."""
+    return actor.startswith(STAFF_PREFIXES) or actor == "cli"
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """What the rules need to know of a complaint."""

@@ -77,6 +77,7 @@ class CardView:
     failed_sends: tuple[str, ...] = ()  # outbox rows given up: "#12 say: chat not found"
     customer_name: str | None = None  # who opened the private link (Telegram first name)
     customer_username: str | None = None  # and their @username, when they have one
+    by_policy: str | None = None  # published by respond.auto_publish after this long without a staff action
     new_link: str | None = None  # the token of the link made when the owner released the old one
     case: str = "complaint"  # what the case answers: a complaint, a question, praise
 

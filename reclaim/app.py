@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the rest loads when first used: `reclaim check-config` need
     from services.learning import Learning
     from services.machine import Playbook
     from services.mentions import MentionDesk
+    from services.policy import PolicyDesk
     from services.staff import StaffInbox
     from services.views import Views
     from storage.db import DbThreads
@@ -149,6 +150,15 @@ class App:
         d = self.drafter
         return MentionDesk(self.uow, Writers(self.draft, d.thanks, d.answer),
                            first_response=self.settings.sla.first_response, publisher_of=self.publisher_of)  # fmt: skip
+
+    @cached_property
+    def policy(self) -> PolicyDesk | None:
+        """Replies published by policy (respond.auto_publish), or None when every reply waits for a person."""
+        from services.policy import PolicyDesk
+
+        s = self.settings
+        rules = s.respond.policy(s.timezone, s.sources, s.triage.languages)
+        return PolicyDesk(self.uow, rules) if rules is not None else None
 
     def publisher_of(self, source: str) -> str:
         """Who publishes replies on a source (manual when it is no longer configured)."""

@@ -131,6 +131,7 @@ def rows(r: Review) -> list[tuple[str, str, Any]]:
     out += [("first_response", "within_sla", r.first_response.within_sla)]
     out += [("first_response", "within_1h", r.answered_1h), ("first_response", "within_24h", r.answered_24h)]
     out += [("first_response", "unanswered", r.unanswered)]
+    out += [("first_response", f"{who}:{k}", v) for who, figures in r.responders.items() for k, v in figures.items()]
     out += [("promises", k, v) for k, v in r.promises.items()]
     out += [("ratings", str(k), v) for k, v in r.ratings.items()] + [("ratings", "mean", r.satisfaction)]
     out += [("escalations", k, v) for k, v in r.escalations.items()]

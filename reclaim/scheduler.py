@@ -184,6 +184,34 @@ class Runner:
         except Exception:
             log.exception("queueing the monthly review failed")
 
+    async def _publish_by_policy(self) -> None:
+        if self.app.policy is None:
+            return
+        try:
+            published = await self.app.db(self.app.policy.run)
+        except Exception:
+            log.exception("publishing by policy failed; trying again at the next check")
+            return
+        if published and self.bot is not None:
+            self.bot.kick()
+
+    def _schedule_policy(self) -> None:
+        """respond.auto_publish: look for replies that waited long enough, often enough that
+        none waits much past its delay (a tenth of the shortest, between 1 and 30 seconds)."""
+        policy = self.app.policy
+        if policy is None:
+            return
+        every = min(max(policy.policy.shortest.total_seconds() / 10, 1.0), 30.0)
+        self.scheduler.add_job(
+            self._publish_by_policy,
+            IntervalTrigger(seconds=every),
+            id="policy",
+            name="replies published by policy",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=every),
+            max_instances=1,
+            coalesce=True,
+        )
+
     def _schedule_learning(self) -> None:
         learn = self.app.settings.triage.learn
         if learn.enabled:
@@ -222,6 +250,7 @@ class Runner:
             coalesce=True,
         )
         self._schedule_learning()
+        self._schedule_policy()
         every = self.app.settings.alerts.check_every.total_seconds()
         self.scheduler.add_job(
             self._check_alerts,

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from reclaim.settings_respond import Respond, answerable
 from watchers import REGISTRY, HttpOptions, SourceOptions
 from watchers.options import Duration, HttpUrl, Strict, is_credential_header
 
@@ -293,6 +294,7 @@ class Settings(Strict):
     review: Review = Review()
     web: Web = Web()
     outbox: OutboxSettings = OutboxSettings()
+    respond: Respond = Respond()
     retention: Duration = timedelta(days=1827)  # finished complaints are anonymised after this (5 years)
     timezone: str = "UTC"
 
@@ -335,6 +337,19 @@ class Settings(Strict):
             own = {self.telegram.staff_chat_id, self.telegram.manager_chat_id}
             if own & set(src.telegram_chats()):
                 raise ValueError(f"source {src.name!r}: the staff and managers' chats cannot be watched as sources")
+        return self
+
+    @model_validator(mode="after")
+    def _policy_answers(self) -> Settings:
+        auto = self.respond.auto_publish
+        if auto is not None:
+            try:
+                answerable(auto.sources, self.sources)
+            except ValueError as exc:
+                raise ValueError(f"respond.auto_publish.sources: {exc}") from exc
+            unknown = sorted(set(auto.languages or ()) - set(self.triage.languages))
+            if unknown:
+                raise ValueError(f"respond.auto_publish.languages: {', '.join(unknown)} not in triage.languages")
         return self
 
     def secret_values(self) -> list[str]:

@@ -57,6 +57,7 @@ class Truth:
     reopened: set[int] = field(default_factory=set)
     actions: Counter[str] = field(default_factory=Counter)
     by_source: dict[str, Counter[str]] = field(default_factory=dict)
+    by_policy: list[float] = field(default_factory=list)  # seconds, first answers published by policy
 
 
 def _response(rng: random.Random) -> float | None:
@@ -200,6 +201,9 @@ def _outcome(
         answered = fetched + timedelta(seconds=answer)
         c.first_response_at, c.status = answered, "published"
         truth.first_response.append(answer)
+        if answer <= 900 and int(answer) % 3 == 0:  # nobody acted in time: respond.auto_publish answered
+            truth.by_policy.append(answer)
+            events.append((answered - timedelta(seconds=1), "approved_by_policy", {"after": "15m"}))
         events.append((answered, "published", {}))
         if answer > 3600:
             alert("deadline_missed", fetched + timedelta(hours=1))

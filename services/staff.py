@@ -103,7 +103,7 @@ class StaffInbox:
         if d.release_link:
             uow.links.release(c, now)
         if d.publish:
-            _queue_publish(uow, c, who, now)
+            queue_publish(uow, c, who.actor, now)
         if d.publish_follow_up:
             _queue_follow_up(uow, c, now)
 
@@ -198,7 +198,8 @@ def _changed(uow: UnitOfWork, c: Complaint, notice: str, ask: str | None = None)
     return Applied(notice=notice, changed=True, ask=ask, card=uow.cards.view(c.id), version=version)
 
 
-def _queue_publish(uow: UnitOfWork, c: Complaint, who: Staff, now: datetime) -> None:
+def queue_publish(uow: UnitOfWork, c: Complaint, actor: str, now: datetime) -> None:
+    """The current draft of the public reply goes to the complaint's publisher (or to a person)."""
     draft = uow.drafts.current(c.id)
     mention = uow.complaints.mention(c.mention_id)
     payload = Publish(
@@ -212,7 +213,7 @@ def _queue_publish(uow: UnitOfWork, c: Complaint, who: Staff, now: datetime) -> 
     requeue(uow, f"publish:{c.id}", c.id, payload, manual, now)
     if manual:
         c.advance(E.HANDED_OVER, now)
-    uow.events.add(c.id, "publish_queued", who.actor, {"publisher": c.publisher}, now)
+    uow.events.add(c.id, "publish_queued", actor, {"publisher": c.publisher}, now)
 
 
 def _queue_follow_up(uow: UnitOfWork, c: Complaint, now: datetime) -> None:

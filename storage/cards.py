@@ -63,6 +63,7 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
         publisher=c.publisher,
         reject_reason=c.reject_reason,
         approved_by=names.get("approved"),
+        by_policy=names.get("approved_by_policy"),
         published_by=names.get("published"),
         publish_error=publish.last_error if publish is not None and publish.status != Delivery.DONE else None,
         card_chat_id=c.card_chat_id,
@@ -83,13 +84,14 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
 
 
 def _who_did(session: Session, complaint_id: int) -> dict[str, str]:
-    kinds = ("approved", "published", "draft_edited")
+    """Who did each of these last (by the policy: after how long without a staff action)."""
+    kinds = ("approved", "published", "draft_edited", "approved_by_policy")
     rows = session.execute(
         select(Event.kind, Event.data)
         .where(Event.complaint_id == complaint_id, Event.kind.in_(kinds))
         .order_by(Event.id)
     )
-    return {kind: str((data or {}).get("name") or "") for kind, data in rows}
+    return {kind: str((data or {}).get("name") or (data or {}).get("after") or "") for kind, data in rows}
 
 
 def due_cards(session: Session, limit: int, only: int | None = None) -> list[tuple[int, int]]:

@@ -3,14 +3,15 @@ storage/uow.py as queries on it (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
+from core.inbox import STAFF_PREFIXES
 from core.ingest import CasePlan, IngestPlan
 from core.lifecycle import Delivery, Status
 from core.model import Step
@@ -38,6 +39,7 @@ from storage.tables import (
 from storage.updates import first_time
 
 OPEN_STEPS = tuple(s.value for s in Step if s is not Step.CLOSED)
+DRAFTED = tuple(s.value for s in lifecycle.OPEN)  # the public reply is still a draft
 UNANSWERED = tuple(s.value for s in Status if s in lifecycle.UNANSWERED)  # the first-response clock runs
 
 
@@ -82,6 +84,16 @@ class SqlComplaints(uow.Complaints):
         query = select(func.count()).select_from(Complaint)
         query = query.where(Complaint.created_at >= since, Complaint.kind == "complaint")
         return int(self.session.scalar(query) or 0)
+
+    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
+        query = select(Complaint.id).where(
+            Complaint.status.in_(DRAFTED),
+            Complaint.owner_id.is_(None),
+            Complaint.kind == "complaint",
+            Complaint.source.in_(list(sources)),
+            Complaint.created_at <= before,
+        )
+        return list(self.session.scalars(query.order_by(Complaint.id).limit(limit)))
 
 
 class SqlSources(uow.Sources):
@@ -145,6 +157,11 @@ class SqlEvents(uow.Events):
         return {
             kind: str((data or {}).get("name") or "") for kind, data in self.session.execute(query.order_by(Event.id))
         }
+
+    def last_by_staff(self, complaint_id: int) -> datetime | None:
+        staff = or_(*(Event.actor.startswith(p, autoescape=True) for p in STAFF_PREFIXES), Event.actor == "cli")
+        query = select(func.max(Event.at)).where(Event.complaint_id == complaint_id, staff)
+        return self.session.scalar(query)
 
 
 class SqlDrafts(uow.Drafts):

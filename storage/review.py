@@ -42,6 +42,8 @@ class Review:
     answered_1h: int = 0
     answered_24h: int = 0
     unanswered: int = 0
+    # first answers by whom: the team, or respond.auto_publish (count, median, p90, within 1 h and 24 h)
+    responders: dict[str, dict[str, Any]] = field(default_factory=dict)
     promises: dict[str, int] = field(default_factory=dict)  # made, kept, missed, open
     ratings: dict[int, int] = field(default_factory=dict)
     escalations: dict[str, int] = field(default_factory=dict)
@@ -185,6 +187,7 @@ def _complaints(session: Session, r: Review, start: datetime, end: datetime, sla
     r.answered_1h = sum(1 for s in answered if s <= 3600)
     r.answered_24h = sum(1 for s in answered if s <= 86400)
     r.unanswered = sum(1 for row in rows if row.first_response_at is None and row.status != "rejected")
+    r.responders = _responders(session, first, start, end)
 
     def lateness(row: Any) -> float:  # never answered is slowest of all
         took = first[row.id]
@@ -208,6 +211,26 @@ def _complaints(session: Session, r: Review, start: datetime, end: datetime, sla
         .order_by(func.count().desc(), Event.complaint_id)
     ).all()
     r.reopened = [{"id": cid, "times": n} for cid, n in reopened]
+
+
+def _responders(
+    session: Session, first: dict[int, float | None], start: datetime, end: datetime
+) -> dict[str, dict[str, Any]]:
+    """First answers split by who gave them: the team, or the policy (services/policy.py's event)."""
+    by_policy = set(
+        session.scalars(
+            select(Event.complaint_id).where(
+                Event.kind == "approved_by_policy", Event.complaint_id.in_(_month_ids(start, end))
+            )
+        )
+    )
+    out = {}
+    for who in ("staff", "policy"):
+        took = [s for cid, s in first.items() if s is not None and (cid in by_policy) == (who == "policy")]
+        t = Timing.of(took)
+        out[who] = {"count": t.count, "median": t.median, "p90": t.p90,
+                    "within_1h": sum(1 for s in took if s <= 3600), "within_24h": sum(1 for s in took if s <= 86400)}  # fmt: skip
+    return out
 
 
 def _month_ids(start: datetime, end: datetime) -> Any:

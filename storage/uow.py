@@ -11,7 +11,7 @@ is an abstract class here with two implementations built on it: the SQL one
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -76,6 +76,11 @@ class Complaints(abc.ABC):
     def opened_since(self, since: datetime) -> int:
         """How many complaints were opened since then (answers and thanks are not complaints)."""
 
+    @abc.abstractmethod
+    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
+        """Complaints from these sources opened before then whose public reply is still a draft
+        and that nobody has taken, oldest first (what respond.auto_publish looks at)."""
+
 
 class Sources(abc.ABC):
     @abc.abstractmethod
@@ -123,6 +128,10 @@ class Events(abc.ABC):
     @abc.abstractmethod
     def names(self, complaint_id: int, kinds: tuple[str, ...]) -> dict[str, str]:
         """Who did each of ``kinds`` last (the ``name`` in the event's data), by kind."""
+
+    @abc.abstractmethod
+    def last_by_staff(self, complaint_id: int) -> datetime | None:
+        """When someone on the team last did something to the complaint (core.inbox.is_staff)."""
 
 
 class Drafts(abc.ABC):

@@ -8,11 +8,12 @@ on: a rollback does not undo writes, and locks are not taken (concurrency is tes
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
 from core import lifecycle
+from core.inbox import is_staff
 from core.ingest import CasePlan, IngestPlan, new_token, opened_events
 from core.lifecycle import Delivery, Status
 from core.lifecycle import Event as E
@@ -136,6 +137,12 @@ class FakeComplaints(uow.Complaints):
             opened.append(c.id)
         return Recorded(added, len(opened), tuple(opened))
 
+    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
+        drafted = {s.value for s in lifecycle.OPEN}
+        found = [c.id for c in self.store.complaints.values() if c.status in drafted and c.owner_id is None
+                 and c.kind == "complaint" and c.source in sources and c.created_at <= before]  # fmt: skip
+        return sorted(found)[:limit]
+
     def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         late = [
             (c.id, c.first_response_due)
@@ -207,6 +214,10 @@ class FakeEvents(uow.Events):
             for e in self.store.events
             if e.complaint_id == complaint_id and e.kind in kinds
         }
+
+    def last_by_staff(self, complaint_id: int) -> datetime | None:
+        times = [e.at for e in self.store.events if e.complaint_id == complaint_id and is_staff(e.actor)]
+        return max(times, default=None)
 
 
 class FakeDrafts(uow.Drafts):

@@ -54,6 +54,10 @@ def test_the_numbers_are_the_months_data(month: tuple[Any, Truth, Review]) -> No
     assert r.first_response.within_sla == r.answered_1h
     assert r.answered_24h == sum(1 for s in truth.first_response if s <= 86400)
     assert r.unanswered == truth.unanswered > 0
+    policy, staff = r.responders["policy"], r.responders["staff"]
+    assert policy["count"] == len(truth.by_policy) > 0 and staff["count"] == len(truth.first_response) - policy["count"]
+    assert policy["median"] == pytest.approx(percentile(truth.by_policy, 50), abs=1e-3)
+    assert policy["within_1h"] + staff["within_1h"] == r.answered_1h and policy["within_24h"] == len(truth.by_policy)
     assert r.promises == {"made": truth.promises["made"], "kept": truth.promises["kept"],
                           "missed": truth.promises["missed"], "open": 0}  # fmt: skip
     assert r.ratings == {n: truth.ratings.get(n, 0) for n in range(1, 6)}
@@ -83,6 +87,9 @@ def test_html_has_its_charts_and_the_numbers_beside_them(month: tuple[Any, Truth
     for data, _alt in images:
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
     assert "Billing page shows VAT clearly" in html and "overdue" in html
+    policy = r.responders["policy"]
+    assert re.search(rf"by policy \(no staff action in time\)</td><td>{policy['count']}</td>", html)
+    assert f"expect an answer within the hour; this month {r.answered_1h / r.complaints * 100:.0f}%" in html
 
 
 @pytest.mark.parametrize(

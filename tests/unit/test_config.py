@@ -281,3 +281,34 @@ def test_written_defaults_of_the_token_and_the_database_password_are_refused_too
     assert "database.url: has a password" in problems(url)
     fine = GOOD.replace("sqlite:///reclaim.db", "'postgresql://u:${DB_PASSWORD}@h/db'")
     assert settings_from_text(fine, env={"DB_PASSWORD": "s3cret-pw"}).database.url == "postgresql://u:s3cret-pw@h/db"
+
+
+def test_respond_policy_resolves_sources_by_kind_and_name() -> None:
+    text = (
+        SOCIAL
+        + "respond:\n  working_hours: {mon-fri: '09:00-17:00'}\n  auto_publish: {sources: [reddit], after: 20m}\n"
+    )
+    s = settings_from_text(text, env=REDDIT_ENV)
+    policy = s.respond.policy(s.timezone, s.sources, s.triage.languages)
+    assert policy is not None and policy.sources == {s.sources[0].name} and policy.after.total_seconds() == 1200
+    assert policy.severities == {"low", "normal"} and policy.outside_hours.total_seconds() == 120
+    assert settings_from_text(SOCIAL, env=REDDIT_ENV).respond.auto_publish is None  # off unless configured
+
+
+@pytest.mark.parametrize(
+    ("respond", "expected"),
+    [
+        (
+            "auto_publish: {severities: [low, critical]}",
+            "line 12: respond.auto_publish.severities: critical complaints are never",
+        ),
+        ("auto_publish: {sources: [rss]}", "rss sources have no reply API"),
+        ("auto_publish: {sources: [nosuch]}", "'nosuch' is neither a source's name nor a source kind"),
+        ("auto_publish: {after: 0s}", "respond.auto_publish.after"),
+        ("auto_publish: {languages: [de]}", "respond.auto_publish.languages: de not in triage.languages"),
+        ("working_hours: {mon: '9-17'}", "respond.working_hours"),
+        ("working_hours: {weekdays: '09:00-17:00'}", "'weekdays' is not a day"),
+    ],
+)
+def test_respond_mistakes_are_named(respond: str, expected: str) -> None:
+    assert expected in problems(SOCIAL + f"respond:\n  {respond}\n", REDDIT_ENV)
