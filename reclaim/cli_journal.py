@@ -37,6 +37,20 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def _policy(settings: Settings) -> str:
+    """respond.auto_publish in a line: what is published by policy, after how long."""
+    policy = settings.respond.policy(settings.timezone, settings.sources, settings.triage.languages)
+    if policy is None:
+        return "off (every public reply waits for a person)"
+    if not policy.sources:
+        return "nothing (no configured source has a reply API)"
+    return (
+        f"{', '.join(sorted(policy.severities))} complaints from {', '.join(sorted(policy.sources))} after "
+        f"{format_duration(policy.after)} without a staff action ({format_duration(policy.outside_hours)} "
+        "outside working hours)"
+    )
+
+
 def check_config(settings: Settings, console: Console) -> int:
     """A summary of the config, once the word lists and reply templates it names load too."""
     from reclaim.app import App
@@ -48,6 +62,7 @@ def check_config(settings: Settings, console: Console) -> int:
     console.print(f"[bold]Database[/]: {escape(settings.database.url.split('://')[0])}")
     console.print(f"[bold]Languages[/]: {escape(', '.join(settings.triage.languages))}")
     console.print(f"[bold]First response SLA[/]: {format_duration(settings.sla.first_response)}")
+    console.print(f"[bold]Published by policy[/]: {escape(_policy(settings))}")
     bot = settings.telegram.bot_username
     links = f"https://t.me/{bot}?start=…" if bot else "none (telegram.bot_username not set)"
     console.print(f"[bold]Private chat links[/]: {escape(links)}")
