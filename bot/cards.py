@@ -214,6 +214,9 @@ def keyboard(v: CardView, t: StaffTexts) -> Keyboard:
             [take],
         ]
     rows = _keyboard(v, t)
+    amend = _amend_row(v, t)
+    if amend:
+        rows.insert(-1, amend)
     resolved = v.status is S.CLOSED or v.conversation_step in ("satisfaction", "closed")
     if resolved and v.root_cause is None and v.status is not S.REJECTED:
         rows.insert(-1, [Button(b("button", "cause"), data(v.id, Action.CAUSE))])
@@ -285,6 +288,25 @@ def take_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
             Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL)),
         ]
     ]
+
+
+def withdraw_keyboard(complaint_id: int, t: StaffTexts) -> Keyboard:
+    return [
+        [
+            Button(t.t("button", "withdraw_confirm"), data(complaint_id, Action.WITHDRAW_CONFIRM)),
+            Button(t.t("button", "cancel"), data(complaint_id, Action.CANCEL)),
+        ]
+    ]
+
+
+def _amend_row(v: CardView, t: StaffTexts) -> list[Button]:
+    """Edit our published reply in place, or (before the customer is in the private chat) take it down."""
+    if not v.amendable or v.status not in (S.PUBLISHED, S.CLOSED):
+        return []
+    row = [Button(t.t("button", "reply_edit"), data(v.id, Action.REPLY_EDIT))]
+    if v.status is S.PUBLISHED and v.conversation_step is None:
+        row.append(Button(t.t("button", "withdraw"), data(v.id, Action.WITHDRAW)))
+    return row
 
 
 EXCERPT = 160  # characters of the post quoted in a manager's alert

@@ -17,6 +17,8 @@ from telegram.error import BadRequest, Forbidden
 from bot.cards import alert_excerpt, clock, e, lane_keyboard, lane_text, span
 from core.outbox import (
     Alert,
+    Amend,
+    Amender,
     Document,
     MentionCard,
     OutboxItem,
@@ -181,6 +183,30 @@ async def send_mention(d: Dispatcher, item: OutboxItem, p: MentionCard) -> Resul
     return {"chat_id": d.staff_chat_id, "message_id": sent.message_id}
 
 
+async def send_amend(d: Dispatcher, item: OutboxItem, p: Amend) -> Result:
+    """Our published reply edited in place or taken down: by the source's publisher (Reddit), or
+    by the bot itself in a Telegram group (editMessageText, deleteMessage)."""
+    publisher = d.publishers.get(p.publisher)
+    if isinstance(publisher, Amender):
+        return await publisher.amend(item)
+    if p.publisher != "telegram":
+        raise PublishRefused(f"{p.publisher!r} replies cannot be edited or withdrawn from here")
+    chat, _, message = p.reply_id.rpartition(":")
+    chat_id, message_id = int(chat), int(message)
+    try:
+        if p.text is None:
+            await d.bot.delete_message(chat_id, message_id)
+            return {"deleted": True}
+        await d.bot.edit_message_text(p.text, chat_id=chat_id, message_id=message_id, link_preview_options=NO_PREVIEW)
+    except Forbidden as exc:
+        raise PublishRefused(f"Telegram: the bot cannot change messages in that group ({exc.message})") from exc
+    except BadRequest as exc:
+        if "not modified" in exc.message.lower():
+            return {"edited": True, "unchanged": True}
+        raise PublishRefused(f"Telegram: {exc.message}") from exc
+    return {"edited": True}
+
+
 Sender = Callable[["Dispatcher", OutboxItem, Any], Awaitable[Result]]
 SENDERS: dict[OutboxKind, tuple[type, Sender]] = {
     OutboxKind.ALERT: (Alert, send_alert),
@@ -190,6 +216,7 @@ SENDERS: dict[OutboxKind, tuple[type, Sender]] = {
     OutboxKind.REMIND: (Remind, send_remind),
     OutboxKind.DOCUMENT: (Document, send_document),
     OutboxKind.MENTION: (MentionCard, send_mention),
+    OutboxKind.AMEND: (Amend, send_amend),
 }
 
 

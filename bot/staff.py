@@ -16,7 +16,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.cards import cause_keyboard, justified_keyboard, parse_data, reject_keyboard, take_keyboard
+from bot.cards import (
+    cause_keyboard,
+    justified_keyboard,
+    parse_data,
+    reject_keyboard,
+    take_keyboard,
+    withdraw_keyboard,
+)
 from bot.customer import ConversationStore
 from bot.dispatch import markup
 from bot.texts import StaffTexts
@@ -36,6 +43,7 @@ PROMPTS = {
     "slip_text": "slip_prompt",
     "follow_up_text": "follow_up_prompt",
     "cause_text": "cause_prompt",
+    "reply_edit_text": "reply_edit_prompt",
 }
 TO_CUSTOMER = ("relay", "options_text", "resolved_text", "time_text", "slip_text")
 MAX_OPTIONS = 8
@@ -101,6 +109,7 @@ class StaffDesk:
         message = query.message
         choices = {
             "confirm_take": lambda: take_keyboard(cid, self.texts),
+            "confirm_withdraw": lambda: withdraw_keyboard(cid, self.texts),
             "reject_reason": lambda: reject_keyboard(cid, self.texts),
             "cause": lambda: cause_keyboard(cid, self.causes, self.texts),
             "justified": lambda: justified_keyboard(cid, self.texts),

@@ -42,6 +42,9 @@ class Action(StrEnum):
     CAUSE_SET = "cs"  # with the cause's number in review.causes, or "other" (asks for words)
     JUSTIFIED = "cj"  # with 1 or 0: was the customer right?
     RELEASE = "rl"  # the owner frees a private link someone else took: the complaint gets a new one
+    REPLY_EDIT = "re"  # a new text for our published reply, where the place allows it (asks for it)
+    WITHDRAW = "wd"  # the owner takes our published reply down (asks to confirm)
+    WITHDRAW_CONFIRM = "wc"
 
 
 def _status_sources(event: E) -> frozenset[S]:
@@ -80,6 +83,9 @@ ALLOWED: dict[Action, frozenset[S]] = {
     Action.CAUSE_SET: lifecycle.ANSWERED,
     Action.JUSTIFIED: lifecycle.ANSWERED,
     Action.RELEASE: lifecycle.RELEASABLE,
+    Action.REPLY_EDIT: frozenset({S.PUBLISHED, S.CLOSED}),
+    Action.WITHDRAW: _status_sources(E.UNPUBLISHED),
+    Action.WITHDRAW_CONFIRM: _status_sources(E.UNPUBLISHED),
 }
 # the follow-up's button and the lifecycle event it stands for
 FOLLOW_UP_EVENTS: dict[Action, E] = {
@@ -120,6 +126,7 @@ class State:
     publisher: str = "manual"
     follow_up: FollowUp | None = None
     bound: bool = False  # someone opened the private link
+    amendable: bool = False  # our public reply is out where its publisher can edit or delete it
 
 
 @dataclass(slots=True)
@@ -139,6 +146,7 @@ class Decision:
     cause: str | None = None  # the root cause to record
     justified: bool | None = None
     release_link: bool = False  # unbind whoever opened the link and give the complaint a new one
+    withdraw: bool = False  # queue taking our public reply down
 
     @property
     def status(self) -> S | None:
@@ -229,6 +237,28 @@ def _release(state: State, who: Staff, arg: str | None) -> Decision:
     return d
 
 
+def _reply_edit(state: State, who: Staff, arg: str | None) -> Decision:
+    if not state.amendable:
+        return Decision(notice="amend_not_possible")
+    return Decision(notice="edit_prompted", ask="reply_edit_text")
+
+
+def _withdraw(state: State, who: Staff, *, confirmed: bool) -> Decision:
+    """Only the owner takes our public reply down, and only before the customer is in the
+    private chat (the link they followed is in that reply)."""
+    if not state.amendable:
+        return Decision(notice="amend_not_possible")
+    if state.owner_id != who.id:
+        return Decision(notice="withdraw_owner_only")
+    if state.bound:
+        return Decision(notice="withdraw_bound")
+    if not confirmed:
+        return Decision(notice="confirm_withdraw", ask="confirm_withdraw")
+    d = Decision(notice="withdrawing", changed=True, withdraw=True)
+    d.events.append(("withdraw_requested", _by(who)))
+    return d
+
+
 def _follow_up(state: State, action: Action, who: Staff) -> Decision:
     event = FOLLOW_UP_EVENTS[action]
     if not lifecycle.allows(Part.FOLLOW_UP, state.follow_up, event):
@@ -275,6 +305,9 @@ _RULES: dict[Action, Rule] = {
     Action.TAKE: lambda state, who, arg: _take(state, who, confirmed=False),
     Action.TAKE_CONFIRM: lambda state, who, arg: _take(state, who, confirmed=True),
     Action.CANCEL: lambda state, who, arg: Decision(notice="cancelled", changed=True),
+    Action.REPLY_EDIT: _reply_edit,
+    Action.WITHDRAW: lambda state, who, arg: _withdraw(state, who, confirmed=False),
+    Action.WITHDRAW_CONFIRM: lambda state, who, arg: _withdraw(state, who, confirmed=True),
     Action.REJECT_AS: _reject,
     Action.APPROVE: _approve,
     Action.POSTED: _posted(E.POSTED),

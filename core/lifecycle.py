@@ -89,6 +89,7 @@ class Event(StrEnum):
     REOPENED_PRIVATE = "reopened_private"  # … back to answered in private only
     FORGOTTEN = "forgotten"  # the customer asked to be forgotten
     WITHDRAWN = "withdrawn"  # a message for the wrong person (a released link) is not sent
+    UNPUBLISHED = "unpublished"  # the owner withdrew our public reply: a draft again
 
 
 S, F, D, E = Status, FollowUp, Delivery, Event
@@ -139,6 +140,7 @@ TABLE: tuple[Move, ...] = (
     _m(Part.STATUS, E.REOPENED_PUBLIC, {S.CLOSED}, S.PUBLISHED),
     _m(Part.STATUS, E.REOPENED_PRIVATE, {S.CLOSED}, S.PRIVATE),
     _m(Part.STATUS, E.FORGOTTEN, _ANY_BUT_FINISHED, S.CLOSED),
+    _m(Part.STATUS, E.UNPUBLISHED, {S.PUBLISHED}, S.DRAFT_READY),
     # the public follow-up, once the customer is satisfied
     _m(Part.FOLLOW_UP, E.PROPOSED, {None}, F.PROPOSED),
     _m(Part.FOLLOW_UP, E.EDITED, {F.PROPOSED, F.REFUSED}, F.PROPOSED),

@@ -12,6 +12,7 @@ handler for its kind (bot/dispatch.py). The journal keeps a payload as JSON (``t
 | remind   | ``Remind``   | the owner, before a promised time         |
 | document | ``Document`` | the managers' chat (the monthly review)   |
 | mention  | ``MentionCard`` | the staff chat: the mentions lane's card |
+| amend    | ``Amend``    | our published reply: a new text, or withdrawn |
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 class OutboxKind(StrEnum):
@@ -31,6 +32,7 @@ class OutboxKind(StrEnum):
     REMIND = "remind"
     DOCUMENT = "document"
     MENTION = "mention"
+    AMEND = "amend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +112,32 @@ class MentionCard:
 
 
 @dataclass(frozen=True, slots=True)
+class Amend:
+    """A change to our published reply where the place allows it: its new ``text``, or (None)
+    withdrawn. ``reply_id`` is where the publisher put it (a Reddit fullname, "chat:message")."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.AMEND
+    publisher: str
+    reply_id: str
+    text: str | None = None
+    by: str = "reclaim"  # who asked for it (an event log actor) and their name
+    name: str = ""
+
+    @property
+    def withdraw(self) -> bool:
+        return self.text is None
+
+
+@dataclass(frozen=True, slots=True)
 class Erased:
     """What a row says once its customer was forgotten: nothing (it is never sent)."""
 
     kind: OutboxKind = field(default=OutboxKind.SAY)
 
 
-Payload = Alert | Publish | Say | Relay | Remind | Document | MentionCard
+Payload = Alert | Publish | Say | Relay | Remind | Document | MentionCard | Amend
 PAYLOADS: dict[OutboxKind, type[Payload]] = {
-    p.kind: p for p in (Alert, Publish, Say, Relay, Remind, Document, MentionCard)
+    p.kind: p for p in (Alert, Publish, Say, Relay, Remind, Document, MentionCard, Amend)
 }
 
 
@@ -189,3 +208,10 @@ class Publisher(Protocol):
     """Posts a reply in public; returns where (``id``, ``url``) or raises PublishRetry/PublishRefused."""
 
     def __call__(self, item: OutboxItem) -> Awaitable[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class Amender(Protocol):
+    """A publisher that can also edit or withdraw a reply it posted (an Amend row)."""
+
+    def amend(self, item: OutboxItem) -> Awaitable[dict[str, Any]]: ...

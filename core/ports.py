@@ -78,6 +78,7 @@ class CardView:
     customer_name: str | None = None  # who opened the private link (Telegram first name)
     customer_username: str | None = None  # and their @username, when they have one
     by_policy: str | None = None  # published by respond.auto_publish after this long without a staff action
+    amendable: bool = False  # our public reply is out where its publisher can edit or delete it
     new_link: str | None = None  # the token of the link made when the owner released the old one
     case: str = "complaint"  # what the case answers: a complaint, a question, praise
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ import prawcore
 from praw.exceptions import RedditAPIException
 
 from core.durations import retry_after
-from core.outbox import OutboxItem, Publish, PublishRefused, PublishRetry
+from core.outbox import Amend, OutboxItem, Publish, PublishRefused, PublishRetry
 from core.platforms import reddit_permalink
 from core.text import normalise_whitespace
 
@@ -80,28 +81,13 @@ class RedditPublisher:
         return await loop.run_in_executor(self.thread, self._publish, parent, text, check)
 
     def _publish(self, parent: str, text: str, check: bool) -> dict[str, Any]:
-        with self.client.lock:
+        with self.client.lock, _reddit_errors():
             reddit = self.client.reddit
-            try:
-                if check:
-                    found = self._find(reddit, parent, text)
-                    if found is not None:
-                        return {**found, "found_on_retry": True}
-                posted = reddit.post("api/comment/", data={"thing_id": parent, "text": text})
-            except RedditAPIException as exc:
-                raise self._api_error(exc) from exc
-            except prawcore.exceptions.TooManyRequests as exc:
-                after = retry_after(exc.response.headers.get("retry-after"))
-                wait = timedelta(seconds=(60.0 if after is None else after) + 1)
-                raise PublishRetry("Reddit: too many requests", wait) from exc
-            except prawcore.exceptions.Forbidden as exc:
-                raise PublishRefused("Reddit: forbidden (403): is the account banned from this subreddit?") from exc
-            except (prawcore.exceptions.NotFound, prawcore.exceptions.Redirect) as exc:
-                raise PublishRefused("Reddit: the thread was not found") from exc
-            except prawcore.exceptions.OAuthException as exc:
-                raise PublishRetry(f"Reddit refused the credentials: {exc}", timedelta(minutes=15)) from exc
-            except prawcore.exceptions.PrawcoreException as exc:  # 5xx, timeouts: it may have been posted
-                raise PublishRetry(f"Reddit: {exc!r}; will check before posting again", timedelta(seconds=30)) from exc
+            if check:
+                found = self._find(reddit, parent, text)
+                if found is not None:
+                    return {**found, "found_on_retry": True}
+            posted = reddit.post("api/comment/", data={"thing_id": parent, "text": text})
         comment = posted[0] if isinstance(posted, list) and posted else posted
         if not isinstance(comment, praw.models.Comment):
             raise PublishRetry("Reddit answered without the new comment; will check", timedelta(seconds=30))
@@ -123,12 +109,50 @@ class RedditPublisher:
         name = str(d.get("name") or f"t1_{d.get('id')}")
         return {"id": name, "url": reddit_permalink(d), "platform": "reddit"}
 
-    @staticmethod
-    def _api_error(exc: RedditAPIException) -> Exception:
-        for item in exc.items:
-            if item.error_type == "RATELIMIT":
-                wait = break_for(item.message or "") or timedelta(minutes=10)
-                return PublishRetry(f"Reddit: doing that too much ({item.message})", wait)
-            if item.error_type in REFUSALS:
-                return PublishRefused(f"Reddit: {REFUSALS[item.error_type]} ({item.error_type})")
-        return PublishRefused(f"Reddit refused the reply: {exc}")
+    async def amend(self, item: OutboxItem) -> dict[str, Any]:
+        """Our comment edited in place (api/editusertext) or deleted (api/del); both can be sent
+        again safely, so a retry after a crash does no harm."""
+        a = item.payload
+        if not isinstance(a, Amend) or not re.fullmatch(r"t1_[a-z0-9]+", a.reply_id):
+            raise PublishRefused("no Reddit comment of ours to change")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.thread, self._amend, a.reply_id, a.text)
+
+    def _amend(self, reply_id: str, text: str | None) -> dict[str, Any]:
+        with self.client.lock, _reddit_errors():
+            if text is None:
+                self.client.reddit.post("api/del/", data={"id": reply_id})
+                return {"deleted": True}
+            self.client.reddit.post("api/editusertext/", data={"thing_id": reply_id, "text": text})
+            return {"edited": True}
+
+
+@contextmanager
+def _reddit_errors() -> Iterator[None]:
+    """Reddit's and praw's errors as the outbox understands them: retry later, or refused."""
+    try:
+        yield
+    except RedditAPIException as exc:
+        raise _api_error(exc) from exc
+    except prawcore.exceptions.TooManyRequests as exc:
+        after = retry_after(exc.response.headers.get("retry-after"))
+        wait = timedelta(seconds=(60.0 if after is None else after) + 1)
+        raise PublishRetry("Reddit: too many requests", wait) from exc
+    except prawcore.exceptions.Forbidden as exc:
+        raise PublishRefused("Reddit: forbidden (403): is the account banned from this subreddit?") from exc
+    except (prawcore.exceptions.NotFound, prawcore.exceptions.Redirect) as exc:
+        raise PublishRefused("Reddit: the thread was not found") from exc
+    except prawcore.exceptions.OAuthException as exc:
+        raise PublishRetry(f"Reddit refused the credentials: {exc}", timedelta(minutes=15)) from exc
+    except prawcore.exceptions.PrawcoreException as exc:  # 5xx, timeouts: it may have got through
+        raise PublishRetry(f"Reddit: {exc!r}; will check before posting again", timedelta(seconds=30)) from exc
+
+
+def _api_error(exc: RedditAPIException) -> Exception:
+    for item in exc.items:
+        if item.error_type == "RATELIMIT":
+            wait = break_for(item.message or "") or timedelta(minutes=10)
+            return PublishRetry(f"Reddit: doing that too much ({item.message})", wait)
+        if item.error_type in REFUSALS:
+            return PublishRefused(f"Reddit: {REFUSALS[item.error_type]} ({item.error_type})")
+    return PublishRefused(f"Reddit refused the reply: {exc}")

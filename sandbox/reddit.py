@@ -75,6 +75,7 @@ class RedditServer:
         self.requests: list[tuple[float, str, str]] = []  # (time, method, path)
         self.posted: list[dict[str, Any]] = []  # comments made through the API
         self.on_comment: Callable[[dict[str, Any]], None] | None = None
+        self.edits: list[tuple[str, str]] = []  # (comment, new text) for each edit of our own
         self.comment_refusals: list[tuple[str, str]] = []  # (error type, message) given to the next POSTs
         self.pace = True  # send Reddit's reset time; False lets praw go as fast as it can (benchmarks)
         self.fail_paths: dict[str, int] = {}  # path → HTTP status answered instead (a broken endpoint)
@@ -282,6 +283,30 @@ class RedditServer:
             data = copy.deepcopy(self.things[name]["data"])
             self.posted.append(data)
         return {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
+
+    def edit_text(self, form: dict[str, str]) -> dict[str, Any] | None:
+        """api/editusertext: the account's own comment gets a new body (None: not ours, a 403)."""
+        name = form.get("thing_id", "")
+        with self.lock:
+            thing = self.things.get(name)
+            if thing is not None and thing["data"].get("deleted"):
+                return {"json": {"errors": [["DELETED_COMMENT", "that comment has been deleted", "thing_id"]]}}
+            if thing is None or thing["data"].get("author") != self.username:
+                return None
+            thing["data"]["body"], thing["data"]["edited"] = form.get("text", ""), time.time()
+            self.edits.append((name, form.get("text", "")))
+            data = copy.deepcopy(thing["data"])
+        return {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
+
+    def remove_own(self, form: dict[str, str]) -> dict[str, Any] | None:
+        """api/del: the account deletes its own comment (again: nothing changes)."""
+        name = form.get("id", "")
+        with self.lock:
+            thing = self.things.get(name)
+            if thing is None or thing["data"].get("author") not in (self.username, "[deleted]"):
+                return None
+        self.delete(name)
+        return {}
 
     def take_turn(self) -> tuple[int, int, int]:
         """Count a request in Reddit's window; (remaining, used, seconds to reset)."""

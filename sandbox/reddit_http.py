@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if method == "POST" and path == "/api/comment" and self.reddit.on_comment and not body["json"]["errors"]:
             self.reddit.on_comment(body["json"]["data"]["things"][0]["data"])  # e.g. kill the poster now
-        self._send(200, body, limits)
+        self._send(int(body.get("error", 200)), body, limits)
 
     def _gate(self, path: str) -> dict[str, str] | None:
         """The rate-limit headers for a request let through; None when it was answered already
@@ -99,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> dict[str, Any] | None:
         if method == "POST" and path == "/api/comment":
             return self.reddit.comment(form)
+        if method == "POST" and path in ("/api/editusertext", "/api/del"):
+            own = self.reddit.edit_text(form) if path == "/api/editusertext" else self.reddit.remove_own(form)
+            return own if own is not None else {"message": "Forbidden", "error": 403}
         if path == "/api/v1/me":
             return {"name": self.reddit.username, "id": "localme", "created_utc": 1_500_000_000.0}
         if path == "/r/all/search" or path == "/search":

@@ -12,10 +12,11 @@ from typing import Any
 
 from core.lifecycle import Delivery as D
 from core.lifecycle import Event as E
-from core.outbox import Erased, OutboxItem, OutboxKind, Payload, Publish, Say, from_json, to_json
+from core.model import DraftStatus
+from core.outbox import Amend, Erased, OutboxItem, OutboxKind, Payload, Publish, Say, from_json, to_json
 from core.ports import CardView
 from core.review import human
-from storage.tables import Complaint, Outbox, StaffPrompt
+from storage.tables import Complaint, Draft, Outbox, StaffPrompt
 from storage.uow import UnitOfWork
 
 CUT_OFF = "the process stopped while this reply was being sent"
@@ -136,6 +137,8 @@ class Delivery:
             row.result, row.last_error = result, None
             if isinstance(item.payload, Publish) and c is not None:
                 _published(uow, c, item.payload, result, now)
+            elif isinstance(item.payload, Amend) and c is not None:
+                _amended(uow, c, item.payload, result, now)
 
     def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
         """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back
@@ -181,6 +184,11 @@ class Delivery:
             row.advance(E.REFUSED, now)
             row.last_error = error[:2000]
             if c is None:
+                return
+            if isinstance(item.payload, Amend):  # our reply stays as it was; the card says why
+                what = "withdraw" if item.payload.withdraw else "edit"
+                uow.events.add(c.id, "amend_refused", "reclaim", {"error": error, "what": what}, now)
+                uow.cards.bump(c.id)
                 return
             if isinstance(item.payload, Publish) and item.payload.follow_up:
                 c.advance_follow_up(E.REFUSED, now)
@@ -256,6 +264,22 @@ def _published(uow: UnitOfWork, c: Complaint, p: Publish, result: dict[str, Any]
         c.advance(E.SENT, now)  # a complaint the customer closed meanwhile stays closed
         c.first_response_at = c.first_response_at or now
         uow.events.add(c.id, "published", "reclaim", data, now)
+    uow.cards.bump(c.id)
+
+
+def _amended(uow: UnitOfWork, c: Complaint, a: Amend, result: dict[str, Any], now: datetime) -> None:
+    """Our public reply was edited (the card shows the new text) or taken down (a draft again:
+    the next approval posts a new reply under a fresh outbox row)."""
+    if a.withdraw:
+        if c.reply_id == a.reply_id and c.advance(E.UNPUBLISHED, now):
+            c.reply_id = c.reply_url = None
+            uow.outbox.retire(f"publish:{c.id}")  # the next approval posts a new reply
+        uow.events.add(c.id, "reply_withdrawn", a.by, {"name": a.name, "reply_id": a.reply_id, **result}, now)
+    else:
+        draft = Draft(complaint_id=c.id, text=a.text or "", status=DraftStatus.EDITED.value, author=a.by)
+        draft.created_at = now
+        uow.drafts.add(draft)
+        uow.events.add(c.id, "reply_edited", a.by, {"name": a.name, "reply_id": a.reply_id}, now)
     uow.cards.bump(c.id)
 
 

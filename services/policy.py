@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from core.durations import format_duration
+from core.lifecycle import OPEN, Status
 from core.lifecycle import Event as E
 from core.respond import POLICY_ACTOR, Candidate, Policy, due
 from core.respond import refusal as policy_refusal
@@ -31,7 +32,7 @@ def candidate(uow: UnitOfWork, c: Complaint) -> Candidate:
     quiet_since = max(c.created_at, touched) if touched is not None else c.created_at
     return Candidate(
         kind=c.kind,
-        open=c.status in ("new", "draft_ready"),
+        open=Status(c.status) in OPEN,
         owner_id=c.owner_id,
         publisher=c.publisher,
         source=c.source,
@@ -50,11 +51,11 @@ class PolicyDesk:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
         self.uow, self.policy, self.clock = uow, policy, clock
 
-    def run(self, limit: int = 200) -> list[int]:
+    def run(self, limit: int = 500) -> list[int]:
         """Queue the public reply of each complaint that is due; the ids queued."""
         now = self.clock()
         with self.uow() as uow:
-            ids = uow.complaints.untaken(self.policy.sources, now - self.policy.shortest, limit)
+            ids = uow.complaints.untaken(self.policy, now - self.policy.shortest, limit)
         published = []
         for complaint_id in ids:  # one transaction each: a complaint that fails holds up no other
             try:

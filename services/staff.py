@@ -14,7 +14,7 @@ from core.inbox import Action, Decision, Staff, State, check_draft, decide
 from core.lifecycle import Event as E
 from core.lifecycle import FollowUp, Part, Status
 from core.model import DraftStatus
-from core.outbox import Publish, to_json
+from core.outbox import Amend, Publish, to_json
 from core.ports import Applied, CardView, Prompt
 from services.causes import record_cause
 from services.learning import label_decision
@@ -29,7 +29,8 @@ def _state(uow: UnitOfWork, c: Complaint) -> State:
     follow_up = FollowUp(c.follow_up) if c.follow_up else None
     conv = uow.conversations.get(c.id)
     bound = conv is not None and conv.customer_id is not None
-    return State(Status(c.status), c.owner_id, c.owner_name, c.publisher, follow_up, bound)
+    amendable = c.publisher != "manual" and bool(c.reply_id)
+    return State(Status(c.status), c.owner_id, c.owner_name, c.publisher, follow_up, bound, amendable)
 
 
 def _editable(c: Complaint) -> bool:
@@ -106,6 +107,9 @@ class StaffInbox:
             queue_publish(uow, c, who.actor, now)
         if d.publish_follow_up:
             _queue_follow_up(uow, c, now)
+        if d.withdraw and c.reply_id:
+            amend = Amend(c.publisher, c.reply_id, None, by=who.actor, name=who.name)
+            uow.outbox.add(f"withdraw:{c.id}:{c.reply_id}", amend, c.id, now)
 
     def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
         """A staff member's reply to the bot's question: a new draft, a reason, a cause, a follow-up."""
@@ -145,6 +149,8 @@ class StaffInbox:
             uow.drafts.add(draft)
             uow.events.add(c.id, "follow_up_edited", who.actor, {}, now)
             return _changed(uow, c, "edit_saved")
+        if row.purpose == "reply_edit_text":
+            return _amend(uow, c, row, who, text, now)
         if not _editable(c):
             return Applied(notice=f"not_now_{c.status}")
         row.answered_at = now
@@ -189,6 +195,18 @@ def _edit(uow: UnitOfWork, c: Complaint, who: Staff, text: str, now: datetime) -
     if c.kind == "complaint":  # someone wrote a reply to it: it is a complaint
         label_decision(uow, c.mention_id, E.EDITED, None, who.actor, now)
     return _changed(uow, c, "edit_saved")
+
+
+def _amend(uow: UnitOfWork, c: Complaint, row: StaffPrompt, who: Staff, text: str, now: datetime) -> Applied:
+    """A new text for our published reply: the publisher edits it in place; the card shows the
+    new text once the place has it (services/delivery.py)."""
+    if not (c.status in (Status.PUBLISHED, Status.CLOSED) and c.publisher != "manual" and c.reply_id):
+        return Applied(notice="amend_not_possible")
+    row.answered_at = now
+    amend = Amend(c.publisher, c.reply_id, text, by=who.actor, name=who.name)
+    uow.outbox.add(f"amend:{c.id}:{row.id}", amend, c.id, now)
+    uow.events.add(c.id, "reply_edit_queued", who.actor, {"name": who.name}, now)
+    return _changed(uow, c, "reply_edit_queued")
 
 
 def _changed(uow: UnitOfWork, c: Complaint, notice: str, ask: str | None = None) -> Applied:

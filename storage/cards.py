@@ -64,6 +64,7 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
         reject_reason=c.reject_reason,
         approved_by=names.get("approved"),
         by_policy=names.get("approved_by_policy"),
+        amendable=c.publisher != "manual" and bool(c.reply_id),
         published_by=names.get("published"),
         publish_error=publish.last_error if publish is not None and publish.status != Delivery.DONE else None,
         card_chat_id=c.card_chat_id,

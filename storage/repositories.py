@@ -3,11 +3,11 @@ storage/uow.py as queries on it (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
@@ -17,6 +17,7 @@ from core.lifecycle import Delivery, Status
 from core.model import Step
 from core.outbox import OutboxKind, Payload
 from core.ports import CardView
+from core.respond import NEVER_FLAGS, NEVER_SEVERITY, Policy
 from storage import cards, cases, links, uow
 from storage.journal import Recorded, known_ids, record_plan, source_state
 from storage.outbox import add_outbox
@@ -85,13 +86,17 @@ class SqlComplaints(uow.Complaints):
         query = query.where(Complaint.created_at >= since, Complaint.kind == "complaint")
         return int(self.session.scalar(query) or 0)
 
-    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
+    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
+        flags = cast(Complaint.flags, String)  # a JSON list of names: none of the never-published ones
         query = select(Complaint.id).where(
             Complaint.status.in_(DRAFTED),
             Complaint.owner_id.is_(None),
             Complaint.kind == "complaint",
-            Complaint.source.in_(list(sources)),
+            Complaint.source.in_(sorted(policy.sources)),
+            Complaint.severity.in_(sorted(policy.severities - {NEVER_SEVERITY})),
+            Complaint.language.in_(sorted(policy.languages)),
             Complaint.created_at <= before,
+            *(flags.not_like(f'%"{flag}"%') for flag in sorted(NEVER_FLAGS)),
         )
         return list(self.session.scalars(query.order_by(Complaint.id).limit(limit)))
 
@@ -233,6 +238,11 @@ class SqlOutbox(uow.Outbox):
     def next_due(self) -> datetime | None:
         query = select(Outbox.next_attempt_at).where(Outbox.status == Delivery.PENDING.value)
         return self.session.scalar(query.order_by(Outbox.next_attempt_at).limit(1))
+
+    def retire(self, key: str) -> None:
+        row = self.by_key(key, lock=True)
+        if row is not None:
+            row.key = f"{key}:retired:{row.id}"
 
     def queued_since(self, key_prefix: str, since: datetime) -> int:
         query = select(func.count()).select_from(Outbox).where(Outbox.key.startswith(key_prefix))

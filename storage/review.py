@@ -229,7 +229,8 @@ def _responders(
         took = [s for cid, s in first.items() if s is not None and (cid in by_policy) == (who == "policy")]
         t = Timing.of(took)
         out[who] = {"count": t.count, "median": t.median, "p90": t.p90,
-                    "within_1h": sum(1 for s in took if s <= 3600), "within_24h": sum(1 for s in took if s <= 86400)}  # fmt: skip
+                    "within_1h": sum(1 for s in took if s <= 3600),
+                    "within_24h": sum(1 for s in took if s <= 86400)}  # fmt: skip
     return out
 
 

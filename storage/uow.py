@@ -11,7 +11,7 @@ is an abstract class here with two implementations built on it: the SQL one
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -19,6 +19,7 @@ from typing import Any, Self
 from core.ingest import CasePlan, IngestPlan
 from core.outbox import Payload
 from core.ports import CardView
+from core.respond import Policy
 from storage.journal import Recorded
 from storage.privacy import Purged
 from storage.tables import (
@@ -77,9 +78,10 @@ class Complaints(abc.ABC):
         """How many complaints were opened since then (answers and thanks are not complaints)."""
 
     @abc.abstractmethod
-    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
-        """Complaints from these sources opened before then whose public reply is still a draft
-        and that nobody has taken, oldest first (what respond.auto_publish looks at)."""
+    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
+        """Complaints opened before then whose public reply is still a draft and that nobody has
+        taken, of the policy's sources, severities and languages and without a flag it never
+        publishes, oldest first (what respond.auto_publish looks at; core.respond decides)."""
 
 
 class Sources(abc.ABC):
@@ -190,6 +192,11 @@ class Outbox(abc.ABC):
     @abc.abstractmethod
     def next_due(self) -> datetime | None:
         """When the soonest pending row is due."""
+
+    @abc.abstractmethod
+    def retire(self, key: str) -> None:
+        """Free a sent row's key for a new row (a reply withdrawn, then approved anew): the row
+        stays in the journal under ``<key>:retired:<id>``."""
 
     @abc.abstractmethod
     def queued_since(self, key_prefix: str, since: datetime) -> int:

@@ -8,7 +8,7 @@ on: a rollback does not undo writes, and locks are not taken (concurrency is tes
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
@@ -20,6 +20,7 @@ from core.lifecycle import Event as E
 from core.model import DraftStatus, Kind, Step
 from core.outbox import Alert, Erased, MentionCard, OutboxKind, Payload, to_json
 from core.ports import CardView
+from core.respond import NEVER_FLAGS, NEVER_SEVERITY, Policy
 from storage import uow
 from storage.journal import ALERT_FLAGS, Recorded
 from storage.privacy import Purged
@@ -137,10 +138,12 @@ class FakeComplaints(uow.Complaints):
             opened.append(c.id)
         return Recorded(added, len(opened), tuple(opened))
 
-    def untaken(self, sources: Collection[str], before: datetime, limit: int) -> list[int]:
+    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
         drafted = {s.value for s in lifecycle.OPEN}
         found = [c.id for c in self.store.complaints.values() if c.status in drafted and c.owner_id is None
-                 and c.kind == "complaint" and c.source in sources and c.created_at <= before]  # fmt: skip
+                 and c.kind == "complaint" and c.source in policy.sources and c.created_at <= before
+                 and c.severity in policy.severities - {NEVER_SEVERITY} and c.language in policy.languages
+                 and not NEVER_FLAGS.intersection(c.flags)]  # fmt: skip
         return sorted(found)[:limit]
 
     def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
@@ -261,6 +264,12 @@ class FakePromises(uow.Promises):
 class FakeOutbox(uow.Outbox):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
+
+    def retire(self, key: str) -> None:
+        row = self.store.outbox.pop(key, None)
+        if row is not None:
+            row.key = f"{key}:retired:{row.id}"
+            self.store.outbox[row.key] = row
 
     def add(self, key: str, payload: Payload, complaint_id: int | None, now: datetime, status: str = "") -> bool:
         if key in self.store.outbox:

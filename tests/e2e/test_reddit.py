@@ -24,7 +24,7 @@ from sandbox.reddit import RedditServer
 from sandbox.telegram import TOKEN, BotApiServer
 from storage.tables import Complaint, Event, Outbox
 from tests.conftest import ROOT
-from tests.e2e.test_conversation import data_of, staff_press
+from tests.e2e.test_conversation import data_of, staff_press, staff_reply_to_prompt
 from tests.e2e.test_staff_inbox import ANNA, STAFF, card_of, people, telegram_settings, until
 from tests.integration.test_reddit import reddit_settings
 
@@ -83,6 +83,31 @@ async def test_an_approved_reply_is_posted_once_under_the_post(running: Any) -> 
     await asyncio.sleep(11)  # the next poll sees our reply in the subreddit's comments
     with app.sessions() as s:
         assert len(list(s.scalars(select(Complaint)))) == 1  # and does not take it for a complaint
+
+
+async def test_our_reply_is_edited_in_place_and_withdrawn_by_its_owner(running: Any) -> None:
+    app, tg, rd = running
+    post = rd.add_submission("nordlys", *COMPLAINT, author="kim")
+    await staff_press(tg, 1, "ap")
+    await journal(app, 1, lambda c: c.status == "published")
+    card = await until(tg, lambda: (m := card_of(tg, 1)) and "c:1:re" in data_of(m) and m)
+    assert "c:1:wd" in data_of(card)
+    await staff_press(tg, 1, "re")
+    await staff_reply_to_prompt(
+        tg, "published reply to complaint #1", "Thank you, Kim, and sorry: see our private chat."
+    )
+    await until(tg, lambda: rd.edits)
+    (ours,) = rd.replies_to(post)
+    assert ours["body"] == "Thank you, Kim, and sorry: see our private chat." and rd.edits == [
+        (ours["name"], ours["body"])
+    ]
+    await until(tg, lambda: "see our private chat" in (card_of(tg, 1) or {}).get("text", ""))
+    await staff_press(tg, 1, "wd")  # Anna approved it, so she owns it: asked to confirm
+    await until(tg, lambda: "c:1:wc" in data_of(card_of(tg, 1) or {}))
+    await staff_press(tg, 1, "wc")
+    c = await journal(app, 1, lambda c: c.status == "draft_ready")
+    assert c.reply_id is None and rd.things[ours["name"]]["data"]["deleted"] is True
+    assert len(rd.posted) == 1  # taken down, not posted again
 
 
 async def test_a_locked_thread_and_a_rate_limit_end_as_reddit_says(running: Any) -> None:

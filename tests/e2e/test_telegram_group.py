@@ -76,6 +76,10 @@ async def test_a_group_complaint_is_answered_in_its_thread_then_followed_up(runn
     with app.sessions() as s:
         assert list(s.scalars(select(Mention.text))) == [post["text"]]  # only the customer's message
     await until(tg, lambda: "📮" not in str(card_of(tg, 1)) and "our public reply" in (card_of(tg, 1) or {})["text"])
+    await staff_press(tg, 1, "re")  # our reply in the group, edited in place (editMessageText)
+    await staff_reply_to_prompt(tg, "published reply to complaint #1", f"{reply['text']} We are on it.")
+    edited = lambda: next((m for m in tg.messages(GROUP) if m["message_id"] == reply["message_id"]), {})  # noqa: E731
+    await until(tg, lambda: edited().get("text", "").endswith("We are on it."))
 
     # the private conversation, up to a satisfied customer
     texts = app.conversation_texts("en")

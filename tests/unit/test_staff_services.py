@@ -148,3 +148,67 @@ def test_a_row_queued_again_by_staff_gets_a_fresh_give_up_clock() -> None:
     (item,) = delivery.claim(10)
     delivery.retry(item, "Reddit could not be reached", timedelta(seconds=30), transient=True)
     assert row.status == D.PENDING.value  # tried again within the hour, not given up at once
+
+
+def _published(store: FakeStore, delivery: Delivery, staff: StaffInbox, token: str = "tok-1") -> int:
+    cid = opened(store, token, publisher="reddit")
+    staff.act(cid, Action.APPROVE, ANNA, None, hash(token) % 1000)
+    (item,) = delivery.claim(10)
+    delivery.sent(item, {"id": "t1_ours", "url": "https://www.reddit.com/r/x/comments/1/_/ours/"})
+    return cid
+
+
+def test_the_owner_withdraws_our_published_reply_and_a_new_approval_posts_again() -> None:
+    store = FakeStore()
+    staff, delivery = desks(store)
+    cid = _published(store, delivery, staff)
+    assert staff.act(cid, Action.WITHDRAW, BOB, None, 10).notice == "withdraw_owner_only"  # Anna owns it
+    asked = staff.act(cid, Action.WITHDRAW, ANNA, None, 11)
+    assert asked.ask == "confirm_withdraw" and not asked.changed
+    assert staff.act(cid, Action.WITHDRAW_CONFIRM, ANNA, None, 12).notice == "withdrawing"
+    (item,) = delivery.claim(10)
+    assert item.key == f"withdraw:{cid}:t1_ours" and item.payload.text is None  # type: ignore[union-attr]
+    delivery.sent(item, {"deleted": True})
+    c = store.complaints[cid]
+    assert c.status == Status.DRAFT_READY.value and c.reply_id is None and c.first_response_at == NOW
+    assert "reply_withdrawn" in store.kinds(cid) and f"publish:{cid}" not in store.outbox
+    staff.act(cid, Action.APPROVE, ANNA, None, 13)
+    (again,) = delivery.claim(10)
+    assert again.key == f"publish:{cid}" and again.attempts == 1  # a fresh row for the new reply
+
+
+def test_an_edited_reply_shows_on_the_card_once_the_place_has_it_and_a_refusal_changes_nothing() -> None:
+    store = FakeStore()
+    staff, delivery = desks(store)
+    cid = _published(store, delivery, staff)
+    assert staff.act(cid, Action.REPLY_EDIT, BOB, None, 20).ask == "reply_edit_text"  # anyone may edit
+    staff.add_prompt(-100, 70, cid, BOB.id, "reply_edit_text")
+    prompt = staff.find_prompt(-100, 70)
+    assert prompt is not None
+    assert (
+        staff.save_edit(prompt, BOB, "Thank you, Emma: sorted, see the private chat.", 21).notice == "reply_edit_queued"
+    )
+    assert staff.card(cid).draft == "Thank you …"  # type: ignore[union-attr]  # not out yet
+    (item,) = delivery.claim(10)
+    delivery.sent(item, {"edited": True})
+    assert staff.card(cid).draft == "Thank you, Emma: sorted, see the private chat."  # type: ignore[union-attr]
+    assert store.complaints[cid].status == Status.PUBLISHED.value and "reply_edited" in store.kinds(cid)
+    staff.add_prompt(-100, 71, cid, BOB.id, "reply_edit_text")
+    second = staff.find_prompt(-100, 71)
+    assert second is not None
+    staff.save_edit(second, BOB, "Another text", 22)
+    (item,) = delivery.claim(10)
+    delivery.refused(item, "Reddit: the post or comment was deleted (DELETED_COMMENT)")
+    assert store.complaints[cid].status == Status.PUBLISHED.value  # our reply stays as it was
+    assert "amend_refused" in store.kinds(cid)
+    assert staff.card(cid).draft == "Thank you, Emma: sorted, see the private chat."  # type: ignore[union-attr]
+
+
+def test_a_manual_reply_cannot_be_edited_or_withdrawn_from_here() -> None:
+    store = FakeStore()
+    cid = opened(store, publisher="manual")
+    staff, _ = desks(store)
+    staff.act(cid, Action.APPROVE, ANNA, None, 1)
+    staff.act(cid, Action.POSTED, ANNA, None, 2)
+    assert staff.act(cid, Action.REPLY_EDIT, ANNA, None, 3).notice == "amend_not_possible"
+    assert staff.act(cid, Action.WITHDRAW, ANNA, None, 4).notice == "amend_not_possible"
