@@ -37,7 +37,9 @@ test: lint typecheck suite
 bench: $(STAMP)
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --whole
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/cli.py
 

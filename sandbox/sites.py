@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -58,6 +59,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(304, b"", {"ETag": headers["ETag"]})
                 return
         self._send(page.status, page.body, headers)
+        if page.status == 200:
+            site.served_at[path] = time.monotonic()
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -90,6 +93,7 @@ class SiteServer:
     ) -> None:
         self.routes: dict[str, Page] = {}
         self.requests: Counter[str] = Counter()
+        self.served_at: dict[str, float] = {}  # monotonic: when each path last answered a whole 200
         self.not_modified: Counter[str] = Counter()
         self._server = self._Server((host, port), handler or _Handler)
         self._server.site = self

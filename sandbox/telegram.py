@@ -58,6 +58,7 @@ class State:
     sends: list[tuple[float, int, str]] = field(default_factory=list)  # (time, chat, method) accepted
     rejected_floods: int = 0
     edit_times: dict[tuple[int, int], list[float]] = field(default_factory=dict)  # monotonic, per message
+    stored_at: dict[tuple[int, int], float] = field(default_factory=dict)  # monotonic: when a message arrived
     answer_times: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # file_id → what was uploaded
@@ -262,6 +263,7 @@ class BotApiServer:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
         message = {"message_id": next(counter), "date": int(time.time()), "chat": self.state.chats[chat_id], **message}
         self.state.messages[(chat_id, message["message_id"])] = message
+        self.state.stored_at[(chat_id, message["message_id"])] = time.monotonic()
         self.state.order.setdefault(chat_id, []).append(message["message_id"])
         self.cond.notify_all()
         return message

@@ -35,6 +35,12 @@ def _insert(session: Session, table: Any) -> Any:
     return module.insert(table)
 
 
+def _core(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> Any:
+    """Many rows through SQLAlchemy Core on the session's connection: the same INSERT without the
+    ORM's per-row bookkeeping (these rows are never loaded as objects in this transaction)."""
+    return session.connection().execute(stmt, rows)
+
+
 def outbox_row(key: str, payload: Payload, complaint_id: int | None, now: datetime,
                status: str = Delivery.PENDING.value) -> dict[str, Any]:  # fmt: skip
     """An outbox row as inserted: queued now, sent by the dispatcher (storage/outbox.py, cases.py)."""
@@ -45,7 +51,7 @@ def outbox_row(key: str, payload: Payload, complaint_id: int | None, now: dateti
 def queue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows; a key already queued is left as it is (each message goes once)."""
     if rows:
-        session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=["key"]), rows)
+        _core(session, _insert(session, Outbox.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -104,13 +110,14 @@ def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:
         for m in plan.mentions
     ]
     ids: dict[str, int] = {}
+    table = Mention.__table__
     stmt = (
-        _insert(session, Mention)
+        _insert(session, table)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Mention.id, Mention.external_id)
+        .returning(table.c.id, table.c.external_id)
     )
     for part in _chunks(rows):
-        ids.update({ext: mid for mid, ext in session.execute(stmt, part)})
+        ids.update({ext: mid for mid, ext in _core(session, stmt, part)})
     return ids
 
 
@@ -147,9 +154,10 @@ def _insert_complaints(
         if m.complaint is not None
     ]
     by_token: dict[str, int] = {}
-    returning = _insert(session, Complaint).returning(Complaint.id, Complaint.token)
+    table = Complaint.__table__
+    returning = _insert(session, table).returning(table.c.id, table.c.token)
     for part in _chunks(rows):
-        by_token.update({token: cid for cid, token in session.execute(returning, part)})
+        by_token.update({token: cid for cid, token in _core(session, returning, part)})
     return by_token
 
 
@@ -170,11 +178,10 @@ def _first_rows(session: Session, now: datetime, opened: list[MentionPlan], by_t
             for flag in m.triage.flags
             if flag.value in ALERT_FLAGS
         ]
-    session.execute(_insert(session, Draft), drafts)
-    session.execute(_insert(session, Event), events)
-    session.execute(
-        _insert(session, CardQueue), [{"complaint_id": cid, "version": 1, "drawn": 0} for cid in by_token.values()]
-    )
+    _core(session, _insert(session, Draft.__table__), drafts)
+    _core(session, _insert(session, Event.__table__), events)
+    cards = [{"complaint_id": cid, "version": 1, "drawn": 0} for cid in by_token.values()]
+    _core(session, _insert(session, CardQueue.__table__), cards)
     queue_rows(session, alerts)
 
 
