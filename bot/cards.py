@@ -147,9 +147,10 @@ def _public(v: CardView, t: StaffTexts) -> list[str]:
     else:
         label = c("card", "final")
     out.append(f"<b>{e(label)}:</b>\n<pre>{e(v.draft)}</pre>")
-    if v.approved_by:
+    answered = v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED, S.PUBLISHED, S.CLOSED, S.PRIVATE)
+    if v.approved_by and (answered or v.status is S.AWAITING_POST):
         out.append(e(c("card", "approved_by", name=v.approved_by)))
-    elif v.by_policy:
+    elif v.by_policy and answered:  # a draft again (withdrawn), or posted by hand: not the policy's
         out.append(e(c("card", "by_policy", after=v.by_policy)))
     if v.published_by and v.status is S.PUBLISHED:
         out.append(e(c("card", "published_by", name=v.published_by)))

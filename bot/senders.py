@@ -201,8 +201,11 @@ async def send_amend(d: Dispatcher, item: OutboxItem, p: Amend) -> Result:
     except Forbidden as exc:
         raise PublishRefused(f"Telegram: the bot cannot change messages in that group ({exc.message})") from exc
     except BadRequest as exc:
-        if "not modified" in exc.message.lower():
+        said = exc.message.lower()
+        if "not modified" in said:
             return {"edited": True, "unchanged": True}
+        if p.text is None and "not found" in said:  # gone already: an earlier try got through
+            return {"deleted": True, "already": True}
         raise PublishRefused(f"Telegram: {exc.message}") from exc
     return {"edited": True}
 

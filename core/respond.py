@@ -92,6 +92,7 @@ class Policy:
     sources: frozenset[str]  # source names (each with a reply API)
     severities: frozenset[str]
     languages: frozenset[str]
+    max_age: timedelta = timedelta(days=1)  # older complaints wait for a person (a backlog, a stop)
 
     @property
     def shortest(self) -> timedelta:
@@ -116,6 +117,7 @@ class Candidate:
     flags: Iterable[str]
     has_draft: bool
     quiet_since: datetime  # detected, or the last staff action since
+    detected_at: datetime | None = None  # None: as quiet_since
 
 
 def refusal(policy: Policy, c: Candidate) -> str | None:
@@ -137,5 +139,8 @@ def refusal(policy: Policy, c: Candidate) -> str | None:
 
 
 def due(policy: Policy, c: Candidate, now: datetime) -> bool:
-    """Whether the draft is published now: allowed, and untouched for the delay that applies now."""
-    return refusal(policy, c) is None and now - c.quiet_since >= policy.delay_at(now)
+    """Whether the draft is published now: allowed, untouched for the delay that applies now, and
+    not older than ``max_age`` (switching the policy on, or a stop over a weekend, must not send a
+    burst of replies to posts days old: those wait for a person)."""
+    fresh = now - (c.detected_at or c.quiet_since) <= policy.max_age
+    return fresh and refusal(policy, c) is None and now - c.quiet_since >= policy.delay_at(now)

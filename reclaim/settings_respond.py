@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
@@ -25,12 +25,13 @@ class AutoPublish(Strict):
     sources: list[str] | None = None  # source names or kinds; None: every source with a reply API
     severities: list[str] = Field(default_factory=lambda: ["low", "normal"], min_length=1)
     languages: list[str] | None = None  # None: every language triage knows
+    max_age: Duration = timedelta(days=1)  # older complaints (a backlog, a stop) wait for a person
 
-    @field_validator("after", "outside_hours")
+    @field_validator("after", "outside_hours", "max_age")
     @classmethod
     def _sensible(cls, value: timedelta) -> timedelta:
         if not timedelta(seconds=1) <= value <= timedelta(days=7):
-            raise ValueError("between 1s and 7d (a reply waits this long for a person)")
+            raise ValueError("between 1s and 7d")
         return value
 
     @field_validator("severities")
@@ -51,6 +52,24 @@ class Respond(Strict):
     # mon-fri: 09:00-17:00, sat: 10:00-14:00; a day left out is closed; none at all: always at work
     working_hours: dict[str, str] = Field(default_factory=dict)
     auto_publish: AutoPublish | None = None  # None: every public reply waits for a person
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Copenhagen)") from exc
+        return value
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _closed_days(cls, value: object) -> object:
+        """YAML reads an unquoted `off` or `no` as false: a closed day."""
+        if isinstance(value, dict):
+            return {k: "closed" if v is False or v is None else v for k, v in value.items()}
+        return value
 
     @field_validator("working_hours")
     @classmethod
@@ -73,6 +92,7 @@ class Respond(Strict):
             sources=frozenset(answerable(auto.sources, sources)),
             severities=frozenset(auto.severities),
             languages=frozenset(auto.languages if auto.languages is not None else languages),
+            max_age=auto.max_age,
         )
 
 

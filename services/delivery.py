@@ -137,8 +137,8 @@ class Delivery:
             row.result, row.last_error = result, None
             if isinstance(item.payload, Publish) and c is not None:
                 _published(uow, c, item.payload, result, now)
-            elif isinstance(item.payload, Amend) and c is not None:
-                _amended(uow, c, item.payload, result, now)
+            elif isinstance(item.payload, Amend) and c is not None and row.status != D.CANCELLED.value:
+                _amended(uow, c, item.payload, result, now)  # not once the customer was forgotten
 
     def retry(self, item: OutboxItem, error: str, delay: timedelta, transient: bool = False) -> None:
         """Try again after ``delay``, within bounds: ``max_attempts`` for an error that comes back

@@ -41,6 +41,7 @@ def candidate(uow: UnitOfWork, c: Complaint) -> Candidate:
         flags=tuple(c.flags or ()),
         has_draft=bool((d := uow.drafts.current(c.id)) and d.text.strip()),
         quiet_since=quiet_since,
+        detected_at=c.created_at,
     )
 
 
@@ -55,7 +56,7 @@ class PolicyDesk:
         """Queue the public reply of each complaint that is due; the ids queued."""
         now = self.clock()
         with self.uow() as uow:
-            ids = uow.complaints.untaken(self.policy, now - self.policy.shortest, limit)
+            ids = uow.complaints.untaken(self.policy, now - self.policy.delay_at(now), now - self.policy.max_age, limit)
         published = []
         for complaint_id in ids:  # one transaction each: a complaint that fails holds up no other
             try:

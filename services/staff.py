@@ -38,7 +38,9 @@ def _editable(c: Complaint) -> bool:
     return lifecycle.allows(Part.STATUS, Status(c.status), E.EDITED)
 
 
-def requeue(uow: UnitOfWork, key: str, complaint_id: int, payload: Publish, manual: bool, now: datetime) -> None:
+def requeue(
+    uow: UnitOfWork, key: str, complaint_id: int, payload: Publish | Amend, manual: bool, now: datetime
+) -> None:
     """Queue a public post (for a person to post, when ``manual``), or queue it again with new
     content (a repost after a person checked, a follow-up approved after a refusal)."""
     event = E.HANDED_OVER if manual else E.QUEUED
@@ -107,9 +109,9 @@ class StaffInbox:
             queue_publish(uow, c, who.actor, now)
         if d.publish_follow_up:
             _queue_follow_up(uow, c, now)
-        if d.withdraw and c.reply_id:
+        if d.withdraw and c.reply_id:  # a withdrawal that was refused or failed goes again
             amend = Amend(c.publisher, c.reply_id, None, by=who.actor, name=who.name)
-            uow.outbox.add(f"withdraw:{c.id}:{c.reply_id}", amend, c.id, now)
+            requeue(uow, f"withdraw:{c.id}:{c.reply_id}", c.id, amend, False, now)
 
     def save_edit(self, prompt: Prompt, who: Staff, text: str, update_id: int | None) -> Applied:
         """A staff member's reply to the bot's question: a new draft, a reason, a cause, a follow-up."""
@@ -149,12 +151,14 @@ class StaffInbox:
             uow.drafts.add(draft)
             uow.events.add(c.id, "follow_up_edited", who.actor, {}, now)
             return _changed(uow, c, "edit_saved")
-        if row.purpose == "reply_edit_text":
+        # a new text for the draft, or for our published reply: whichever the complaint has now
+        # (published by policy while someone was writing, or withdrawn while someone was editing)
+        if _editable(c):
+            row.answered_at = now
+            return _edit(uow, c, who, text, now)
+        if _amendable(c):
             return _amend(uow, c, row, who, text, now)
-        if not _editable(c):
-            return Applied(notice=f"not_now_{c.status}")
-        row.answered_at = now
-        return _edit(uow, c, who, text, now)
+        return Applied(notice=f"not_now_{c.status}")
 
     def edit_draft(self, complaint_id: int, who: Staff, text: str) -> Applied:
         """A new text for the public reply, written outside Telegram (the web dashboard)."""
@@ -197,12 +201,20 @@ def _edit(uow: UnitOfWork, c: Complaint, who: Staff, text: str, now: datetime) -
     return _changed(uow, c, "edit_saved")
 
 
+def _amendable(c: Complaint) -> bool:
+    """Whether our public reply is out where its publisher can edit it in place."""
+    return c.status in (Status.PUBLISHED, Status.CLOSED) and c.publisher != "manual" and bool(c.reply_id)
+
+
 def _amend(uow: UnitOfWork, c: Complaint, row: StaffPrompt, who: Staff, text: str, now: datetime) -> Applied:
     """A new text for our published reply: the publisher edits it in place; the card shows the
-    new text once the place has it (services/delivery.py)."""
-    if not (c.status in (Status.PUBLISHED, Status.CLOSED) and c.publisher != "manual" and c.reply_id):
-        return Applied(notice="amend_not_possible")
+    new text once the place has it (services/delivery.py). An older edit still waiting is
+    dropped, so it cannot land after this one."""
+    assert c.reply_id is not None
     row.answered_at = now
+    for older in uow.outbox.of_complaint(c.id, ("amend",)):
+        if older.key.startswith(f"amend:{c.id}:"):
+            older.advance(E.WITHDRAWN, now)  # only a row still waiting (pending, failed) moves
     amend = Amend(c.publisher, c.reply_id, text, by=who.actor, name=who.name)
     uow.outbox.add(f"amend:{c.id}:{row.id}", amend, c.id, now)
     uow.events.add(c.id, "reply_edit_queued", who.actor, {"name": who.name}, now)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.lifecycle import Delivery
-from core.outbox import Payload
+from core.outbox import OutboxKind, Payload
 from storage.journal import _insert, outbox_row
 from storage.tables import Outbox
 
@@ -39,8 +39,11 @@ def add_outbox(
 
 def failures(session: Session, complaint_id: int) -> tuple[str, ...]:
     """What a complaint's card says about its messages that could not be sent."""
+    refused_change = and_(Outbox.status == Delivery.REFUSED.value, Outbox.kind == OutboxKind.AMEND.value)
     rows = session.scalars(
-        select(Outbox).where(Outbox.complaint_id == complaint_id, Outbox.status == FAILED).order_by(Outbox.id)
+        select(Outbox)
+        .where(Outbox.complaint_id == complaint_id, or_(Outbox.status == FAILED, refused_change))
+        .order_by(Outbox.id)
     )
     return tuple(f"#{r.id} {r.kind}: {r.last_error or 'failed'}" for r in rows)
 

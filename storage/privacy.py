@@ -63,7 +63,7 @@ def erase_complaint(session: Session, complaint_id: int, now: datetime, reason: 
         row.customer_username, row.step, row.updated_at = None, Step.CLOSED.value, now
     for item in session.scalars(
         select(Outbox).where(
-            Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish", "remind"))
+            Outbox.complaint_id == complaint_id, Outbox.kind.in_(("say", "relay", "publish", "remind", "amend"))
         )
     ):
         item.payload = to_json(Erased(OutboxKind(item.kind)))

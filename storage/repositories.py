@@ -86,7 +86,7 @@ class SqlComplaints(uow.Complaints):
         query = query.where(Complaint.created_at >= since, Complaint.kind == "complaint")
         return int(self.session.scalar(query) or 0)
 
-    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
+    def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
         flags = cast(Complaint.flags, String)  # a JSON list of names: none of the never-published ones
         query = select(Complaint.id).where(
             Complaint.status.in_(DRAFTED),
@@ -95,7 +95,9 @@ class SqlComplaints(uow.Complaints):
             Complaint.source.in_(sorted(policy.sources)),
             Complaint.severity.in_(sorted(policy.severities - {NEVER_SEVERITY})),
             Complaint.language.in_(sorted(policy.languages)),
+            Complaint.publisher != "manual",
             Complaint.created_at <= before,
+            Complaint.created_at >= since,
             *(flags.not_like(f'%"{flag}"%') for flag in sorted(NEVER_FLAGS)),
         )
         return list(self.session.scalars(query.order_by(Complaint.id).limit(limit)))
@@ -165,8 +167,13 @@ class SqlEvents(uow.Events):
 
     def last_by_staff(self, complaint_id: int) -> datetime | None:
         staff = or_(*(Event.actor.startswith(p, autoescape=True) for p in STAFF_PREFIXES), Event.actor == "cli")
-        query = select(func.max(Event.at)).where(Event.complaint_id == complaint_id, staff)
-        return self.session.scalar(query)
+        acted = self.session.scalar(select(func.max(Event.at)).where(Event.complaint_id == complaint_id, staff))
+        asked = self.session.scalar(
+            select(func.max(StaffPrompt.created_at)).where(
+                StaffPrompt.complaint_id == complaint_id, StaffPrompt.purpose != "relay"
+            )
+        )
+        return max((t for t in (acted, asked) if t is not None), default=None)
 
 
 class SqlDrafts(uow.Drafts):

@@ -265,7 +265,10 @@ class StaffPrompt(Base):
     """A question the bot asked a staff member (new draft text, reject reason); the reply answers it."""
 
     __tablename__ = "staff_prompts"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_staff_prompts_chat_message"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_staff_prompts_chat_message"),
+        Index("ix_staff_prompts_complaint_id", "complaint_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(Integer)

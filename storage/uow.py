@@ -78,9 +78,9 @@ class Complaints(abc.ABC):
         """How many complaints were opened since then (answers and thanks are not complaints)."""
 
     @abc.abstractmethod
-    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
-        """Complaints opened before then whose public reply is still a draft and that nobody has
-        taken, of the policy's sources, severities and languages and without a flag it never
+    def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
+        """Complaints opened between ``since`` and ``before`` whose public reply is still a draft
+        and that nobody has taken, of the policy's sources, severities and languages and without a flag it never
         publishes, oldest first (what respond.auto_publish looks at; core.respond decides)."""
 
 
@@ -133,7 +133,8 @@ class Events(abc.ABC):
 
     @abc.abstractmethod
     def last_by_staff(self, complaint_id: int) -> datetime | None:
-        """When someone on the team last did something to the complaint (core.inbox.is_staff)."""
+        """When someone on the team last did something to the complaint: an event of theirs
+        (core.inbox.is_staff), or a text the bot asked them for (Edit, a reason, a step)."""
 
 
 class Drafts(abc.ABC):

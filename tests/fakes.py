@@ -138,10 +138,11 @@ class FakeComplaints(uow.Complaints):
             opened.append(c.id)
         return Recorded(added, len(opened), tuple(opened))
 
-    def untaken(self, policy: Policy, before: datetime, limit: int) -> list[int]:
+    def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
         drafted = {s.value for s in lifecycle.OPEN}
         found = [c.id for c in self.store.complaints.values() if c.status in drafted and c.owner_id is None
-                 and c.kind == "complaint" and c.source in policy.sources and c.created_at <= before
+                 and c.kind == "complaint" and c.source in policy.sources and since <= c.created_at <= before
+                 and c.publisher != "manual"
                  and c.severity in policy.severities - {NEVER_SEVERITY} and c.language in policy.languages
                  and not NEVER_FLAGS.intersection(c.flags)]  # fmt: skip
         return sorted(found)[:limit]
@@ -220,6 +221,7 @@ class FakeEvents(uow.Events):
 
     def last_by_staff(self, complaint_id: int) -> datetime | None:
         times = [e.at for e in self.store.events if e.complaint_id == complaint_id and is_staff(e.actor)]
+        times += [p.created_at for p in self.store.prompts if p.complaint_id == complaint_id and p.purpose != "relay"]
         return max(times, default=None)
 
 

@@ -32,6 +32,7 @@ from tests.integration.test_reddit import reddit_settings
 
 QUIET = ("Nordlys app", "The Nordlys app is annoying.")  # low severity
 LEGAL = ("Nordlys, see you in court", "You charged me twice. My lawyer will sue Nordlys if this is not fixed.")
+MANAGER = ("Nordlys order", "I want to speak to a manager about my Nordlys order. It is a day late.")
 TAKEN = ("Nordlys parcel a bit late", "My Nordlys parcel is a day late.")
 AFTER = 8.0  # seconds without a staff action, in working hours
 
@@ -79,10 +80,11 @@ def test_untouched_complaint_answered_once_by_policy_through_a_sigkill(db_url: s
         people(tg)
         always = {"mon-sun": "00:00-24:00"}
         config = _config(tmp_path, db_url, tg, rd, {"working_hours": always,
-                         "auto_publish": {"after": f"{AFTER:g}s", "outside_hours": "1s"}})  # fmt: skip
+                         "auto_publish": {"after": f"{AFTER:g}s", "outside_hours": "1s",
+                                          "severities": ["low", "normal", "high"]}})  # fmt: skip
         env = {**os.environ, **rd.env(), "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
         posts = {title: rd.add_submission("nordlys", title, body, author=f"kim{n}")
-                 for n, (title, body) in enumerate((QUIET, LEGAL, TAKEN))}  # fmt: skip
+                 for n, (title, body) in enumerate((QUIET, LEGAL, MANAGER, TAKEN))}  # fmt: skip
 
         def start() -> subprocess.Popen[bytes]:
             cmd = [sys.executable, "-m", "reclaim", "--config", str(config), "run"]
@@ -118,6 +120,8 @@ def test_untouched_complaint_answered_once_by_policy_through_a_sigkill(db_url: s
         assert (answered_at[0] - quiet["created"]).total_seconds() >= AFTER  # not before `after`
         assert rd.replies_to(posts[LEGAL[0]]) == [] and legal["status"] == "draft_ready" and legal["policy"] == 0
         assert rd.replies_to(posts[TAKEN[0]]) == [] and took["status"] == "draft_ready" and took["policy"] == 0
+        manager = rows[MANAGER[0]]  # high severity is allowed here: only the flag keeps it back
+        assert rd.replies_to(posts[MANAGER[0]]) == [] and manager["status"] == "draft_ready" and manager["policy"] == 0
 
 
 async def test_outside_working_hours_the_shorter_delay_applies(db_url: str, make_app: Any, monkeypatch: Any) -> None:

@@ -312,3 +312,11 @@ def test_respond_policy_resolves_sources_by_kind_and_name() -> None:
 )
 def test_respond_mistakes_are_named(respond: str, expected: str) -> None:
     assert expected in problems(SOCIAL + f"respond:\n  {respond}\n", REDDIT_ENV)
+
+
+def test_respond_zone_and_closed_days() -> None:
+    assert "line 11: respond.timezone: unknown time zone 'Mars/Olympus'" in problems(
+        SOCIAL + "respond: {timezone: Mars/Olympus}\n", REDDIT_ENV
+    )
+    s = settings_from_text(SOCIAL + "respond:\n  working_hours: {mon-fri: '09:00-17:00', sat: off}\n", env=REDDIT_ENV)
+    assert s.respond.working_hours["sat"] == "closed"

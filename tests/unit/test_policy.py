@@ -141,3 +141,23 @@ def test_a_legal_threat_waits_for_a_person_however_long() -> None:
     desk = _desk(store, clock)
     assert desk.run() == [] and desk.refusal(cid) == "legal_threat"
     assert not [r for r in store.outbox.values() if r.kind == "publish"]
+
+
+def test_a_backlog_older_than_max_age_waits_for_a_person() -> None:
+    store, clock = FakeStore(), Clock()
+    cid = opened(store)
+    clock.now = NOW + timedelta(days=1, minutes=1)  # switched on after a long stop: no burst of old replies
+    desk = _desk(store, clock)
+    assert desk.run() == [] and store.complaints[cid].status == Status.DRAFT_READY.value
+    assert not due(POLICY, _candidate(), NOW + timedelta(days=1, seconds=1))
+
+
+def test_pressing_edit_counts_as_a_staff_action() -> None:
+    store, clock = FakeStore(), Clock()
+    cid = opened(store)
+    staff = StaffInbox(lambda: FakeUnitOfWork(store), clock=clock)
+    clock.now = NOW + timedelta(minutes=10)
+    assert staff.act(cid, Action.EDIT, Staff(7, "Anna"), None, 3).ask == "edit_text"
+    staff.add_prompt(-100, 55, cid, 7, "edit_text")  # the bot asks Anna for the text
+    clock.now = NOW + timedelta(minutes=20)
+    assert _desk(store, clock).run() == []  # she is writing: ten minutes since she pressed Edit
