@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from core.lifecycle import Delivery, Status
 from core.ports import CardView
-from storage import links, outbox
+from storage import outbox
 from storage.journal import _insert
 from storage.queries import current_draft
-from storage.tables import CardQueue, Complaint, ConversationRow, Event, Mention, Outbox
+from storage.tables import CardQueue, Complaint, ConversationRow, Event, Mention
 
 
 def bump_card(session: Session, complaint_id: int) -> int:
@@ -35,7 +35,7 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
     m = session.get(Mention, c.mention_id) if c.mention_id else None
     draft = current_draft(session, c.id)
     names = _who_did(session, c.id)
-    publish = session.scalars(select(Outbox).where(Outbox.key == f"publish:{c.id}")).first()
+    publish, failed = outbox.for_card(session, c.id)
     conv = session.get(ConversationRow, c.id)
     follow = current_draft(session, c.id, "follow_up") if c.follow_up else None
     return CardView(
@@ -77,16 +77,16 @@ def card_view(session: Session, complaint_id: int) -> CardView | None:
         follow_up_text=follow.text if follow is not None else "",
         root_cause=c.root_cause,
         justified=c.justified,
-        failed_sends=outbox.failures(session, c.id),
+        failed_sends=failed,
         customer_name=conv.customer_name if conv is not None and conv.customer_id is not None else None,
         customer_username=conv.customer_username if conv is not None and conv.customer_id is not None else None,
-        new_link=links.new_link(session, c),
+        new_link=c.token if "link_released" in names else None,  # a link made anew by a release
     )
 
 
 def _who_did(session: Session, complaint_id: int) -> dict[str, str]:
     """Who did each of these last (by the policy: after how long without a staff action)."""
-    kinds = ("approved", "published", "draft_edited", "approved_by_policy")
+    kinds = ("approved", "published", "draft_edited", "approved_by_policy", "link_released")
     rows = session.execute(
         select(Event.kind, Event.data)
         .where(Event.complaint_id == complaint_id, Event.kind.in_(kinds))

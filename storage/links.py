@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.ingest import new_token
 from core.lifecycle import Event as E
-from storage.tables import Complaint, ConversationRow, Draft, Event, Outbox
+from storage.tables import Complaint, ConversationRow, Draft, Outbox
 
 
 def release(session: Session, c: Complaint, now: datetime) -> None:
@@ -27,9 +27,3 @@ def release(session: Session, c: Complaint, now: datetime) -> None:
     pending = select(Outbox).where(Outbox.complaint_id == c.id, Outbox.kind.in_(("say", "remind")))
     for row in session.scalars(pending):
         row.advance(E.WITHDRAWN, now)
-
-
-def new_link(session: Session, c: Complaint) -> str | None:
-    """The token to show on the card after a release (None when the link was never released)."""
-    released = select(Event.id).where(Event.complaint_id == c.id, Event.kind == "link_released").limit(1)
-    return c.token if session.scalar(released) is not None else None

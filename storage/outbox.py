@@ -37,15 +37,22 @@ def add_outbox(
     return session.connection().execute(stmt).first() is not None
 
 
-def failures(session: Session, complaint_id: int) -> tuple[str, ...]:
-    """What a complaint's card says about its messages that could not be sent."""
+def for_card(session: Session, complaint_id: int) -> tuple[Outbox | None, tuple[str, ...]]:
+    """In one query: the complaint's public reply row, and what its card says about messages that
+    could not be sent (given up, or an edit or withdrawal of our reply the place refused)."""
+    key = f"publish:{complaint_id}"
     refused_change = and_(Outbox.status == Delivery.REFUSED.value, Outbox.kind == OutboxKind.AMEND.value)
     rows = session.scalars(
         select(Outbox)
-        .where(Outbox.complaint_id == complaint_id, or_(Outbox.status == FAILED, refused_change))
+        .where(Outbox.complaint_id == complaint_id, or_(Outbox.key == key, Outbox.status == FAILED, refused_change))
         .order_by(Outbox.id)
+    ).all()
+    failed = tuple(
+        f"#{r.id} {r.kind}: {r.last_error or 'failed'}"
+        for r in rows
+        if r.status == FAILED or (r.status == Delivery.REFUSED.value and r.kind == OutboxKind.AMEND.value)
     )
-    return tuple(f"#{r.id} {r.kind}: {r.last_error or 'failed'}" for r in rows)
+    return next((r for r in rows if r.key == key), None), failed
 
 
 def listing(session: Session, status: str | None = FAILED, limit: int = 200) -> list[dict[str, Any]]:
