@@ -150,7 +150,7 @@ def _public(v: CardView, t: StaffTexts) -> list[str]:
     answered = v.status in (S.APPROVED, S.PUBLISH_UNCONFIRMED, S.PUBLISHED, S.CLOSED, S.PRIVATE)
     if v.approved_by and (answered or v.status is S.AWAITING_POST):
         out.append(e(c("card", "approved_by", name=v.approved_by)))
-    elif v.by_policy and answered:  # a draft again (withdrawn), or posted by hand: not the policy's
+    elif v.by_policy and answered and v.status is not S.PUBLISH_UNCONFIRMED:  # not a draft again, not by hand
         out.append(e(c("card", "by_policy", after=v.by_policy)))
     if v.published_by and v.status is S.PUBLISHED:
         out.append(e(c("card", "published_by", name=v.published_by)))

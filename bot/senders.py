@@ -204,7 +204,7 @@ async def send_amend(d: Dispatcher, item: OutboxItem, p: Amend) -> Result:
         said = exc.message.lower()
         if "not modified" in said:
             return {"edited": True, "unchanged": True}
-        if p.text is None and "not found" in said:  # gone already: an earlier try got through
+        if p.text is None and "message to delete not found" in said:  # gone already: an earlier try got through
             return {"deleted": True, "already": True}
         raise PublishRefused(f"Telegram: {exc.message}") from exc
     return {"edited": True}

@@ -68,18 +68,30 @@ class WorkingHours:
     @classmethod
     def parse(cls, zone: tzinfo, table: Mapping[str, str]) -> WorkingHours:
         days: dict[int, tuple[tuple[time, time | None], ...]] = dict.fromkeys(range(7), ()) if table else {}
+        named: set[int] = set()
         for key, value in table.items():
             spans = parse_spans(value)
             for day in parse_days(key):
+                if day in named:
+                    raise ValueError(f"{DAYS[day]} is given twice ({key!r} and another entry): say each day once")
+                named.add(day)
                 days[day] = spans
         return cls(zone, days)
 
     def open_at(self, moment: datetime) -> bool:
+        return self.opened_at(moment) is not None
+
+    def opened_at(self, moment: datetime) -> datetime | None:
+        """When the working span ``moment`` falls in began (None: outside working hours; with no
+        hours at all, always at work since ever)."""
         if not self.days:
-            return True
+            return datetime.min.replace(tzinfo=moment.tzinfo)
         local = moment.astimezone(self.zone)
         now = local.time().replace(tzinfo=None)
-        return any(start <= now and (end is None or now < end) for start, end in self.days[local.weekday()])
+        for start, end in self.days[local.weekday()]:
+            if start <= now and (end is None or now < end):
+                return local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +114,15 @@ class Policy:
         """How long a complaint must wait untouched, judged at ``moment``."""
         return self.after if self.hours.open_at(moment) else self.outside_hours
 
+    def waited(self, quiet_since: datetime, now: datetime) -> bool:
+        """Whether a complaint untouched since then has waited long enough now. In working hours
+        the team gets ``after`` of working time: a complaint that came in overnight is not
+        published the moment the office opens (when ``outside_hours`` is the longer delay)."""
+        opened = self.hours.opened_at(now)
+        if opened is None:
+            return now - quiet_since >= self.outside_hours
+        return now - max(quiet_since, opened) >= self.after
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -117,7 +138,8 @@ class Candidate:
     flags: Iterable[str]
     has_draft: bool
     quiet_since: datetime  # detected, or the last staff action since
-    detected_at: datetime | None = None  # None: as quiet_since
+    posted_at: datetime | None = None  # when posted (else detected): max_age counts from then
+    author_answered: bool = False  # the policy answered another complaint of theirs within max_age
 
 
 def refusal(policy: Policy, c: Candidate) -> str | None:
@@ -134,13 +156,14 @@ def refusal(policy: Policy, c: Candidate) -> str | None:
         (c.severity not in policy.severities, "severity"),
         (c.language not in policy.languages, "language"),
         (not c.has_draft, "no_draft"),
+        (c.author_answered, "author_answered"),  # one automatic reply per author: the rest is a person's
     )
     return next((reason for failed, reason in checks if failed), None)
 
 
 def due(policy: Policy, c: Candidate, now: datetime) -> bool:
     """Whether the draft is published now: allowed, untouched for the delay that applies now, and
-    not older than ``max_age`` (switching the policy on, or a stop over a weekend, must not send a
-    burst of replies to posts days old: those wait for a person)."""
-    fresh = now - (c.detected_at or c.quiet_since) <= policy.max_age
-    return fresh and refusal(policy, c) is None and now - c.quiet_since >= policy.delay_at(now)
+    posted no longer than ``max_age`` ago (switching the policy on, a new source's first read, or a
+    stop over a weekend must not send a burst of replies to posts days old: those wait for a person)."""
+    fresh = now - (c.posted_at or c.quiet_since) <= policy.max_age
+    return fresh and refusal(policy, c) is None and policy.waited(c.quiet_since, now)

@@ -44,10 +44,13 @@ def _policy(settings: Settings) -> str:
         return "off (every public reply waits for a person)"
     if not policy.sources:
         return "nothing (no configured source has a reply API)"
+    respond = settings.respond
+    hours = ", ".join(f"{day} {spans}" for day, spans in respond.working_hours.items()) or "always"
     return (
-        f"{', '.join(sorted(policy.severities))} complaints from {', '.join(sorted(policy.sources))} after "
-        f"{format_duration(policy.after)} without a staff action ({format_duration(policy.outside_hours)} "
-        "outside working hours)"
+        f"{', '.join(sorted(policy.severities))} complaints in {', '.join(sorted(policy.languages))} from "
+        f"{', '.join(sorted(policy.sources))}, posted within {format_duration(policy.max_age)}, one per author: "
+        f"after {format_duration(policy.after)} without a staff action in working hours ({hours}, "
+        f"{respond.timezone or settings.timezone}), {format_duration(policy.outside_hours)} outside them"
     )
 
 

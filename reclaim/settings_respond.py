@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.respond import NEVER_SEVERITY, Policy, WorkingHours
 from watchers import REGISTRY, SourceOptions
@@ -24,7 +24,7 @@ class AutoPublish(Strict):
     outside_hours: Duration = timedelta(minutes=2)  # … and outside them
     sources: list[str] | None = None  # source names or kinds; None: every source with a reply API
     severities: list[str] = Field(default_factory=lambda: ["low", "normal"], min_length=1)
-    languages: list[str] | None = None  # None: every language triage knows
+    languages: list[str] | None = Field(default=None, min_length=1)  # None: every language triage knows
     max_age: Duration = timedelta(days=1)  # older complaints (a backlog, a stop) wait for a person
 
     @field_validator("after", "outside_hours", "max_age")
@@ -33,6 +33,12 @@ class AutoPublish(Strict):
         if not timedelta(seconds=1) <= value <= timedelta(days=7):
             raise ValueError("between 1s and 7d")
         return value
+
+    @model_validator(mode="after")
+    def _can_fire(self) -> AutoPublish:
+        if self.max_age < max(self.after, self.outside_hours):
+            raise ValueError("max_age is shorter than after or outside_hours: nothing could ever be published")
+        return self
 
     @field_validator("severities")
     @classmethod

@@ -109,6 +109,8 @@ class Delivery:
                 if row.kind not in KINDS:
                     give_up(uow, row, f"cannot be sent: unknown outbox kind {row.kind!r}", now)
                     continue
+                if _withdrawal_too_late(uow, row, now):
+                    continue
                 row.advance(E.CLAIMED, now)
                 row.attempts += 1
                 items.append(_item(row))
@@ -267,12 +269,27 @@ def _published(uow: UnitOfWork, c: Complaint, p: Publish, result: dict[str, Any]
     uow.cards.bump(c.id)
 
 
+def _withdrawal_too_late(uow: UnitOfWork, row: Outbox, now: datetime) -> bool:
+    """A withdrawal waiting while the customer opened the private link from our reply: not sent
+    (the link they followed is in it); the card says so."""
+    payload = _payload(row)
+    if not (isinstance(payload, Amend) and payload.withdraw and row.complaint_id is not None):
+        return False
+    conv = uow.conversations.get(row.complaint_id)
+    if conv is None or conv.customer_id is None:
+        return False
+    row.advance(E.WITHDRAWN, now)
+    uow.events.add(row.complaint_id, "withdraw_cancelled", "reclaim", {"why": "the customer opened the link"}, now)
+    uow.cards.bump(row.complaint_id)
+    return True
+
+
 def _amended(uow: UnitOfWork, c: Complaint, a: Amend, result: dict[str, Any], now: datetime) -> None:
     """Our public reply was edited (the card shows the new text) or taken down (a draft again:
     the next approval posts a new reply under a fresh outbox row)."""
     if a.withdraw:
         if c.reply_id == a.reply_id and c.advance(E.UNPUBLISHED, now):
-            c.reply_id = c.reply_url = None
+            c.reply_id = c.reply_url = c.first_response_at = None  # unanswered again: the SLA runs
             uow.outbox.retire(f"publish:{c.id}")  # the next approval posts a new reply
         uow.events.add(c.id, "reply_withdrawn", a.by, {"name": a.name, "reply_id": a.reply_id, **result}, now)
     else:

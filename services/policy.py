@@ -26,10 +26,14 @@ log = logging.getLogger("reclaim.policy")
 EVENT = "approved_by_policy"  # the event log's record, which the card and the review read
 
 
-def candidate(uow: UnitOfWork, c: Complaint) -> Candidate:
-    """What the rules need to know of a complaint, read in this transaction."""
+def candidate(uow: UnitOfWork, c: Complaint, since: datetime) -> Candidate:
+    """What the rules need to know of a complaint, read in this transaction (``since``: the start
+    of the window in which one policy reply per author is enough)."""
     touched = uow.events.last_by_staff(c.id)
     quiet_since = max(c.created_at, touched) if touched is not None else c.created_at
+    m = uow.complaints.mention(c.mention_id)
+    posted = min(m.published_at, c.created_at) if m is not None and m.published_at else c.created_at
+    author = m.author if m is not None else None
     return Candidate(
         kind=c.kind,
         open=Status(c.status) in OPEN,
@@ -41,7 +45,8 @@ def candidate(uow: UnitOfWork, c: Complaint) -> Candidate:
         flags=tuple(c.flags or ()),
         has_draft=bool((d := uow.drafts.current(c.id)) and d.text.strip()),
         quiet_since=quiet_since,
-        detected_at=c.created_at,
+        posted_at=posted,
+        author_answered=bool(author) and uow.complaints.answered_by_policy(c.source or "", author or "", c.id, since),
     )
 
 
@@ -71,13 +76,14 @@ class PolicyDesk:
         """Why the policy will not publish this complaint's reply (None: it will, when due)."""
         with self.uow() as uow:
             c = uow.complaints.get(complaint_id)
-            return "unknown" if c is None else policy_refusal(self.policy, candidate(uow, c))
+            since = self.clock() - self.policy.max_age
+            return "unknown" if c is None else policy_refusal(self.policy, candidate(uow, c, since))
 
     def _publish(self, uow: UnitOfWork, complaint_id: int, now: datetime) -> bool:
         c = uow.complaints.get(complaint_id, lock=True)
         if c is None:
             return False
-        seen = candidate(uow, c)
+        seen = candidate(uow, c, now - self.policy.max_age)
         if not due(self.policy, seen, now) or not c.advance(E.APPROVED, now):
             return False
         in_hours = self.policy.hours.open_at(now)

@@ -86,19 +86,35 @@ class SqlComplaints(uow.Complaints):
         query = query.where(Complaint.created_at >= since, Complaint.kind == "complaint")
         return int(self.session.scalar(query) or 0)
 
+    def answered_by_policy(self, source: str, author: str, other_than: int, since: datetime) -> bool:
+        query = (
+            select(Event.id)
+            .join(Complaint, Complaint.id == Event.complaint_id)
+            .join(Mention, Mention.id == Complaint.mention_id)
+            .where(Event.kind == "approved_by_policy", Event.at >= since, Complaint.id != other_than)
+            .where(Mention.source == source, Mention.author == author)
+            .limit(1)
+        )
+        return self.session.scalar(query) is not None
+
     def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
         flags = cast(Complaint.flags, String)  # a JSON list of names: none of the never-published ones
-        query = select(Complaint.id).where(
-            Complaint.status.in_(DRAFTED),
-            Complaint.owner_id.is_(None),
-            Complaint.kind == "complaint",
-            Complaint.source.in_(sorted(policy.sources)),
-            Complaint.severity.in_(sorted(policy.severities - {NEVER_SEVERITY})),
-            Complaint.language.in_(sorted(policy.languages)),
-            Complaint.publisher != "manual",
-            Complaint.created_at <= before,
-            Complaint.created_at >= since,
-            *(flags.not_like(f'%"{flag}"%') for flag in sorted(NEVER_FLAGS)),
+        posted = func.coalesce(Mention.published_at, Complaint.created_at)
+        query = (
+            select(Complaint.id)
+            .join(Mention, Mention.id == Complaint.mention_id)
+            .where(
+                posted >= since,
+                Complaint.status.in_(DRAFTED),
+                Complaint.owner_id.is_(None),
+                Complaint.kind == "complaint",
+                Complaint.source.in_(sorted(policy.sources)),
+                Complaint.severity.in_(sorted(policy.severities - {NEVER_SEVERITY})),
+                Complaint.language.in_(sorted(policy.languages)),
+                Complaint.publisher != "manual",
+                Complaint.created_at <= before,
+                *(flags.not_like(f'%"{flag}"%') for flag in sorted(NEVER_FLAGS)),
+            )
         )
         return list(self.session.scalars(query.order_by(Complaint.id).limit(limit)))
 

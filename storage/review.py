@@ -217,13 +217,13 @@ def _responders(
     session: Session, first: dict[int, float | None], start: datetime, end: datetime
 ) -> dict[str, dict[str, Any]]:
     """First answers split by who gave them: the team, or the policy (services/policy.py's event)."""
-    by_policy = set(
-        session.scalars(
-            select(Event.complaint_id).where(
-                Event.kind == "approved_by_policy", Event.complaint_id.in_(_month_ids(start, end))
-            )
-        )
+    approvals = session.execute(  # the last approval decides: a reply withdrawn and approved anew is staff's
+        select(Event.complaint_id, Event.kind)
+        .where(Event.kind.in_(("approved", "approved_by_policy")), Event.complaint_id.in_(_month_ids(start, end)))
+        .order_by(Event.id)
     )
+    last: dict[int, str] = dict(approvals.all())
+    by_policy = {cid for cid, kind in last.items() if kind == "approved_by_policy"}
     out = {}
     for who in ("staff", "policy"):
         took = [s for cid, s in first.items() if s is not None and (cid in by_policy) == (who == "policy")]

@@ -70,6 +70,10 @@ class Complaints(abc.ABC):
         manager alerts), skipping mentions the journal holds (another writer's meanwhile)."""
 
     @abc.abstractmethod
+    def answered_by_policy(self, source: str, author: str, other_than: int, since: datetime) -> bool:
+        """Whether the policy approved a reply to another complaint by this author on this source since then."""
+
+    @abc.abstractmethod
     def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         """Unanswered complaints past their first-response time (id, due), most overdue first."""
 

@@ -141,11 +141,23 @@ class FakeComplaints(uow.Complaints):
     def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
         drafted = {s.value for s in lifecycle.OPEN}
         found = [c.id for c in self.store.complaints.values() if c.status in drafted and c.owner_id is None
-                 and c.kind == "complaint" and c.source in policy.sources and since <= c.created_at <= before
+                 and c.kind == "complaint" and c.source in policy.sources and c.created_at <= before
+                 and since <= (getattr(self.store.mentions.get(c.mention_id), "published_at", None)
+                                or c.created_at)
                  and c.publisher != "manual"
                  and c.severity in policy.severities - {NEVER_SEVERITY} and c.language in policy.languages
                  and not NEVER_FLAGS.intersection(c.flags)]  # fmt: skip
         return sorted(found)[:limit]
+
+    def answered_by_policy(self, source: str, author: str, other_than: int, since: datetime) -> bool:
+        s = self.store
+        for e in s.events:
+            c = s.complaints.get(e.complaint_id)
+            m = s.mentions.get(c.mention_id) if c is not None and c.mention_id else None
+            if e.kind == "approved_by_policy" and e.at >= since and c is not None and c.id != other_than \
+                    and m is not None and m.source == source and m.author == author:  # fmt: skip
+                return True
+        return False
 
     def overdue(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         late = [

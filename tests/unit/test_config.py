@@ -320,3 +320,15 @@ def test_respond_zone_and_closed_days() -> None:
     )
     s = settings_from_text(SOCIAL + "respond:\n  working_hours: {mon-fri: '09:00-17:00', sat: off}\n", env=REDDIT_ENV)
     assert s.respond.working_hours["sat"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("respond", "expected"),
+    [
+        ("auto_publish: {languages: []}", "respond.auto_publish.languages"),
+        ("auto_publish: {after: 2h, max_age: 1h}", "max_age is shorter than after or outside_hours"),
+        ("working_hours: {wed: 'off', mon-fri: '09:00-17:00'}", "wed is given twice"),
+    ],
+)
+def test_respond_settings_that_could_never_work_are_named(respond: str, expected: str) -> None:
+    assert expected in problems(SOCIAL + f"respond:\n  {respond}\n", REDDIT_ENV)

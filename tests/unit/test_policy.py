@@ -161,3 +161,41 @@ def test_pressing_edit_counts_as_a_staff_action() -> None:
     staff.add_prompt(-100, 55, cid, 7, "edit_text")  # the bot asks Anna for the text
     clock.now = NOW + timedelta(minutes=20)
     assert _desk(store, clock).run() == []  # she is writing: ten minutes since she pressed Edit
+
+
+def test_max_age_counts_from_when_the_author_posted() -> None:
+    store, clock = FakeStore(), Clock()
+    cid = opened(store)  # a new source's first read finds a post a month old
+    mention = store.mentions[store.complaints[cid].mention_id]
+    mention.published_at = NOW - timedelta(days=30)
+    clock.now = NOW + timedelta(minutes=20)
+    desk = _desk(store, clock)
+    assert desk.run() == [] and store.complaints[cid].status == Status.DRAFT_READY.value
+
+
+def test_pressing_reject_counts_as_a_staff_action() -> None:
+    store, clock = FakeStore(), Clock()
+    cid = opened(store)
+    staff = StaffInbox(lambda: FakeUnitOfWork(store), clock=clock)
+    clock.now = NOW + timedelta(minutes=14)
+    assert staff.act(cid, Action.REJECT, Staff(7, "Anna"), None, 4).ask == "reject_reason"  # choosing a reason
+    clock.now = NOW + timedelta(minutes=16)
+    assert _desk(store, clock).run() == []
+
+
+def test_a_complaint_that_came_in_overnight_gets_the_teams_after_once_the_office_opens() -> None:
+    long_night = Policy(HOURS, timedelta(minutes=15), timedelta(hours=12), frozenset({"reddit"}),
+                        frozenset({"low", "normal"}), frozenset({"en"}))  # fmt: skip
+    night = _candidate(quiet_since=datetime(2026, 11, 24, 3, 0, tzinfo=CPH))  # Tuesday 03:00
+    assert not due(long_night, night, datetime(2026, 11, 24, 9, 0, tzinfo=CPH))  # not at opening
+    assert not due(long_night, night, datetime(2026, 11, 24, 9, 14, tzinfo=CPH))
+    assert due(long_night, night, datetime(2026, 11, 24, 9, 15, tzinfo=CPH))
+
+
+def test_one_reply_by_policy_per_author_the_rest_wait_for_a_person() -> None:
+    store, clock = FakeStore(), Clock()
+    first, second = opened(store, "tok-1"), opened(store, "tok-2")  # both by Emma on the same source
+    clock.now = NOW + timedelta(minutes=15)
+    desk = _desk(store, clock)
+    assert desk.run() == [first]
+    assert desk.refusal(second) == "author_answered" and desk.run() == []

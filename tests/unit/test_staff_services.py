@@ -13,6 +13,7 @@ from core.ports import Prompt
 from services.delivery import Delivery
 from services.staff import StaffInbox
 from storage.tables import Action as ActionRow
+from storage.tables import ConversationRow
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.test_conversation_service import NOW, opened
 
@@ -170,7 +171,7 @@ def test_the_owner_withdraws_our_published_reply_and_a_new_approval_posts_again(
     assert item.key == f"withdraw:{cid}:t1_ours" and item.payload.text is None  # type: ignore[union-attr]
     delivery.sent(item, {"deleted": True})
     c = store.complaints[cid]
-    assert c.status == Status.DRAFT_READY.value and c.reply_id is None and c.first_response_at == NOW
+    assert c.status == Status.DRAFT_READY.value and c.reply_id is None and c.first_response_at is None  # SLA again
     assert "reply_withdrawn" in store.kinds(cid) and f"publish:{cid}" not in store.outbox
     staff.act(cid, Action.APPROVE, ANNA, None, 13)
     (again,) = delivery.claim(10)
@@ -212,3 +213,14 @@ def test_a_manual_reply_cannot_be_edited_or_withdrawn_from_here() -> None:
     staff.act(cid, Action.POSTED, ANNA, None, 2)
     assert staff.act(cid, Action.REPLY_EDIT, ANNA, None, 3).notice == "amend_not_possible"
     assert staff.act(cid, Action.WITHDRAW, ANNA, None, 4).notice == "amend_not_possible"
+
+
+def test_a_withdrawal_waiting_when_the_customer_opens_the_link_is_not_sent() -> None:
+    store = FakeStore()
+    staff, delivery = desks(store)
+    cid = _published(store, delivery, staff)
+    assert staff.act(cid, Action.WITHDRAW_CONFIRM, ANNA, None, 30).notice == "withdrawing"
+    store.conversations[cid] = ConversationRow(complaint_id=cid, customer_id=501, chat_id=501, state={}, step="clarify")
+    assert delivery.claim(10) == []  # the link they followed is in that reply
+    assert store.complaints[cid].status == Status.PUBLISHED.value and "withdraw_cancelled" in store.kinds(cid)
+    assert store.outbox[f"withdraw:{cid}:t1_ours"].status == D.CANCELLED.value
