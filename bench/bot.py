@@ -208,8 +208,10 @@ def main() -> None:
         )
     print(f"ratio reclaim/baseline: throughput {ours['updates_per_s'] / base['updates_per_s']:.2f}×, "
           f"p95 latency {ours['p95_ms'] / base['p95_ms']:.2f}×")  # fmt: skip
-    print(f"targets: ≥200 updates/s → {'met' if ours['updates_per_s'] >= 200 else 'MISSED'}; "
-          f"p95 < 100 ms → {'met' if ours['p95_ms'] < 100 else 'MISSED'}")  # fmt: skip
+    ratio = ours["updates_per_s"] / base["updates_per_s"]
+    print(f"targets (issue 14): ≥0.8× the baseline → {'met' if ratio >= 0.8 else 'MISSED'}; "
+          f"≥200 updates/s → {'met' if ours['updates_per_s'] >= 200 else 'MISSED'}; "
+          f"p95 < 50 ms → {'met' if ours['p95_ms'] < 50 else 'MISSED'}")  # fmt: skip
 
 
 if __name__ == "__main__":

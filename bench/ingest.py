@@ -206,7 +206,8 @@ def whole(args: argparse.Namespace, tmp: Path, urls: list[str], our_url: str, ba
     print(f"re-poll of {args.feeds} unchanged feeds, whole process: {t_re:.2f}s")
     ratio = (added / t_ours) / (total / t_base)
     print(f"ratio: {ratio:.1f}x the baseline (whole process on both sides)")
-    return added == total and ratio >= 5 and added / t_ours >= 2000 and t_re < 2
+    floor = 1000 if our_url.startswith("postgresql") else 2000  # items/s: issue 14's target per backend
+    return added == total and ratio >= 5 and added / t_ours >= floor and t_re < 2
 
 
 def naive_child(db_url: str, urls_file: str) -> int:
@@ -235,7 +236,8 @@ def main() -> int:
         (our_url, base_url), schemas = db_urls(args.database_url, Path(tmp))
         if args.whole:
             ok = whole(args, Path(tmp), urls, our_url, base_url)
-            print("targets (>= 5x, >= 2,000 items/s, re-poll < 2 s): " + ("met" if ok else "NOT met"))
+            floor = "1,000" if args.database_url else "2,000"
+            print(f"targets (>= 5x, >= {floor} items/s, re-poll < 2 s): " + ("met" if ok else "NOT met"))
             server.terminate()
             server.wait()
             _drop(args.database_url, schemas)

@@ -72,7 +72,7 @@ class StaffInbox:
                 arg = self.causes[int(arg)] if arg.isdigit() and int(arg) < len(self.causes) else None
             decision = decide(_state(uow, c), action, who, arg)
             if not decision.changed:
-                if decision.ask and Status(c.status) in lifecycle.OPEN:  # someone is at it: the policy waits
+                if decision.ask and c.owner_id is None and Status(c.status) in lifecycle.OPEN:  # the policy waits
                     uow.events.add(c.id, "asked", who.actor, {"action": action.value, "name": who.name}, now)
                 return Applied(notice=decision.notice, ask=decision.ask)
             self._apply(uow, c, decision, who, now)
