@@ -101,7 +101,8 @@ class Dispatcher:
         items = await self.db(self.store.claim, BATCH)  # claimed only when about to be sent
         if items:
             await asyncio.gather(*(self.send(item) for item in items))
-        return len(cards) == BATCH or len(items) == BATCH
+        # a row sent changes its card (published, edited, withdrawn): another round draws it now
+        return len(cards) == BATCH or bool(items)
 
     # -- cards ------------------------------------------------------------------------------
     async def card(self, cid: int, version: int, view: CardView | None = None) -> None:
