@@ -201,6 +201,9 @@ class Runner:
         policy = self.app.policy
         if policy is None:
             return
+        if self.bot is None:  # nothing would send them: approvals would pile up and go out late
+            log.warning("respond.auto_publish needs the bot (telegram.token): nothing is published by policy")
+            return
         every = min(max(policy.policy.shortest.total_seconds() / 10, 1.0), 30.0)
         self.scheduler.add_job(
             self._publish_by_policy,

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.cards import render
 from bot.texts import load_texts
 from core.ingest import ComplaintPlan, IngestPlan, MentionPlan
@@ -92,3 +94,15 @@ def test_edits_and_withdrawals_of_our_reply_on_the_journal(db_url: str, make_app
     assert card.status.value == "draft_ready" and not card.amendable
     text = render(card, load_texts("en"), NOW, ZoneInfo("UTC"))
     assert "Approved by" not in text and "Published by policy" not in text  # a draft again
+
+
+def test_without_the_bot_nothing_is_published_by_policy(
+    db_url: str, make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from reclaim.scheduler import Runner
+
+    app = make_app(db_url, [], respond={"auto_publish": {"after": "15m"}})
+    runner = Runner(app)  # no telegram.token: no dispatcher would send the replies
+    runner.schedule()
+    assert app.policy is not None and runner.scheduler.get_job("policy") is None
+    assert "respond.auto_publish needs the bot" in caplog.text
