@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import create_engine, inspect, select
 
 from core.respond import DAYS
@@ -26,7 +25,7 @@ from sandbox.reddit import RedditServer
 from sandbox.telegram import TOKEN, BotApiServer
 from storage.tables import Complaint, Event, Mention
 from tests.conftest import ROOT
-from tests.e2e.test_reddit import journal
+from tests.e2e.test_reddit import journal, run_config
 from tests.e2e.test_staff_inbox import ANNA, STAFF, card_of, people, telegram_settings, until
 from tests.integration.test_reddit import reddit_settings
 
@@ -57,29 +56,11 @@ def _rows(db_url: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _config(tmp_path: Path, db_url: str, tg: BotApiServer, rd: RedditServer, respond: dict[str, Any]) -> Path:
-    settings = telegram_settings(tg)
-    settings["token"] = "${TELEGRAM_BOT_TOKEN}"
-    data = {
-        "brand": {"name": "Nordlys"},
-        "database": {"url": db_url},
-        "web": {"enabled": False},
-        "telegram": settings,
-        "reddit": reddit_settings(rd),
-        "polling": {"jitter": "0s", "workers": 0},
-        "sources": [{"name": "reddit", "kind": "reddit", "subreddits": ["nordlys"], "every": "10s"}],
-        "respond": respond,
-    }
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return config
-
-
 def test_untouched_complaint_answered_once_by_policy_through_a_sigkill(db_url: str, tmp_path: Path) -> None:
     with BotApiServer() as tg, RedditServer() as rd:
         people(tg)
         always = {"mon-sun": "00:00-24:00"}
-        config = _config(tmp_path, db_url, tg, rd, {"working_hours": always,
+        config = run_config(tmp_path, db_url, tg, rd, respond={"working_hours": always,
                          "auto_publish": {"after": f"{AFTER:g}s", "outside_hours": "1s",
                                           "severities": ["low", "normal", "high"]}})  # fmt: skip
         env = {**os.environ, **rd.env(), "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}

@@ -138,19 +138,7 @@ async def test_a_locked_thread_and_a_rate_limit_end_as_reddit_says(running: Any)
 def test_killed_between_posting_and_recording_posts_nothing_twice(db_url: str, tmp_path: Path) -> None:
     with BotApiServer() as tg, RedditServer() as rd:
         people(tg)
-        config = tmp_path / "config.yaml"
-        settings = telegram_settings(tg)
-        settings["token"] = "${TELEGRAM_BOT_TOKEN}"
-        data = {
-            "brand": {"name": "Nordlys"},
-            "database": {"url": db_url},
-            "web": {"enabled": False},
-            "telegram": settings,
-            "reddit": reddit_settings(rd),
-            "polling": {"jitter": "0s", "workers": 0},
-            "sources": [{"name": "reddit", "kind": "reddit", "subreddits": ["nordlys"], "every": "10s"}],
-        }
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        config = run_config(tmp_path, db_url, tg, rd)
         env = {**os.environ, **rd.env(), "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
         post = rd.add_submission("nordlys", *COMPLAINT, author="kim")
 
@@ -188,6 +176,26 @@ def test_killed_between_posting_and_recording_posts_nothing_twice(db_url: str, t
         assert len(rd.posted) == 1
         published = _query(db_url, select(Event.data).where(Event.kind == "published"))
         assert published["found_on_retry"] is True and published["id"] == replies[0]["name"]
+
+
+def run_config(tmp_path: Path, db_url: str, tg: BotApiServer, rd: RedditServer, **extra: Any) -> Path:
+    """A config.yaml for `reclaim run` as its own process: the local Bot API (token from the
+    environment) and the local Reddit, one reddit source; ``extra`` adds top-level sections."""
+    settings = telegram_settings(tg)
+    settings["token"] = "${TELEGRAM_BOT_TOKEN}"
+    data = {
+        "brand": {"name": "Nordlys"},
+        "database": {"url": db_url},
+        "web": {"enabled": False},
+        "telegram": settings,
+        "reddit": reddit_settings(rd),
+        "polling": {"jitter": "0s", "workers": 0},
+        "sources": [{"name": "reddit", "kind": "reddit", "subreddits": ["nordlys"], "every": "10s"}],
+        **extra,
+    }
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return config
 
 
 def _query(db_url: str, query: Any) -> Any:
