@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
@@ -44,6 +44,11 @@ def alert_text(d: Dispatcher, item: OutboxItem, p: Alert) -> str:
     if p.reason == "spike":
         window = span(timedelta(seconds=p.window_seconds or 3600), t)
         return e(t.t("alert", "spike", count=p.count, window=window))
+    if p.reason == "stalled":
+        return e(t.t("alert", "stalled", count=p.count, sources=p.cause))
+    if p.reason == "recovered":
+        since = datetime.fromisoformat(p.due) if p.due else d.clock()
+        return e(t.t("alert", "recovered", since=clock(since, d.clock(), d.zone)))
     view = d.store.card(item.complaint_id) if item.complaint_id is not None else None
     if view is None:
         return e(f"{p.reason} #{item.complaint_id}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from reclaim import __version__, cli_backup, cli_outbox, cli_review, cli_triage, cli_web
 from reclaim.cli_args import journal_id, limit, record_id
-from reclaim.redact import REDACT, RedactingFormatter, install_excepthooks
+from reclaim.redact import REDACT, JsonFormatter, RedactingFormatter, install_excepthooks
 
 EXIT_CONFIG = 2
 EXIT_SOURCES_FAILED = 3
@@ -114,8 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from reclaim.web_server import ListenError
+        from reclaim.workers import StartError
 
-        if not isinstance(exc, ListenError):
+        if not isinstance(exc, ListenError | StartError):
             logging.getLogger("reclaim").critical("reclaim stopped on an unexpected error", exc_info=True)
             return 1
         print(f"cannot start: {exc}", file=sys.stderr)
@@ -159,6 +160,9 @@ def _main(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(config_path(args.config))
         REDACT.add(settings.secret_values())
+        if settings.logging.format == "json":
+            for handler in logging.getLogger().handlers:
+                handler.setFormatter(JsonFormatter())
     except ConfigError as exc:
         print(REDACT(f"config error:\n{exc}"), file=sys.stderr)  # a value from ${VAR} may be a secret
         return EXIT_CONFIG

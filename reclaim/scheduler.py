@@ -22,9 +22,12 @@ from core.model import RawMention
 from core.outbox import Document, Publisher
 from core.review import previous_month
 from reclaim.app import App
+from reclaim.crew import Crew
+from reclaim.health import count_poll
 from reclaim.poller import Outcome, Poller, ingest_now
+from reclaim.workers import BEAT
 from responders.publishing import RedditPublisher
-from services.alerts import raise_deadline_alerts, raise_spike_alert
+from services.alerts import check_stall, raise_deadline_alerts, raise_spike_alert
 from services.promises import check_promises
 from watchers import REGISTRY, PushKind, SourceOptions
 
@@ -42,8 +45,13 @@ class Runner:
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
         self.web: Any = None  # the dashboard's server while it runs
-        options = app.bot_options()
-        self.bot = (
+        self.options = app.bot_options()
+        self.crew = Crew(app, self._make_bot)
+        self.started = self.crew.started
+
+    def _make_bot(self) -> BotService | None:
+        app, options = self.app, self.options
+        return (
             BotService(
                 options,
                 app.inbox,
@@ -74,21 +82,42 @@ class Runner:
         reddit = self.app.reddit
         return {"reddit": RedditPublisher(reddit, self.app.reddit_thread)} if reddit is not None else {}
 
+    def _claim(self, source: SourceOptions, now: datetime) -> bool:
+        early = self.app.settings.polling.jitter + max(timedelta(seconds=1), source.every * 0.05)
+        ttl = max(source.every, timedelta(minutes=2))  # a dead worker's source waits this long at most
+        with self.app.uow() as uow:
+            return uow.workers.claim(source.name, self.crew.name, now, every=source.every, early=early, ttl=ttl)
+
+    def _release(self, source: SourceOptions, due: datetime | None) -> None:
+        with self.app.uow() as uow:
+            uow.workers.release(source.name, self.crew.name, due)
+
     async def _poll(self, source: SourceOptions) -> None:
+        """One poll of a source, if it is due and no other worker has it."""
+        if not await self.app.db(self._claim, source, datetime.now(UTC)):
+            return
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
+        due = None
         try:
             outcomes = await self.poller.poll([source])
+            count_poll(outcomes[0])
             self.polls += 1
-            if outcomes[0].complaints and self.bot is not None:
-                self.bot.kick()
-            self._reschedule(source, outcomes[0])
+            if outcomes[0].complaints:
+                self.crew.kick()
+            due = self._reschedule(source, outcomes[0])
         finally:
             if task is not None:
                 self.in_flight.discard(task)
+            try:
+                await self.app.db(self._release, source, due)
+            except Exception:  # the lease runs out by itself
+                log.exception("source %s: giving its lease back failed", source.name)
 
-    def _reschedule(self, source: SourceOptions, outcome: Outcome) -> None:
+    def _reschedule(self, source: SourceOptions, outcome: Outcome) -> datetime | None:
+        """Log the outcome; a failure that should be retried sooner than the interval is
+        scheduled for then, and that time returned (None: due again after the interval)."""
         if outcome.ok:
             log.info(
                 "source %s: %s, %d item(s), %d new, %d complaint(s)",
@@ -98,37 +127,39 @@ class Runner:
                 outcome.added,
                 outcome.complaints,
             )
-            return
+            return None
         if outcome.retry_in is not None and outcome.retry_in < source.every:
+            retry = datetime.now(UTC) + outcome.retry_in
             job = self.scheduler.get_job(source.name)
             if job is not None:
-                job.modify(next_run_time=datetime.now(UTC) + outcome.retry_in)
+                job.modify(next_run_time=retry)
+            return retry
+        return None
 
-    async def _bot_state(self, state: str, detail: str | None, retry_in: float | None) -> None:
-        """The bot's state in the journal, for `reclaim status` and `reclaim sources`."""
-        now = datetime.now(UTC)
-        later = now + timedelta(seconds=retry_in) if retry_in is not None else None
-
-        def write() -> None:
-            with self.app.uow() as uow:
-                uow.statuses.set("telegram", state, now, detail, later)
-
-        try:
-            await self.app.db(write)
-        except Exception:
-            log.exception("recording the bot's state failed")
+    def _late(self, polled: Mapping[str, datetime | None], now: datetime) -> list[str]:
+        """Sources not polled for twice their interval (counted from this worker's start at the
+        earliest: a cluster that was down is not "stalled" before it had a chance)."""
+        late = []
+        for source in REGISTRY.polled(self.app.settings.sources):
+            last = max(polled.get(source.name) or self.started, self.started)
+            if source.enabled and now - last > 2 * source.every + self.app.settings.polling.jitter:
+                late.append(source.name)
+        return late
 
     def check_alerts(self) -> int:
-        """Queue alerts for missed first-response deadlines and spikes (each raised once)."""
+        """Queue alerts for missed first-response deadlines, spikes and a stall (each raised once)."""
         spike = self.app.settings.alerts.spike
         now = datetime.now(UTC)
         with self.app.uow() as uow:
             raised = raise_deadline_alerts(uow, now)
             raised += int(raise_spike_alert(uow, now, count=spike.count, window=spike.window))
+            raised += int(check_stall(uow, now, self._late(uow.workers.polled(), now)) is not None)
         with self.app.uow() as uow:
             return raised + check_promises(uow, self.app.playbook, datetime.now(UTC))
 
     async def _check_alerts(self) -> None:
+        if not self.crew.leading:
+            return
         try:
             raised = await self.app.db(self.check_alerts)
         except Exception:
@@ -136,8 +167,7 @@ class Runner:
             return
         if raised:
             log.info("%d manager alert(s) queued", raised)
-            if self.bot is not None:
-                self.bot.kick()
+            self.crew.kick()
 
     def purge(self) -> None:
         """The retention purge: finished complaints older than `retention` are anonymised."""
@@ -149,6 +179,8 @@ class Runner:
             )
 
     async def _purge(self) -> None:
+        if not self.crew.leading:
+            return
         try:
             await self.app.db(self.purge)
         except Exception:
@@ -161,6 +193,8 @@ class Runner:
             self.app.learning.train(datetime.now(UTC))
 
     async def _retrain(self) -> None:
+        if not self.crew.leading:
+            return
         try:  # a thread of its own: training takes seconds and must not hold the journal's thread
             await asyncio.to_thread(self.retrain)
         except Exception:
@@ -174,26 +208,27 @@ class Runner:
             queued = uow.outbox.add(f"review:{month}", Document(month), None, datetime.now(UTC))
         if queued:
             log.info("the review of %s is queued for the managers' chat", month)
-            if self.bot is not None:
-                self.bot.kick()
+            self.crew.kick()
         return queued
 
     async def _queue_review(self) -> None:
+        if not self.crew.leading:
+            return
         try:
             await self.app.db(self.queue_review)
         except Exception:
             log.exception("queueing the monthly review failed")
 
     async def _publish_by_policy(self) -> None:
-        if self.app.policy is None:
+        if self.app.policy is None or not self.crew.leading:
             return
         try:
             published = await self.app.db(self.app.policy.run)
         except Exception:
             log.exception("publishing by policy failed; trying again at the next check")
             return
-        if published and self.bot is not None:
-            self.bot.kick()
+        if published:
+            self.crew.kick()
 
     def _schedule_policy(self) -> None:
         """respond.auto_publish: look for replies that waited long enough, often enough that
@@ -201,7 +236,7 @@ class Runner:
         policy = self.app.policy
         if policy is None:
             return
-        if self.bot is None:  # nothing would send them: approvals would pile up and go out late
+        if self.options is None:  # nothing would send them: approvals would pile up and go out late
             log.warning("respond.auto_publish needs the bot (telegram.token): nothing is published by policy")
             return
         every = min(max(policy.policy.shortest.total_seconds() / 10, 1.0), 30.0)
@@ -293,20 +328,17 @@ class Runner:
             from reclaim.web_server import bind
 
             sock = bind(self.app.settings.web)  # a taken port stops us here, before anything started
-            self.web = server(self.app)
+            self.web = server(self.app, pulse=self.crew)
             web_task = asyncio.create_task(self.web.serve(sockets=[sock]), name="web")
+        await self.crew.start()
+        self.scheduler.add_job(
+            self.crew.beat, IntervalTrigger(seconds=BEAT.total_seconds()), id="beat", name="heartbeat",
+            max_instances=1, coalesce=True,
+        )  # fmt: skip
         self.schedule()
         self.scheduler.start()
         if web_task is not None:
             log.info("dashboard on http://%s", self.app.settings.web.listen)
-        bot_task = None
-        if self.bot is not None:  # in the background: an unreachable Telegram holds up nothing else
-            bot_task = asyncio.create_task(self.bot.start_with_retries(self._bot_state, self.stopping), name="bot")
-        else:
-            log.warning(
-                "telegram.token is not set: watching sources only; cards and alerts wait in the journal "
-                "and are sent once the bot runs (set TELEGRAM_BOT_TOKEN)"
-            )
         log.info(
             "watching %d source(s); stop with Ctrl-C or SIGTERM",
             sum(1 for s in self.app.settings.sources if s.enabled),
@@ -317,17 +349,13 @@ class Runner:
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
             w.cancel()
-        self.stopping.set()  # also ends the bot's start retries
+        self.stopping.set()
         log.info("stopping: finishing polls in flight")
         self.scheduler.pause()  # no new polls; the scheduler's shutdown would cancel those running
         if self.in_flight:  # each ends within its source's timeout and parse_timeout
             await asyncio.wait(list(self.in_flight), timeout=60)
         self.scheduler.shutdown(wait=False)
-        if bot_task is not None and self.bot is not None:
-            await asyncio.wait([bot_task], timeout=15)
-            bot_task.cancel()  # a start still talking to Telegram
-            await self.bot.stop()
-            await self._bot_state("stopped", None, None)
+        await self.crew.finish()
         if web_task is not None and self.web is not None:
             self.web.should_exit = True
             await asyncio.wait([web_task], timeout=10)

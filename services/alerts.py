@@ -34,3 +34,20 @@ def raise_spike_alert(uow: UnitOfWork, now: datetime, *, count: int, window: tim
         return False
     alert = Alert("spike", count=opened, window_seconds=int(window.total_seconds()))
     return uow.outbox.add(f"alert:spike:{now.strftime('%Y%m%dT%H%M%S')}", alert, None, now)
+
+
+def check_stall(uow: UnitOfWork, now: datetime, late: list[str]) -> str | None:
+    """One alert when polling stalls (``late`` names the sources not polled for twice their
+    interval), one notice when every source is on time again; None while nothing changed."""
+    since = uow.workers.stalled_since()
+    if late and since is None:
+        names = ", ".join(late[:10]) + (f" (+{len(late) - 10})" if len(late) > 10 else "")
+        uow.statuses.set("polling", "stalled", now, names, None)
+        uow.outbox.add(f"alert:stall:{now:%Y%m%dT%H%M%S}", Alert("stalled", count=len(late), cause=names), None, now)
+        return "stalled"
+    if not late and since is not None:
+        uow.statuses.set("polling", "ok", now, None, None)
+        alert = Alert("recovered", due=since.isoformat())
+        uow.outbox.add(f"alert:stall:{since:%Y%m%dT%H%M%S}:recovered", alert, None, now)
+        return "recovered"
+    return None

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +49,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         return engine
     kwargs["pool_pre_ping"] = True
+    if parsed.get_backend_name() == "postgresql":  # a server that went away fails a call in seconds, not minutes
+        kwargs["connect_args"] = {"connect_timeout": 5}
     return create_engine(parsed, **kwargs)
 
 
@@ -63,9 +65,16 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+MIGRATE_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext('reclaim-migrate:' || current_database() || ':' || current_schema()))"
+)
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is there already)."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # workers starting together migrate one after the other
+            conn.execute(text(MIGRATE_LOCK))
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

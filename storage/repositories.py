@@ -38,6 +38,7 @@ from storage.tables import (
     StaffPrompt,
 )
 from storage.updates import first_time
+from storage.workers import SqlWorkers
 
 OPEN_STEPS = tuple(s.value for s in Step if s is not Step.CLOSED)
 DRAFTED = tuple(s.value for s in lifecycle.OPEN)  # the public reply is still a draft
@@ -373,6 +374,7 @@ class SqlUnitOfWork(uow.UnitOfWork):
         self.faq = SqlFaq(session)
         self.labels = SqlLabels(session)
         self.models = SqlTriageModels(session)
+        self.workers = SqlWorkers(session)
         return self
 
     def commit(self) -> None:

@@ -78,6 +78,22 @@ class SourceState(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     mentions_added: Mapped[int] = mapped_column(Integer, default=0)
     cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where a listing source stopped (Reddit)
+    # several workers on one journal: who polls it now (until when), and when it is due again
+    lease_holder: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+
+
+class Worker(Base):
+    """A `reclaim run` process on this journal, seen at each of its heartbeats."""
+
+    __tablename__ = "workers"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    leading: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Mention(Base):

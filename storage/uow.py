@@ -326,6 +326,33 @@ class Statuses(abc.ABC):
         """How a part of `reclaim run` is doing (the bot: starting, waiting, running, stopped)."""
 
 
+class Workers(abc.ABC):
+    """Several workers on one journal: source leases, heartbeats (storage/workers.py says how)."""
+
+    @abc.abstractmethod
+    def claim(
+        self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta
+    ) -> bool: ...
+
+    @abc.abstractmethod
+    def release(self, source: str, holder: str, due: datetime | None) -> None: ...
+
+    @abc.abstractmethod
+    def beat(self, name: str, host: str, pid: int, started: datetime, now: datetime, leading: bool) -> None: ...
+
+    @abc.abstractmethod
+    def leave(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    def seen(self, since: datetime) -> list[Any]: ...
+
+    @abc.abstractmethod
+    def polled(self) -> dict[str, datetime | None]: ...
+
+    @abc.abstractmethod
+    def stalled_since(self) -> datetime | None: ...
+
+
 class UnitOfWork(abc.ABC):
     complaints: Complaints
     sources: Sources
@@ -345,6 +372,7 @@ class UnitOfWork(abc.ABC):
     faq: Faq
     labels: Labels
     models: TriageModels
+    workers: Workers
 
     def __enter__(self) -> Self:
         """Begin the transaction (a new one each time the unit of work is entered)."""

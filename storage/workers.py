@@ -1,0 +1,102 @@
+"""Several `reclaim run` workers on one journal: source leases and heartbeats.
+
+A source is polled by one worker at a time: a worker claims it (one UPDATE that only succeeds
+when the source is due and nobody else holds it), polls, and gives it back with the time it is
+due again. A worker that dies mid-poll holds its lease until ``lease_until``; after that any
+worker takes the source. Both statements are single-row conditional UPDATEs, atomic on
+PostgreSQL and SQLite alike, so no two workers ever win the same claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage import uow
+from storage.journal import _insert
+from storage.tables import ServiceStatus, SourceState, Worker
+
+
+@dataclass(frozen=True)
+class WorkerSeen:
+    name: str
+    host: str
+    pid: int
+    started_at: datetime
+    seen_at: datetime
+    leading: bool
+    leases: int
+
+
+class SqlWorkers(uow.Workers):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(
+        self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta
+    ) -> bool:
+        new = {"name": source, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}
+        self.session.execute(_insert(self.session, SourceState).values(**new).on_conflict_do_nothing())
+        stmt = (
+            update(SourceState)
+            .where(
+                SourceState.name == source,
+                or_(
+                    SourceState.lease_until.is_(None), SourceState.lease_until < now, SourceState.lease_holder == holder
+                ),
+                or_(SourceState.due_at.is_(None), SourceState.due_at <= now + early),
+            )
+            .values(lease_holder=holder, lease_until=now + ttl, due_at=now + every)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def release(self, source: str, holder: str, due: datetime | None) -> None:
+        values = {"lease_holder": None, "lease_until": None} | ({"due_at": due} if due is not None else {})
+        stmt = (
+            update(SourceState)
+            .where(SourceState.name == source, SourceState.lease_holder == holder)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(stmt)
+
+    def beat(self, name: str, host: str, pid: int, started: datetime, now: datetime, leading: bool) -> None:
+        values = {"host": host, "pid": pid, "started_at": started, "seen_at": now, "leading": leading}
+        stmt = _insert(self.session, Worker).values(name=name, **values)
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
+
+    def leave(self, name: str) -> None:
+        self.session.query(Worker).filter(Worker.name == name).delete(synchronize_session=False)
+        self.session.execute(
+            update(SourceState).where(SourceState.lease_holder == name).values(lease_holder=None, lease_until=None)
+        )
+
+    def seen(self, since: datetime) -> list[WorkerSeen]:
+        leases = (
+            select(SourceState.lease_holder, func.count().label("n"))
+            .where(SourceState.lease_holder.is_not(None))
+            .group_by(SourceState.lease_holder)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Worker, func.coalesce(leases.c.n, 0))
+            .outerjoin(leases, leases.c.lease_holder == Worker.name)
+            .where(Worker.seen_at >= since)
+            .order_by(Worker.started_at)
+        ).all()
+        return [WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, int(n)) for w, n in rows]
+
+    def forget_before(self, before: datetime) -> int:
+        done = self.session.query(Worker).filter(Worker.seen_at < before).delete(synchronize_session=False)
+        return int(done)
+
+    def polled(self) -> dict[str, datetime | None]:
+        return dict(self.session.execute(select(SourceState.name, SourceState.last_polled_at)).all())
+
+    def stalled_since(self) -> datetime | None:
+        row = self.session.get(ServiceStatus, "polling")
+        return row.since if row is not None and row.state == "stalled" else None
