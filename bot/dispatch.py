@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import senders
 from bot.cards import Keyboard, keyboard, render
+from bot.metrics import SEND_SECONDS, TELEGRAM_429
 from bot.texts import StaffTexts
 from core import durations
 from core.outbox import Document, OutboxItem, OutboxKind, Publisher, PublishRefused, PublishRetry
@@ -157,6 +159,7 @@ class Dispatcher:
             self._card_failures += 1
             delay = backoff(self._card_failures, base=2.0, cap=300.0)
             if isinstance(exc, RetryAfter):
+                TELEGRAM_429.inc()
                 delay = max(
                     delay,
                     exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after),
@@ -207,6 +210,7 @@ class Dispatcher:
     # -- outbox rows ---------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> None:
         """Send one claimed row by its kind's sender (bot/senders.py) and record what happened."""
+        started = time.perf_counter()
         try:
             result = await senders.send(self, item)
         except PublishRetry as exc:
@@ -216,6 +220,7 @@ class Dispatcher:
             log.warning("outbox %s refused: %s", item.key, exc)
             await self.db(self.store.refused, item, str(exc))
         except RetryAfter as exc:
+            TELEGRAM_429.inc()
             wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
             await self.db(self.store.retry, item, f"Telegram flood limit: {exc}", wait, True)
         except NetworkError as exc:
@@ -234,5 +239,6 @@ class Dispatcher:
             log.error("outbox %s cannot be sent: %r", item.key, exc)
             await self.db(self.store.failed, item, f"cannot be sent: {exc}")
         else:
+            SEND_SECONDS.labels(item.kind.value).observe(time.perf_counter() - started)
             await self.db(self.store.sent, item, result)
             log.info("outbox %s sent", item.key)

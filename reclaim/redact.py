@@ -3,11 +3,13 @@ traceback goes through one formatter that replaces known secret values with ***.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import quote
 
@@ -76,3 +78,19 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
+
+
+class JsonFormatter(RedactingFormatter):
+    """`logging.format: json`: one JSON object per line (time, level, logger, message, and the
+    traceback as one string), for a log collector; secrets are replaced as in the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self.redact(record.getMessage()),
+        }
+        if record.exc_info:
+            line["traceback"] = self.redact(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False)

@@ -278,8 +278,13 @@ class ConversationSettings(Strict):
     presets: dict[str, list[str]] = {}  # category → preset solution keys (presets.<key> in the texts)
 
 
+class LogSettings(Strict):
+    format: Literal["text", "json"] = "text"  # json: one object per line, for a log collector
+
+
 class Settings(Strict):
     brand: Brand
+    logging: LogSettings = LogSettings()
     database: Database = Database()
     telegram: Telegram = Telegram()
     sources: Sources = []

@@ -34,6 +34,7 @@ from bot.cards import cause_label
 from core.inbox import Action, Staff
 from core.review import MONTH, human, previous_month
 from reclaim.app import App
+from reclaim.health import Health, Pulse
 from reclaim.throttle import LoginThrottle
 from reclaim.web_input import number
 from reclaim.web_mentions import mentions_act, mentions_page
@@ -52,7 +53,7 @@ ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "
 
 
 class Web:
-    def __init__(self, app: App, secret: str | None = None) -> None:
+    def __init__(self, app: App, secret: str | None = None, pulse: Pulse | None = None) -> None:
         self.app = app
         self.users, self.actions, self.faq = app.accounts, app.actions, app.faq
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -91,6 +92,7 @@ class Web:
                 Route("/faq", self.faq_list),
                 Route("/faq/{eid:id}/remove", self.faq_remove, methods=["POST"]),
                 Route("/faq.{fmt:str}", self.faq_export),
+                *Health(app, pulse).routes(),
             ],
             middleware=[
                 Middleware(
@@ -380,6 +382,6 @@ class Web:
         return render_html(review, self.app.settings.brand.name, self.app.staff_texts)
 
 
-def server(app: App, web: Web | None = None) -> Any:
+def server(app: App, web: Web | None = None, pulse: Pulse | None = None) -> Any:
     """uvicorn serving the dashboard (``serve(sockets=[...])`` on a socket from ``web_server.bind``)."""
-    return serve_asgi((web or Web(app)).asgi, app.settings.web.trusted_proxies)
+    return serve_asgi((web or Web(app, pulse=pulse)).asgi, app.settings.web.trusted_proxies)
