@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from reclaim import __version__, cli_backup, cli_outbox, cli_review, cli_triage, cli_web
+from reclaim import __version__, cli_backup, cli_doctor, cli_outbox, cli_review, cli_triage, cli_web
 from reclaim.cli_args import journal_id, limit, record_id
 from reclaim.redact import REDACT, JsonFormatter, RedactingFormatter, install_excepthooks
 
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_outbox.add_parsers(sub)
     cli_triage.add_parsers(sub)
     cli_backup.add_parsers(sub)
+    cli_doctor.add_parsers(sub)
     demo = sub.add_parser("demo", help="run on bundled sample sources served locally (no accounts needed)")
     demo.add_argument("--dir", default=".reclaim-demo", help="where the demo keeps its database")
     demo.add_argument(
@@ -141,6 +142,8 @@ COMMANDS = {
     "faq": "reclaim.cli_review:run",
     "triage": "reclaim.cli_triage:run",
     "backup": "reclaim.cli_backup:run",
+    "migrate": "reclaim.cli_doctor:migrate",
+    "doctor": "reclaim.cli_doctor:doctor",
 }
 
 

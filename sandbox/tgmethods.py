@@ -196,6 +196,7 @@ def _get_commands(server: BotApiServer, params: dict[str, Any]) -> list[dict[str
 
 METHODS: dict[str, Callable[[BotApiServer, dict[str, Any]], Any]] = {
     "getMe": _get_me,
+    "getChat": lambda s, p: dict(_chat(s, p)),  # a chat the bot is in; 400 "chat not found" otherwise
     "deleteWebhook": lambda s, p: True,
     "getWebhookInfo": lambda s, p: {"url": "", "has_custom_certificate": False, "pending_update_count": 0},
     "setMyCommands": set_my_commands,
