@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -128,6 +129,7 @@ class BotService:
         self.application.add_error_handler(self._on_error)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.poll_failed_at: float | None = None  # time.monotonic() of the last failed getUpdates
 
     def kick(self) -> None:
         """New work in the outbox or the card queue: send it now."""
@@ -180,19 +182,27 @@ class BotService:
         return False
 
     async def stop(self) -> None:
+        """Stop getting updates at once (another worker may be taking over), then let the
+        dispatcher finish the row it is sending."""
         self._stop.set()
-        if self._task is not None:
-            await asyncio.wait([self._task], timeout=30)
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        if self._task is not None:
+            await asyncio.wait([self._task], timeout=30)
         if app.running:
             await app.stop()
         await app.shutdown()
 
-    @staticmethod
-    def _on_poll_error(exc: Exception) -> None:
+    def _on_poll_error(self, exc: Exception) -> None:
+        self.poll_failed_at = time.monotonic()
         log.warning("getting updates from Telegram failed (retrying): %s", exc)
+
+    def receiving(self, within: float = 30.0) -> bool:
+        """Started, and no failed getUpdates in the last ``within`` seconds (for /readyz)."""
+        updater = self.application.updater
+        running = updater is not None and updater.running
+        return running and (self.poll_failed_at is None or time.monotonic() - self.poll_failed_at > within)
 
     @staticmethod
     async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -200,21 +200,23 @@ def _sources(app: App) -> Iterator[Check]:
 
 
 async def _fetch_all(app: App) -> list[Check]:
-    from watchers import REGISTRY, FetchError, FetchKind
+    """Every fetched source once, a few at a time (polling.concurrency), in config order."""
+    from watchers import REGISTRY, FetchError, FetchKind, SourceOptions
     from watchers.http import fetch_with_retries, make_client
 
-    out: list[Check] = []
-    async with make_client(app.user_agent) as client:
-        for source in app.settings.sources:
-            kind = REGISTRY.of(source)
-            if not source.enabled or not isinstance(kind, FetchKind):
-                continue
+    sem = asyncio.Semaphore(app.settings.polling.concurrency)
+
+    async def one(client: Any, source: SourceOptions, kind: Any) -> Check:
+        async with sem:
             try:
                 fetched = await fetch_with_retries(client, kind.request(source, None, None), retries=0)
-                out.append(("ok", f"source {source.name}", f"HTTP {fetched.status}, {len(fetched.body):,} bytes"))
             except FetchError as exc:
-                out.append(("FAIL", f"source {source.name}", f"{exc}: check its url, or set enabled: false"))
-    return out
+                return "FAIL", f"source {source.name}", f"{exc}: check its url, or set enabled: false"
+        return "ok", f"source {source.name}", f"HTTP {fetched.status}, {len(fetched.body):,} bytes"
+
+    async with make_client(app.user_agent) as client:
+        fetched = [(s, REGISTRY.of(s)) for s in app.settings.sources if s.enabled]
+        return list(await asyncio.gather(*(one(client, s, k) for s, k in fetched if isinstance(k, FetchKind))))
 
 
 def _web(app: App) -> Iterator[Check]:

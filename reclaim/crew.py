@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bot.service import BotService
 from reclaim.app import App
 from reclaim.workers import STALE, Leadership, SqliteGuard, sqlite_path, worker_name
+from storage.workers import WorkerBeat, WorkerSeen
 
 log = logging.getLogger("reclaim.run")
 
@@ -22,10 +23,11 @@ class Crew:
         self.app = app
         self.make_bot = make_bot
         self.name = worker_name()
+        self.host = socket.gethostname()[:255]
         self.started = datetime.now(UTC)
         self.ticked: datetime | None = None  # the last heartbeat that reached the journal
         self.beat_at: datetime | None = None  # the last heartbeat the scheduler ran
-        self.leadership = Leadership(app.engine)
+        self.leadership = Leadership(app.settings.database.url)  # no journal touched before start()
         self.bot: BotService | None = None  # built while this worker leads
         self.bot_state = "off"  # off, starting, waiting, running, stopped: for /readyz
         self._bot_task: asyncio.Task[bool] | None = None
@@ -36,6 +38,10 @@ class Crew:
     @property
     def leading(self) -> bool:
         return self.leadership.leading
+
+    def bot_ok(self) -> bool:
+        """The bot runs here and gets Telegram's updates (no failed getUpdates for 30 s)."""
+        return self.bot is not None and self.bot_state == "running" and self.bot.receiving()
 
     def kick(self) -> None:
         """New work in the outbox: the bot sends it now if it runs here (else at the leader's
@@ -61,6 +67,8 @@ class Crew:
     async def _lead(self) -> None:
         """This worker leads now: the bot (Telegram's updates, the outbox) runs here."""
         log.info("worker %s leads: the bot and the once-only jobs run here", self.name)
+        if self.leadership.shared:  # what it sends stops the moment the journal names another leader
+            self.app.delivery.fence = lambda uow: uow.workers.leads(self.name)
         self.bot = self.make_bot()
         if self.bot is None:
             return
@@ -81,25 +89,24 @@ class Crew:
             log.exception("stopping the bot failed")
         await self.report("stopped", None, None)
 
-    def _record_beat(self, now: datetime, leading: bool) -> datetime | None:
-        """This worker's heartbeat; returns since when the leader is silent (None: it beats)."""
+    def _record_beat(self, leading: bool) -> WorkerSeen | None:
+        """This worker's heartbeat, on the journal's clock; returns the leader to cut off when
+        it has not beaten for STALE (None: it beats, or we lead)."""
         with self.app.uow() as uow:
-            uow.workers.beat(self.name, socket.gethostname()[:255], os.getpid(), self.started, now, leading)
-            if leading:
-                return None
-            leaders = [w for w in uow.workers.seen(now - 10 * STALE) if w.leading]
-        silent = [w.seen_at for w in leaders if w.seen_at < now - STALE]
-        return max(silent) if silent and len(silent) == len(leaders) else None
+            now = uow.workers.clock(datetime.now(UTC))
+            me = WorkerBeat(self.name, self.host, os.getpid(), self.started, now, leading, self.leadership.pid)
+            leaders = uow.workers.beat(me)
+        silent = [w for w in leaders if w.seen_at < now - STALE and w.lock_pid is not None]
+        return silent[0] if silent and len(silent) == len(leaders) else None
 
     async def beat(self) -> None:
         """Every BEAT: lead if nobody does, say we are alive, cut off a leader that went silent."""
         self.beat_at = datetime.now(UTC)
         was = self._led
         leading = await asyncio.to_thread(self.leadership.check)
-        now = datetime.now(UTC)
         try:
-            silent = await self.app.db(self._record_beat, now, leading)
-            self.ticked = now
+            silent = await self.app.db(self._record_beat, leading)
+            self.ticked = datetime.now(UTC)
         except Exception as exc:
             log.warning("the heartbeat could not reach the journal (%s)", type(exc).__name__)
             silent = None
@@ -109,8 +116,8 @@ class Crew:
         elif was and not leading:
             log.warning("worker %s no longer leads: the bot stops here", self.name)
             await self._follow()
-        if silent is not None:
-            await asyncio.to_thread(self.leadership.cut_off, silent)
+        if silent is not None and silent.lock_pid is not None:
+            await asyncio.to_thread(self.leadership.cut_off, silent.lock_pid, silent.seen_at)
 
     async def start(self) -> None:
         """Before anything runs: one worker on SQLite; leading at once if nobody else does."""

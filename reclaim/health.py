@@ -53,6 +53,8 @@ class Pulse(Protocol):
     @property
     def leading(self) -> bool: ...
 
+    def bot_ok(self) -> bool: ...
+
 
 class Health:
     def __init__(self, app: App, pulse: Pulse | None) -> None:
@@ -89,7 +91,7 @@ class Health:
             ticking = beat is not None and now - beat < 3 * BEAT + timedelta(seconds=5)
             checks["scheduler"] = {"ok": ticking, "last_beat": beat.isoformat() if beat else None}
             if self.app.bot_options() is not None:
-                running = not pulse.leading or pulse.bot_state == "running"
+                running = not pulse.leading or pulse.bot_ok()
                 checks["bot"] = {"ok": running, "state": pulse.bot_state if pulse.leading else "another worker leads"}
             checks["polls"] = self._polls(due, now, pulse.started)
         ready = all(c["ok"] for c in checks.values())

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.group import GroupWatch
@@ -29,7 +28,7 @@ from reclaim.workers import BEAT
 from responders.publishing import RedditPublisher
 from services.alerts import check_stall, raise_deadline_alerts, raise_spike_alert
 from services.promises import check_promises
-from watchers import REGISTRY, PushKind, SourceOptions
+from watchers import REGISTRY, PushKind, ReadKind, SourceOptions
 
 log = logging.getLogger("reclaim.run")
 
@@ -44,6 +43,8 @@ class Runner:
         self.stopping = asyncio.Event()
         self.polls = 0
         self.in_flight: set[asyncio.Task[object]] = set()
+        self.slots = asyncio.Semaphore(app.settings.polling.concurrency)
+        self._reviewed: str | None = None  # the month whose review this worker queued
         self.web: Any = None  # the dashboard's server while it runs
         self.options = app.bot_options()
         self.crew = Crew(app, self._make_bot)
@@ -93,9 +94,18 @@ class Runner:
             uow.workers.release(source.name, self.crew.name, due)
 
     async def _poll(self, source: SourceOptions) -> None:
-        """One poll of a source, if it is due and no other worker has it."""
-        if not await self.app.db(self._claim, source, datetime.now(UTC)):
-            return
+        """One poll of a source, if it is due and no other worker has it. A worker claims a
+        source only once it has a free slot (polling.concurrency), so a busy worker leaves
+        due sources to the others, and thousands of ticks at once never become thousands of
+        requests waiting on the HTTP pool."""
+        if isinstance(REGISTRY.of(source), ReadKind) and not self.crew.leading:
+            return  # Reddit's budget is counted in the leader's client: only the leader reads through it
+        async with self.slots:
+            if self.stopping.is_set() or not await self.app.db(self._claim, source, datetime.now(UTC)):
+                return
+            await self._poll_claimed(source)
+
+    async def _poll_claimed(self, source: SourceOptions) -> None:
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
@@ -212,12 +222,20 @@ class Runner:
         return queued
 
     async def _queue_review(self) -> None:
+        """Each minute, on the leader: on the 1st from `review.send_at` on, last month's review
+        is queued (once: its outbox key), whichever worker leads then and however often it
+        changed, and the same day after a stop over the time."""
         if not self.crew.leading:
+            return
+        now = datetime.now(self.app.zone)
+        hour, minute = (int(p) for p in self.app.settings.review.send_at.split(":"))
+        if now.day != 1 or (now.hour, now.minute) < (hour, minute) or self._reviewed == previous_month(now):
             return
         try:
             await self.app.db(self.queue_review)
+            self._reviewed = previous_month(now)
         except Exception:
-            log.exception("queueing the monthly review failed")
+            log.exception("queueing the monthly review failed; trying again in a minute")
 
     async def _publish_by_policy(self) -> None:
         if self.app.policy is None or not self.crew.leading:
@@ -264,20 +282,11 @@ class Runner:
             )
 
     def schedule(self) -> None:
-        review = self.app.settings.review
-        if review.send_monthly:
-            hour, minute = (int(p) for p in review.send_at.split(":"))
+        if self.app.settings.review.send_monthly:
             self.scheduler.add_job(
-                self._queue_review,
-                CronTrigger(day=1, hour=hour, minute=minute, timezone=self.app.zone),
-                id="review",
-                name="monthly review",
-                misfire_grace_time=20 * 3600,  # a stop over the 1st: still sent that day
-                coalesce=True,
-            )
-            now = datetime.now(self.app.zone)
-            if now.day == 1 and (now.hour, now.minute) >= (hour, minute):  # started after the time on the 1st
-                self.scheduler.add_job(self._queue_review, next_run_time=datetime.now(UTC) + timedelta(seconds=30))
+                self._queue_review, IntervalTrigger(minutes=1), id="review", name="monthly review",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=30), max_instances=1, coalesce=True,
+            )  # fmt: skip
         self.scheduler.add_job(
             self._purge,
             IntervalTrigger(days=1),

@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger("reclaim.workers")
 
@@ -37,7 +38,17 @@ _LOCK = "SELECT pg_try_advisory_lock(hashtext('reclaim-leader:' || current_datab
 _CUT_OFF = (
     "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND objid = (hashtext('reclaim-leader:' || current_database() || ':' || current_schema()))::oid "
-    "AND pid <> pg_backend_pid()"
+    "AND pid = :pid AND pid <> pg_backend_pid()"
+)
+# libpq: keepalives and a send timeout on the lock's connection (a dead server is seen in seconds)
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+             "tcp_user_timeout": 8000, "connect_timeout": 5}  # fmt: skip
+# the server's side: a statement never hangs, and a vanished leader's session ends in ~11 s
+SESSION = (
+    "SET statement_timeout = '3s'",
+    "SET tcp_keepalives_idle = 5",
+    "SET tcp_keepalives_interval = 2",
+    "SET tcp_keepalives_count = 3",
 )
 
 
@@ -93,17 +104,29 @@ class SqliteGuard:
 
 
 class Leadership:
-    """Whether this worker leads. Blocking calls: run them on a thread."""
+    """Whether this worker leads. Blocking calls: run them on a thread.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.shared = engine.dialect.name == "postgresql"
+    The lock's connection is its own (no pool), with a 3 s statement timeout and TCP keepalives
+    both ways: a leader cut off from the server notices within seconds and steps down, well
+    before the server gives up on its session (about 11 s) and frees the lock for another."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.shared = make_url(url).get_backend_name() == "postgresql"
         self.leading = not self.shared  # SQLite: the only worker leads
+        self.pid: int | None = None  # the lock session's backend, kept in the worker's row
+        self._engine: Engine | None = None
         self._conn: Connection | None = None
 
     def _connection(self) -> Connection:
         if self._conn is None:
-            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine is None:
+                self._engine = create_engine(self.url, poolclass=NullPool, connect_args=KEEPALIVE)
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            for setting in SESSION:
+                conn.execute(text(setting))
+            self.pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            self._conn = conn
         return self._conn
 
     def check(self) -> bool:
@@ -122,23 +145,29 @@ class Leadership:
             self._drop()
         return self.leading
 
-    def cut_off(self, silent_since: datetime) -> bool:
-        """End the session of a leader that stopped beating (its advisory lock goes with it)."""
+    def cut_off(self, pid: int, silent_since: datetime) -> bool:
+        """End the session ``pid`` of a leader that stopped beating, if it still holds the lock
+        (the lock goes with the session); never another worker's."""
         if not self.shared or self.leading:
             return False
-        log.error("the leading worker has been silent since %s: ending its journal session", silent_since)
         try:
-            return bool(self._connection().execute(text(_CUT_OFF)).scalar())
+            done = bool(self._connection().execute(text(_CUT_OFF), {"pid": pid}).scalar())
         except Exception:
             log.exception("cutting off the silent leader failed")
             self._drop()
             return False
+        if done:
+            log.error("the leading worker was silent since %s: its journal session %d was ended", silent_since, pid)
+        return done
 
     def step_down(self) -> None:
         self._drop()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def _drop(self) -> None:
         self.leading = not self.shared
+        self.pid = None
         conn, self._conn = self._conn, None
         if conn is not None:
             try:

@@ -33,7 +33,7 @@ def raise_spike_alert(uow: UnitOfWork, now: datetime, *, count: int, window: tim
     if opened <= count or uow.outbox.queued_since("alert:spike:", since):
         return False
     alert = Alert("spike", count=opened, window_seconds=int(window.total_seconds()))
-    return uow.outbox.add(f"alert:spike:{now.strftime('%Y%m%dT%H%M%S')}", alert, None, now)
+    return uow.outbox.add(f"alert:spike:{now:%Y%m%dT%H%M}", alert, None, now)  # two leaders at once: one
 
 
 def check_stall(uow: UnitOfWork, now: datetime, late: list[str]) -> str | None:
@@ -43,7 +43,7 @@ def check_stall(uow: UnitOfWork, now: datetime, late: list[str]) -> str | None:
     if late and since is None:
         names = ", ".join(late[:10]) + (f" (+{len(late) - 10})" if len(late) > 10 else "")
         uow.statuses.set("polling", "stalled", now, names, None)
-        uow.outbox.add(f"alert:stall:{now:%Y%m%dT%H%M%S}", Alert("stalled", count=len(late), cause=names), None, now)
+        uow.outbox.add(f"alert:stall:{now:%Y%m%dT%H%M}", Alert("stalled", count=len(late), cause=names), None, now)
         return "stalled"
     if not late and since is not None:
         uow.statuses.set("polling", "ok", now, None, None)

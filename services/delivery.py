@@ -49,6 +49,8 @@ class Delivery:
         give_up_after: timedelta = timedelta(days=1),
     ) -> None:
         self.uow, self.clock = uow, clock
+        # several workers: whether this one still leads (None: the only worker, SQLite)
+        self.fence: Callable[[UnitOfWork], bool] | None = None
         self.max_attempts = max_attempts  # an outbox row is given up after this many failed sends
         self.give_up_after = give_up_after  # … or after this long of passing failures
 
@@ -58,10 +60,15 @@ class Delivery:
         with self.uow() as uow:
             return uow.cards.view(complaint_id)
 
+    def _fenced(self, uow: UnitOfWork) -> bool:
+        """Several workers: a leader the others have replaced sends nothing more (its own
+        heartbeat steps it down within seconds; this closes the gap until then)."""
+        return self.fence is not None and not self.fence(uow)
+
     def due_cards(self, limit: int, only: int | None = None) -> list[tuple[int, int]]:
         """Cards to send or redraw (complaint id, version), or only complaint ``only``'s."""
         with self.uow() as uow:
-            return uow.cards.due(limit, only)
+            return [] if self._fenced(uow) else uow.cards.due(limit, only)
 
     def card_sent(self, complaint_id: int, version: int, chat_id: int | None, message_id: int | None) -> None:
         with self.uow() as uow:
@@ -91,6 +98,8 @@ class Delivery:
         complaint waits for a person to check (at most once in public)."""
         now = self.clock()
         with self.uow() as uow:
+            if self._fenced(uow):
+                return 0
             rows = uow.outbox.in_status(D.SENDING.value)
             for row in rows:
                 payload = _payload(row)
@@ -104,7 +113,9 @@ class Delivery:
         """Due rows, now being sent; a row of a kind this version does not know fails on its own."""
         now = self.clock()
         with self.uow() as uow:
-            items = []
+            items: list[OutboxItem] = []
+            if self._fenced(uow):
+                return items
             for row in uow.outbox.claim(now, limit):
                 if row.kind not in KINDS:
                     give_up(uow, row, f"cannot be sent: unknown outbox kind {row.kind!r}", now)

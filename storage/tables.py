@@ -94,6 +94,7 @@ class Worker(Base):
     started_at: Mapped[datetime]
     seen_at: Mapped[datetime]
     leading: Mapped[bool] = mapped_column(Boolean, default=False)
+    lock_pid: Mapped[int | None] = mapped_column(Integer)  # PostgreSQL: the session holding the leader's lock
 
 
 class Mention(Base):

@@ -1,11 +1,11 @@
 """The unit of work: the use cases' only door to the journal (services/ take one).
 
-A ``UnitOfWork`` is one transaction: ``with uow:`` begins it, leaving the block commits it,
-an exception rolls it back. Inside, the repositories read and change rows; each repository
-is an abstract class here with two implementations built on it: the SQL one
-(storage/repositories.py) and the in-memory fake the use cases' unit tests run against
-(tests/fakes.py). The rows are the tables' own classes (storage/tables.py), whose
-``advance`` methods are the only writers of a status (core/lifecycle.py).
+A ``UnitOfWork`` is one transaction: ``with uow:`` begins it, leaving the block commits it, an
+exception rolls it back. Inside, the repositories read and change rows; each repository is an
+abstract class here with two implementations built on it: the SQL one (storage/repositories.py)
+and the in-memory fake the use cases' unit tests run against (tests/fakes.py). The rows are the
+tables' own classes (storage/tables.py), whose ``advance`` methods are the only writers of a
+status (core/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -330,21 +330,22 @@ class Workers(abc.ABC):
     """Several workers on one journal: source leases, heartbeats (storage/workers.py says how)."""
 
     @abc.abstractmethod
-    def claim(
-        self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta
-    ) -> bool: ...
+    def claim(self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta) -> bool: ...  # noqa: E501  # fmt: skip
 
     @abc.abstractmethod
     def release(self, source: str, holder: str, due: datetime | None) -> None: ...
 
     @abc.abstractmethod
-    def beat(self, name: str, host: str, pid: int, started: datetime, now: datetime, leading: bool) -> None: ...
+    def clock(self, now: datetime) -> datetime: ...
+
+    @abc.abstractmethod
+    def beat(self, me: Any) -> list[Any]: ...
 
     @abc.abstractmethod
     def leave(self, name: str) -> None: ...
 
     @abc.abstractmethod
-    def seen(self, since: datetime) -> list[Any]: ...
+    def leads(self, name: str) -> bool: ...
 
     @abc.abstractmethod
     def polled(self) -> dict[str, datetime | None]: ...

@@ -29,27 +29,47 @@ class WorkerSeen:
     seen_at: datetime
     leading: bool
     leases: int
+    lock_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    name: str
+    host: str
+    pid: int
+    started: datetime
+    now: datetime
+    leading: bool
+    lock_pid: int | None
 
 
 class SqlWorkers(uow.Workers):
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def clock(self, now: datetime) -> datetime:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return now
+        return self.session.execute(select(func.now())).scalar_one()
+
     def claim(
         self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta
     ) -> bool:
         new = {"name": source, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}
         self.session.execute(_insert(self.session, SourceState).values(**new).on_conflict_do_nothing())
+        clock = now  # the worker's own clock: machines running workers keep theirs synchronised (NTP)
         stmt = (
             update(SourceState)
             .where(
                 SourceState.name == source,
                 or_(
-                    SourceState.lease_until.is_(None), SourceState.lease_until < now, SourceState.lease_holder == holder
+                    SourceState.lease_until.is_(None),
+                    SourceState.lease_until < clock,
+                    SourceState.lease_holder == holder,
                 ),
-                or_(SourceState.due_at.is_(None), SourceState.due_at <= now + early),
+                or_(SourceState.due_at.is_(None), SourceState.due_at <= clock + early),
             )
-            .values(lease_holder=holder, lease_until=now + ttl, due_at=now + every)
+            .values(lease_holder=holder, lease_until=clock + ttl, due_at=clock + every)
             .execution_options(synchronize_session=False)
         )
         return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
@@ -64,10 +84,22 @@ class SqlWorkers(uow.Workers):
         )
         self.session.execute(stmt)
 
-    def beat(self, name: str, host: str, pid: int, started: datetime, now: datetime, leading: bool) -> None:
-        values = {"host": host, "pid": pid, "started_at": started, "seen_at": now, "leading": leading}
-        stmt = _insert(self.session, Worker).values(name=name, **values)
+    def beat(self, me: WorkerBeat) -> list[WorkerSeen]:
+        """Record this worker's heartbeat; the leader also clears stale rows and other rows'
+        leading flag. Returns the rows that say they lead, this one aside."""
+        values = {
+            "host": me.host, "pid": me.pid, "started_at": me.started, "seen_at": me.now, "leading": me.leading,
+            "lock_pid": me.lock_pid,
+        }  # fmt: skip
+        stmt = _insert(self.session, Worker).values(name=me.name, **values)
         self.session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
+        others = (Worker.name != me.name) & Worker.leading
+        if me.leading:
+            self.session.execute(update(Worker).where(others).values(leading=False))
+            self.session.query(Worker).filter(Worker.seen_at < me.now - timedelta(days=1)).delete()
+            return []
+        rows = self.session.scalars(select(Worker).where(others))
+        return [WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, 0, w.lock_pid) for w in rows]
 
     def leave(self, name: str) -> None:
         self.session.query(Worker).filter(Worker.name == name).delete(synchronize_session=False)
@@ -88,11 +120,13 @@ class SqlWorkers(uow.Workers):
             .where(Worker.seen_at >= since)
             .order_by(Worker.started_at)
         ).all()
-        return [WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, int(n)) for w, n in rows]
+        return [
+            WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, int(n), w.lock_pid) for w, n in rows
+        ]
 
-    def forget_before(self, before: datetime) -> int:
-        done = self.session.query(Worker).filter(Worker.seen_at < before).delete(synchronize_session=False)
-        return int(done)
+    def leads(self, name: str) -> bool:
+        """Whether the journal still names this worker the leader (a stale leader's fence)."""
+        return bool(self.session.scalar(select(Worker.leading).where(Worker.name == name)))
 
     def polled(self) -> dict[str, datetime | None]:
         return dict(self.session.execute(select(SourceState.name, SourceState.last_polled_at)).all())

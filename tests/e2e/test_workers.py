@@ -7,6 +7,7 @@ another worker within 15 s (the times are printed). A second worker on SQLite is
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import signal
@@ -15,7 +16,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +39,7 @@ from tests.e2e.test_web import free_port
 
 GROUP = -1001000000077
 CUSTOMERS = range(700, 712)
+PRIVATE = (801, 802, 803)  # customers who open the private chat from a public reply
 
 
 @pytest.fixture
@@ -118,66 +121,145 @@ def approvable(tg: BotApiServer) -> list[dict[str, Any]]:
     return out
 
 
+def got(tg: BotApiServer, who: int, n: int) -> Callable[[], bool]:
+    return lambda: len(tg.messages(who)) >= n
+
+
+def carded(tg: BotApiServer, n: int) -> bool:
+    return len(cards(tg)) >= n
+
+
+class Cluster:
+    """Three `reclaim run` workers and what the test does to them."""
+
+    def __init__(self, config: Path, tmp: Path, engine: Any, tg: BotApiServer) -> None:
+        self.config, self.tmp, self.engine, self.tg = config, tmp, engine, tg
+        self.workers = [start(config, tmp / f"worker-{n}.log") for n in range(3)]
+        self.started = 3
+
+    def leader(self) -> subprocess.Popen[bytes]:
+        pid = self.tg.wait_for(lambda: leader(self.engine), timeout=30)
+        return next(w for w in self.workers if w.pid == pid)
+
+    def replace(self, victim: subprocess.Popen[bytes]) -> None:
+        self.workers = [w for w in self.workers if w is not victim]
+        self.workers.append(start(self.config, self.tmp / f"worker-{self.started}.log"))
+        self.started += 1
+
+    def kill_leader(self) -> float:
+        victim = self.leader()
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        self.replace(victim)
+        return time.monotonic()
+
+    def press_approve(self, rng: random.Random) -> str:
+        card = rng.choice(approvable(self.tg))
+        return self.tg.press(STAFF, card["message_id"], ANNA, label="✅ Approve")
+
+    def answered_after(self, query: str, since: float, timeout: float = 40) -> float:
+        self.tg.wait_for(lambda: self.tg.answer(query), timeout=timeout)
+        return self.tg.answered_at(query) - since
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w.send_signal(signal.SIGCONT)
+            w.send_signal(signal.SIGTERM)
+        for w in self.workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+
+
+def kills_while_complaints_arrive(c: Cluster, rng: random.Random) -> tuple[int, list[float]]:
+    """Four rounds: three new complaints, the leader SIGKILLed at a random moment, a button
+    pressed at once; how long until another worker answered it."""
+    posted, takeovers = 0, []
+    for _ in range(4):
+        for customer in CUSTOMERS[posted : posted + 3]:  # new complaints keep arriving across the kills
+            words = "I will sue Nordlys, my lawyer has the papers" if customer % 4 == 0 else "never arrived"
+            c.tg.send_text(GROUP, customer, f"Nordlys order of {customer}: {words}, very disappointed")
+        posted += 3
+        c.tg.wait_for(functools.partial(carded, c.tg, posted + 3), timeout=60)  # the group's and the feed's
+        time.sleep(rng.uniform(0.0, 2.0))  # the kill lands anywhere
+        killed = c.kill_leader()
+        takeovers.append(c.answered_after(c.press_approve(rng), killed))
+    return posted, takeovers
+
+
+def frozen_leader(c: Cluster, rng: random.Random) -> float:
+    """The leader stops (SIGSTOP) with its connection open: the others cut it off after STALE;
+    woken again it finds its lock gone and steps down without sending anything twice."""
+    frozen = c.leader()
+    frozen.send_signal(signal.SIGSTOP)
+    since = time.monotonic()
+    took = c.answered_after(c.press_approve(rng), since, timeout=60)
+    frozen.send_signal(signal.SIGCONT)
+    c.tg.wait_for(lambda: _stepped_down(c), 30)
+    return took
+
+
+def _stepped_down(c: Cluster) -> bool:
+    return any(b"no longer leads" in p.read_bytes() for p in c.tmp.glob("worker-*.log"))
+
+
+def conversations_across_a_kill(c: Cluster, rng: random.Random) -> dict[int, list[str]]:
+    """Customers open the private chat from the public reply while the leader is killed: each
+    message is answered once, none lost."""
+    with c.engine.connect() as conn:
+        tokens = conn.execute(select(Complaint.token).where(Complaint.status == "published").limit(3)).scalars().all()
+    people = dict(zip(PRIVATE, tokens, strict=False))
+    for who, token in people.items():
+        c.tg.send_text(who, who, f"/start {token}")
+    time.sleep(rng.uniform(0.0, 0.3))
+    c.kill_leader()
+    for who in people:
+        c.tg.wait_for(got(c.tg, who, 2), timeout=40)  # welcome + the first question
+        c.tg.send_text(who, who, "Order 48213")
+    for who in people:
+        c.tg.wait_for(got(c.tg, who, 3), timeout=40)
+    time.sleep(3)  # anything sent twice would be sent by now
+    return {who: [m["text"] for m in c.tg.messages(who)] for who in people}
+
+
 def test_three_workers_survive_the_leader_being_killed(pg_url: str, tmp_path: Path) -> None:
     rng = random.Random(15)
     engine = create_engine(pg_url)
-    workers: list[subprocess.Popen[bytes]] = []
     with BotApiServer() as tg, SiteServer() as site:
         people(tg)
         tg.add_group(GROUP, "Nordlys community")
-        for c in CUSTOMERS:
-            tg.add_user(c, f"Customer {c}")
+        for who in (*CUSTOMERS, *PRIVATE):
+            tg.add_user(who, f"Customer {who}")
         site.add("/feed.xml", Page(feed(3), content_type="application/rss+xml"))
-        config = write_config(tmp_path / "config.yaml", pg_url, tg, site)
+        c = Cluster(write_config(tmp_path / "config.yaml", pg_url, tg, site), tmp_path, engine, tg)
         try:
-            workers = [start(config, tmp_path / f"worker-{n}.log") for n in range(3)]
-            posted = 0
-            takeovers: list[float] = []
-            for round_ in range(4):
-                for c in CUSTOMERS[posted : posted + 3]:  # new complaints keep arriving across the kills
-                    words = "I will sue Nordlys, my lawyer has the papers" if c % 4 == 0 else "never arrived"
-                    tg.send_text(GROUP, c, f"Nordlys order of {c}: {words}, very disappointed")
-                posted += 3
-                tg.wait_for(lambda n=posted: len(cards(tg)) >= n + 3, timeout=60)  # the group's and the feed's
-                time.sleep(rng.uniform(0.0, 2.0))  # the kill lands anywhere
-                pid = tg.wait_for(lambda: leader(engine), timeout=30)
-                victim = next(w for w in workers if w.pid == pid)
-                victim.send_signal(signal.SIGKILL)
-                victim.wait()
-                killed = time.monotonic()
-                card = rng.choice(approvable(tg))
-                query = tg.press(STAFF, card["message_id"], ANNA, label="✅ Approve")
-                tg.wait_for(lambda q=query: tg.answer(q), timeout=30)
-                takeovers.append(tg.answered_at(query) - killed)
-                workers = [w for w in workers if w is not victim] + [start(config, tmp_path / f"worker-r{round_}.log")]
+            posted, takeovers = kills_while_complaints_arrive(c, rng)
+            frozen = frozen_leader(c, rng)
             for card in approvable(tg):
                 tg.press(STAFF, card["message_id"], ANNA, label="✅ Approve")
-
-            def published() -> bool:
-                with engine.connect() as conn:
-                    statuses = conn.execute(select(Complaint.status, Complaint.mention_id)).all()
-                return len(statuses) == posted + 3 and sum(s == "published" for s, _ in statuses) >= posted
-
-            tg.wait_for(published, timeout=60)
-            time.sleep(3)  # anything sent twice would be sent by now
+            tg.wait_for(lambda: published(engine) >= posted, timeout=60)
+            chats = conversations_across_a_kill(c, rng)
         finally:
-            for w in workers:
-                w.send_signal(signal.SIGTERM)
-            for w in workers:
-                try:
-                    w.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    w.kill()
-        print("takeover (kill → button answered by another worker), s:", [round(t, 1) for t in takeovers])
+            c.stop()
+        print(f"takeover (kill → button answered by another worker), s: {[round(t, 1) for t in takeovers]}; "
+              f"a frozen leader cut off and replaced in {frozen:.1f} s")  # fmt: skip
         assert max(takeovers) < 15
         per_complaint = cards(tg)
         assert len(per_complaint) == posted + 3 and set(per_complaint.values()) == {1}, per_complaint
         replies = Counter(m["reply_to_message"]["message_id"] for m in tg.messages(GROUP) if "reply_to_message" in m)
         assert len(replies) == posted and set(replies.values()) == {1}, replies  # one public reply per approval
-        threats = sum(1 for c in CUSTOMERS[:posted] if c % 4 == 0)
-        alerts = [m for m in tg.messages(MANAGERS) if "Legal threat" in m.get("text", "")]
-        assert len(alerts) == threats
+        alerts = [m["text"] for m in tg.messages(MANAGERS)]
+        assert sum("Legal threat" in a for a in alerts) == sum(1 for x in CUSTOMERS[:posted] if x % 4 == 0)
+        assert len(alerts) == len(set(alerts)), alerts  # no alert twice
+        for texts in chats.values():  # welcome, first question, the next question: each once
+            assert len(texts) == 3 and len(set(texts)) == 3, texts
     engine.dispose()
+
+
+def published(engine: Any) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(Complaint.id).where(Complaint.status == "published")).all())
 
 
 def test_a_second_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
@@ -265,6 +347,46 @@ async def test_readyz_follows_the_journal_going_away_and_coming_back(
                 while mentions() < 3 and time.monotonic() < deadline:
                     await asyncio.sleep(0.5)
                 assert mentions() == 3  # the item that came while the journal was away, once
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 60)
+
+
+async def test_a_stalled_source_is_alerted_once_and_its_recovery_too(
+    db_url: str, make_app: Any, site: SiteServer
+) -> None:
+    """No poll of a source for twice its interval: one alert to the managers naming it; polled
+    again: one notice that polling is back on time."""
+    site.add("/feed.xml", Page(feed(1), content_type="application/rss+xml"))
+    with BotApiServer() as tg:
+        people(tg)
+        app = make_app(
+            db_url,
+            [{"name": "forum", "kind": "rss", "url": site.url("/feed.xml"), "every": "10s"}],
+            telegram=telegram_settings(tg),
+            alerts={"check_every": "1s"},
+            polling={"retries": 0, "workers": 0, "jitter": "0s"},
+        )
+        runner = Runner(app)
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(until=stop))
+        try:
+
+            def managers() -> list[str]:
+                return [m["text"] for m in tg.messages(MANAGERS)]
+
+            await asyncio.to_thread(tg.wait_for, lambda: app.__dict__.get("db") and runner.polls >= 1, 30)
+            runner.scheduler.pause_job("forum")  # the scheduler stops polling it (a stuck worker)
+            await asyncio.to_thread(tg.wait_for, lambda: any("Polling has stalled" in t for t in managers()), 40)
+            assert [t for t in managers() if "stalled" in t] == [
+                "🛑 Polling has stalled: 1 source(s) not polled for over twice their interval: forum."
+            ]
+            runner.scheduler.resume_job("forum")
+            runner.scheduler.modify_job("forum", next_run_time=datetime.now(UTC))
+            await asyncio.to_thread(tg.wait_for, lambda: any("back on time" in t for t in managers()), 30)
+            await asyncio.sleep(2.5)  # further checks raise nothing more
+            assert sum("Polling has stalled" in t for t in managers()) == 1
+            assert sum("back on time" in t for t in managers()) == 1
         finally:
             stop.set()
             await asyncio.wait_for(task, 60)

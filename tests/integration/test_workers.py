@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.workers import SqlWorkers, WorkerBeat
+
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 EVERY, EARLY, TTL = timedelta(seconds=60), timedelta(seconds=2), timedelta(minutes=2)
 
@@ -44,16 +46,23 @@ def test_a_dead_workers_lease_runs_out(db_url: str, make_app: Any) -> None:
 def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
     app = make_app(db_url, [])
     with app.uow() as uow:
-        uow.workers.beat("w1", "host", 1, NOW, NOW, True)
-        uow.workers.beat("w2", "host", 2, NOW, NOW, False)
-        uow.workers.beat("w1", "host", 1, NOW, NOW + timedelta(seconds=2), True)  # the next beat updates it
+        assert uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW, True, 901)) == []
+        leaders = uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW, False, 902))
+        assert [(w.name, w.lock_pid) for w in leaders] == [("w1", 901)]  # who to cut off if it goes silent
+        uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW + timedelta(seconds=2), True, 901))  # the next beat
     assert _claim(app, "w2", NOW, "feed-1") and _claim(app, "w2", NOW, "feed-2")
     with app.uow() as uow:
+        assert isinstance(uow.workers, SqlWorkers)
         seen = {w.name: (w.leading, w.leases, w.seen_at) for w in uow.workers.seen(NOW)}
     assert seen == {"w1": (True, 0, NOW + timedelta(seconds=2)), "w2": (False, 2, NOW)}
     with app.uow() as uow:
+        uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW + timedelta(seconds=3), True, 902))  # w2 leads now
+    with app.uow() as uow:
+        assert isinstance(uow.workers, SqlWorkers)
+        assert {w.name: w.leading for w in uow.workers.seen(NOW)} == {"w1": False, "w2": True}
         uow.workers.leave("w2")  # a clean stop gives its sources back at once
     with app.uow() as uow:
+        assert isinstance(uow.workers, SqlWorkers)
         assert [w.name for w in uow.workers.seen(NOW)] == ["w1"]
     assert _claim(app, "w1", NOW + timedelta(seconds=1), "feed-1") is False  # not due yet, but no longer held
     assert _claim(app, "w1", NOW + EVERY, "feed-2")

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.Column("seen_at", UTCDateTime(), nullable=False),
         sa.Column("leading", sa.Boolean(), nullable=False),
+        sa.Column("lock_pid", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("name", name="pk_workers"),
     )
 
