@@ -8,6 +8,7 @@ way, is recorded with its error and backoff and never stops the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -96,14 +97,15 @@ class Poller:
     async def _in_writer(self, fn: Callable[[], object]) -> object:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
 
-    def _validators(self) -> dict[str, tuple[str | None, str | None]]:
+    def _validators(self, names: list[str]) -> dict[str, tuple[str | None, str | None]]:
         with self.app.uow() as uow:
-            return uow.sources.validators()
+            return uow.sources.validators(names)
 
     async def poll(
         self, sources: Sequence[SourceOptions], on_done: Callable[[Outcome], None] | None = None
     ) -> list[Outcome]:
-        validators = await self._in_writer(self._validators)
+        polled = REGISTRY.polled(sources)
+        validators = await self._in_writer(functools.partial(self._validators, [s.name for s in polled]))
         assert isinstance(validators, dict)
         sem = asyncio.Semaphore(self.app.settings.polling.concurrency)
 
@@ -113,7 +115,7 @@ class Poller:
                 on_done(outcome)
             return outcome
 
-        return list(await asyncio.gather(*(one(s) for s in REGISTRY.polled(sources))))
+        return list(await asyncio.gather(*(one(s) for s in polled)))
 
     async def _poll_one(
         self, source: SourceOptions, validators: tuple[str | None, str | None], sem: asyncio.Semaphore

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import random
 import signal
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -24,11 +23,12 @@ from reclaim.app import App
 from reclaim.crew import Crew
 from reclaim.health import count_poll
 from reclaim.poller import Outcome, Poller, ingest_now
+from reclaim.rounds import Rounds
 from reclaim.workers import BEAT
 from responders.publishing import RedditPublisher
 from services.alerts import check_stall, raise_deadline_alerts, raise_spike_alert
 from services.promises import check_promises
-from watchers import REGISTRY, PushKind, ReadKind, SourceOptions
+from watchers import REGISTRY, PushKind, SourceOptions
 
 log = logging.getLogger("reclaim.run")
 
@@ -42,12 +42,11 @@ class Runner:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.stopping = asyncio.Event()
         self.polls = 0
-        self.in_flight: set[asyncio.Task[object]] = set()
-        self.slots = asyncio.Semaphore(app.settings.polling.concurrency)
         self._reviewed: str | None = None  # the month whose review this worker queued
         self.web: Any = None  # the dashboard's server while it runs
         self.options = app.bot_options()
         self.crew = Crew(app, self._make_bot)
+        self.rounds = Rounds(app, self.crew.name, self._poll, lambda: self.crew.leading)
         self.started = self.crew.started
 
     def _make_bot(self) -> BotService | None:
@@ -83,51 +82,18 @@ class Runner:
         reddit = self.app.reddit
         return {"reddit": RedditPublisher(reddit, self.app.reddit_thread)} if reddit is not None else {}
 
-    def _claim(self, source: SourceOptions, now: datetime) -> bool:
-        early = self.app.settings.polling.jitter + max(timedelta(seconds=1), source.every * 0.05)
-        ttl = max(source.every, timedelta(minutes=2))  # a dead worker's source waits this long at most
-        with self.app.uow() as uow:
-            return uow.workers.claim(source.name, self.crew.name, now, every=source.every, early=early, ttl=ttl)
-
-    def _release(self, source: SourceOptions, due: datetime | None) -> None:
-        with self.app.uow() as uow:
-            uow.workers.release(source.name, self.crew.name, due)
-
-    async def _poll(self, source: SourceOptions) -> None:
-        """One poll of a source, if it is due and no other worker has it. A worker claims a
-        source only once it has a free slot (polling.concurrency), so a busy worker leaves
-        due sources to the others, and thousands of ticks at once never become thousands of
-        requests waiting on the HTTP pool."""
-        if isinstance(REGISTRY.of(source), ReadKind) and not self.crew.leading:
-            return  # Reddit's budget is counted in the leader's client: only the leader reads through it
-        async with self.slots:
-            if self.stopping.is_set() or not await self.app.db(self._claim, source, datetime.now(UTC)):
-                return
-            await self._poll_claimed(source)
-
-    async def _poll_claimed(self, source: SourceOptions) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
-        due = None
-        try:
-            outcomes = await self.poller.poll([source])
-            count_poll(outcomes[0])
-            self.polls += 1
-            if outcomes[0].complaints:
-                self.crew.kick()
-            due = self._reschedule(source, outcomes[0])
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
-            try:
-                await self.app.db(self._release, source, due)
-            except Exception:  # the lease runs out by itself
-                log.exception("source %s: giving its lease back failed", source.name)
+    async def _poll(self, source: SourceOptions) -> datetime | None:
+        """One poll of a source this worker holds (reclaim/rounds.py); when it is due again if
+        not after its interval (a failure's backoff)."""
+        outcomes = await self.poller.poll([source])
+        count_poll(outcomes[0])
+        self.polls += 1
+        if outcomes[0].complaints:
+            self.crew.kick()
+        return self._reschedule(source, outcomes[0])
 
     def _reschedule(self, source: SourceOptions, outcome: Outcome) -> datetime | None:
-        """Log the outcome; a failure that should be retried sooner than the interval is
-        scheduled for then, and that time returned (None: due again after the interval)."""
+        """Log the outcome; a failure is due again after its backoff (None: after the interval)."""
         if outcome.ok:
             log.info(
                 "source %s: %s, %d item(s), %d new, %d complaint(s)",
@@ -138,13 +104,7 @@ class Runner:
                 outcome.complaints,
             )
             return None
-        if outcome.retry_in is not None and outcome.retry_in < source.every:
-            retry = datetime.now(UTC) + outcome.retry_in
-            job = self.scheduler.get_job(source.name)
-            if job is not None:
-                job.modify(next_run_time=retry)
-            return retry
-        return None
+        return datetime.now(UTC) + outcome.retry_in if outcome.retry_in is not None else None
 
     def _late(self, polled: Mapping[str, datetime | None], now: datetime) -> list[str]:
         """Sources not polled for twice their interval (counted from this worker's start at the
@@ -308,23 +268,6 @@ class Runner:
             max_instances=1,
             coalesce=True,
         )
-        jitter = self.app.settings.polling.jitter.total_seconds()
-        now = datetime.now(UTC)
-        for source in REGISTRY.polled(self.app.settings.sources):  # pushed kinds arrive with the bot's updates
-            if not source.enabled:
-                continue
-            first = now + timedelta(seconds=random.uniform(0, min(jitter, source.every.total_seconds())))
-            self.scheduler.add_job(
-                self._poll,
-                IntervalTrigger(seconds=source.every.total_seconds(), jitter=jitter or None),
-                args=[source],
-                id=source.name,
-                name=f"poll {source.name}",
-                next_run_time=first,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=int(source.every.total_seconds()),
-            )
 
     async def run(self, *, until: asyncio.Event | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -344,8 +287,10 @@ class Runner:
             self.crew.beat, IntervalTrigger(seconds=BEAT.total_seconds()), id="beat", name="heartbeat",
             max_instances=1, coalesce=True,
         )  # fmt: skip
+        await self.app.db(self.rounds.enlist)
         self.schedule()
         self.scheduler.start()
+        polling = asyncio.create_task(self.rounds.run(self.stopping), name="polling")
         if web_task is not None:
             log.info("dashboard on http://%s", self.app.settings.web.listen)
         log.info(
@@ -361,8 +306,8 @@ class Runner:
         self.stopping.set()
         log.info("stopping: finishing polls in flight")
         self.scheduler.pause()  # no new polls; the scheduler's shutdown would cancel those running
-        if self.in_flight:  # each ends within its source's timeout and parse_timeout
-            await asyncio.wait(list(self.in_flight), timeout=60)
+        await asyncio.wait([polling], timeout=5)
+        await self.rounds.finish()  # each ends within its source's timeout and parse_timeout
         self.scheduler.shutdown(wait=False)
         await self.crew.finish()
         if web_task is not None and self.web is not None:

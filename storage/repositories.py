@@ -130,8 +130,12 @@ class SqlSources(uow.Sources):
     def state(self, name: str) -> SourceState:
         return source_state(self.session, name)
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        return {s.name: (s.etag, s.last_modified) for s in self.session.scalars(select(SourceState))}
+    def validators(self, names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        wanted = set(names)
+        query = select(SourceState.name, SourceState.etag, SourceState.last_modified)
+        if len(wanted) <= 500:  # one source per poll in `reclaim run`; all of them in `poll --once`
+            query = query.where(SourceState.name.in_(wanted))
+        return {name: (etag, modified) for name, etag, modified in self.session.execute(query) if name in wanted}
 
     def cursor(self, name: str) -> dict[str, object]:
         state = self.session.get(SourceState, name)

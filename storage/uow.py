@@ -98,8 +98,8 @@ class Sources(abc.ABC):
         """The source's health row, made if missing, locked for this transaction."""
 
     @abc.abstractmethod
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        """Every source's ETag and Last-Modified, for conditional GETs."""
+    def validators(self, names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """These sources' ETag and Last-Modified, for conditional GETs."""
 
     @abc.abstractmethod
     def cursor(self, name: str) -> dict[str, object]:
@@ -326,11 +326,12 @@ class Statuses(abc.ABC):
         """How a part of `reclaim run` is doing (the bot: starting, waiting, running, stopped)."""
 
 
-class Workers(abc.ABC):
-    """Several workers on one journal: source leases, heartbeats (storage/workers.py says how)."""
+class Workers(abc.ABC):  # several workers on one journal: source leases, heartbeats (storage/workers.py)
+    @abc.abstractmethod
+    def enlist(self, first: dict[str, datetime]) -> None: ...
 
     @abc.abstractmethod
-    def claim(self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta) -> bool: ...  # noqa: E501  # fmt: skip
+    def claim_due(self, holder: str, now: datetime, limit: int, ttl: timedelta, leader_only: list[str]) -> list[str]: ...  # noqa: E501  # fmt: skip
 
     @abc.abstractmethod
     def release(self, source: str, holder: str, due: datetime | None) -> None: ...

@@ -1,10 +1,10 @@
 """Several `reclaim run` workers on one journal: source leases and heartbeats.
 
-A source is polled by one worker at a time: a worker claims it (one UPDATE that only succeeds
-when the source is due and nobody else holds it), polls, and gives it back with the time it is
-due again. A worker that dies mid-poll holds its lease until ``lease_until``; after that any
-worker takes the source. Both statements are single-row conditional UPDATEs, atomic on
-PostgreSQL and SQLite alike, so no two workers ever win the same claim.
+A source is polled by one worker at a time: a worker claims due sources (one UPDATE over the
+rows a ``SELECT … FOR UPDATE SKIP LOCKED`` picked, re-checked under its row locks, so two
+workers never hold the same source), polls them, and gives each back with the time it is due
+again. A worker that dies mid-poll holds its sources until ``lease_until``; after that any
+worker takes them (reclaim/rounds.py runs the loop).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import uow
@@ -52,34 +52,42 @@ class SqlWorkers(uow.Workers):
             return now
         return self.session.execute(select(func.now())).scalar_one()
 
-    def claim(
-        self, source: str, holder: str, now: datetime, *, every: timedelta, early: timedelta, ttl: timedelta
-    ) -> bool:
-        new = {"name": source, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}
-        self.session.execute(_insert(self.session, SourceState).values(**new).on_conflict_do_nothing())
-        clock = now  # the worker's own clock: machines running workers keep theirs synchronised (NTP)
+    def enlist(self, first: dict[str, datetime]) -> None:
+        """Rows for these sources, due at ``first`` when new (or parked, or from before leases)."""
+        if not first:
+            return
+        new = [{"name": n, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0, "due_at": d}
+               for n, d in first.items()]  # fmt: skip
+        self.session.execute(_insert(self.session, SourceState).on_conflict_do_nothing(), new)
+        unset = list(self.session.scalars(select(SourceState.name).where(SourceState.due_at.is_(None))))
+        rows = [{"n": n, "d": first[n]} for n in unset if n in first]
+        if rows:
+            stmt = update(SourceState).where(SourceState.name == bindparam("n"), SourceState.due_at.is_(None))
+            self.session.connection().execute(stmt.values(due_at=bindparam("d")), rows)
+
+    def claim_due(self, holder: str, now: datetime, limit: int, ttl: timedelta, leader_only: list[str]) -> list[str]:
+        """Up to ``limit`` due sources nobody holds, the longest due first, now held by ``holder``
+        until ``now + ttl``. Rows another worker is claiming at the same moment are skipped."""
+        free = or_(SourceState.lease_until.is_(None), SourceState.lease_until < now)
+        due = select(SourceState.name).where(SourceState.due_at <= now, free)
+        if leader_only:
+            due = due.where(SourceState.name.not_in(leader_only))
+        due = due.order_by(SourceState.due_at).limit(limit).with_for_update(skip_locked=True)
         stmt = (
             update(SourceState)
-            .where(
-                SourceState.name == source,
-                or_(
-                    SourceState.lease_until.is_(None),
-                    SourceState.lease_until < clock,
-                    SourceState.lease_holder == holder,
-                ),
-                or_(SourceState.due_at.is_(None), SourceState.due_at <= clock + early),
-            )
-            .values(lease_holder=holder, lease_until=clock + ttl, due_at=clock + every)
+            .where(SourceState.name.in_(due.scalar_subquery()), free)
+            .values(lease_holder=holder, lease_until=now + ttl)
+            .returning(SourceState.name)
             .execution_options(synchronize_session=False)
         )
-        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        return list(self.session.scalars(stmt))
 
     def release(self, source: str, holder: str, due: datetime | None) -> None:
-        values = {"lease_holder": None, "lease_until": None} | ({"due_at": due} if due is not None else {})
+        """Give a source back, due again at ``due`` (None: parked, a source no longer polled)."""
         stmt = (
             update(SourceState)
             .where(SourceState.name == source, SourceState.lease_holder == holder)
-            .values(**values)
+            .values(lease_holder=None, lease_until=None, due_at=due)
             .execution_options(synchronize_session=False)
         )
         self.session.execute(stmt)

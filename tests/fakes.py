@@ -183,8 +183,9 @@ class FakeSources(uow.Sources):
         new = SourceState(name=name, consecutive_failures=0, items_seen=0, mentions_added=0)
         return self.store.sources.setdefault(name, new)
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        return {name: (s.etag, s.last_modified) for name, s in self.store.sources.items()}
+    def validators(self, names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        wanted = set(names)
+        return {name: (s.etag, s.last_modified) for name, s in self.store.sources.items() if name in wanted}
 
     def cursor(self, name: str) -> dict[str, object]:
         state = self.store.sources.get(name)

@@ -3,44 +3,72 @@ a time, only when it is due, and a dead worker's lease runs out; heartbeats and 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.workers import SqlWorkers, WorkerBeat
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-EVERY, EARLY, TTL = timedelta(seconds=60), timedelta(seconds=2), timedelta(minutes=2)
+EVERY, TTL = timedelta(seconds=60), timedelta(minutes=2)
 
 
-def _claim(app: Any, holder: str, at: datetime, source: str = "feed") -> bool:
+def _enlist(app: Any, *names: str, at: datetime = NOW) -> None:
     with app.uow() as uow:
-        return bool(uow.workers.claim(source, holder, at, every=EVERY, early=EARLY, ttl=TTL))
+        uow.workers.enlist(dict.fromkeys(names, at))
 
 
-def _release(app: Any, holder: str, due: datetime | None = None, source: str = "feed") -> None:
+def _claim(app: Any, holder: str, at: datetime, limit: int = 10, leader_only: tuple[str, ...] = ()) -> list[str]:
     with app.uow() as uow:
-        uow.workers.release(source, holder, due)
+        return sorted(uow.workers.claim_due(holder, at, limit, TTL, list(leader_only)))
 
 
-def test_a_source_is_polled_by_one_worker_at_a_time_and_only_when_due(db_url: str, make_app: Any) -> None:
+def _release(app: Any, holder: str, name: str, due: datetime | None) -> None:
+    with app.uow() as uow:
+        uow.workers.release(name, holder, due)
+
+
+def test_due_sources_are_claimed_once_and_given_back_with_their_next_time(db_url: str, make_app: Any) -> None:
     app = make_app(db_url, [])
-    assert _claim(app, "a", NOW)  # never polled: due at once
-    assert not _claim(app, "b", NOW + timedelta(seconds=1))  # held by a
-    _release(app, "a")
-    assert not _claim(app, "b", NOW + timedelta(seconds=30))  # not due for another 30 s
-    assert not _claim(app, "b", NOW + EVERY - EARLY - timedelta(seconds=1))
-    assert _claim(app, "a", NOW + EVERY - EARLY)  # its own tick, a little early (jitter)
-    _release(app, "a", due=NOW + EVERY + timedelta(seconds=5))  # a failure retried sooner than the interval
-    assert _claim(app, "b", NOW + EVERY + timedelta(seconds=5))  # any worker takes it then
+    _enlist(app, "feed-1", "feed-2", "feed-3")
+    _enlist(app, "feed-1", at=NOW + EVERY)  # a second worker starting: the first due time stays
+    assert _claim(app, "a", NOW, limit=2) == ["feed-1", "feed-2"]  # as many as it has free slots
+    assert _claim(app, "b", NOW) == ["feed-3"]  # the others are held
+    assert _claim(app, "c", NOW + timedelta(seconds=1)) == []
+    _release(app, "a", "feed-1", NOW + EVERY)
+    _release(app, "a", "feed-2", NOW + timedelta(seconds=5))  # a failure retried sooner
+    assert _claim(app, "b", NOW + timedelta(seconds=5)) == ["feed-2"]
+    assert _claim(app, "b", NOW + EVERY) == ["feed-1"]
+    _release(app, "b", "feed-1", None)  # no longer configured: parked
+    assert _claim(app, "b", NOW + 10 * EVERY + TTL) == ["feed-2", "feed-3"]  # their leases ran out
+    assert "feed-1" not in _claim(app, "c", NOW + 20 * EVERY)
 
 
 def test_a_dead_workers_lease_runs_out(db_url: str, make_app: Any) -> None:
     app = make_app(db_url, [])
-    assert _claim(app, "dead", NOW)  # and never released: SIGKILL mid-poll
-    assert not _claim(app, "b", NOW + EVERY)  # due, but still held
-    assert _claim(app, "b", NOW + TTL + timedelta(seconds=1))
-    _release(app, "dead")  # a late release by a worker that lost its lease changes nothing
-    assert not _claim(app, "c", NOW + TTL + timedelta(seconds=2))
+    _enlist(app, "feed")
+    assert _claim(app, "dead", NOW) == ["feed"]  # and never released: SIGKILL mid-poll
+    assert _claim(app, "b", NOW + EVERY) == []  # due, but still held
+    assert _claim(app, "b", NOW + TTL + timedelta(seconds=1)) == ["feed"]
+    _release(app, "dead", "feed", NOW)  # a late release by a worker that lost its lease changes nothing
+    assert _claim(app, "c", NOW + TTL + timedelta(seconds=2)) == []
+
+
+def test_reddit_is_claimed_by_the_leader_alone(db_url: str, make_app: Any) -> None:
+    app = make_app(db_url, [])
+    _enlist(app, "feed", "reddit")
+    assert _claim(app, "follower", NOW, leader_only=("reddit",)) == ["feed"]
+    assert _claim(app, "leader", NOW) == ["reddit"]
+
+
+def test_workers_claiming_at_once_never_share_a_source(db_url: str, make_app: Any) -> None:
+    """Eight threads claim a hundred due sources in small bites at the same moment."""
+    app = make_app(db_url, [])
+    _enlist(app, *(f"feed-{n}" for n in range(100)))
+    with ThreadPoolExecutor(8) as pool:
+        bites = list(pool.map(lambda n: _claim(app, f"w{n % 8}", NOW, limit=3), range(80)))
+    claimed = [name for bite in bites for name in bite]
+    assert len(claimed) == len(set(claimed)) == 100
 
 
 def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
@@ -50,7 +78,8 @@ def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
         leaders = uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW, False, 902))
         assert [(w.name, w.lock_pid) for w in leaders] == [("w1", 901)]  # who to cut off if it goes silent
         uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW + timedelta(seconds=2), True, 901))  # the next beat
-    assert _claim(app, "w2", NOW, "feed-1") and _claim(app, "w2", NOW, "feed-2")
+    _enlist(app, "feed-1", "feed-2")
+    assert _claim(app, "w2", NOW) == ["feed-1", "feed-2"]
     with app.uow() as uow:
         assert isinstance(uow.workers, SqlWorkers)
         seen = {w.name: (w.leading, w.leases, w.seen_at) for w in uow.workers.seen(NOW)}
@@ -64,5 +93,4 @@ def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
     with app.uow() as uow:
         assert isinstance(uow.workers, SqlWorkers)
         assert [w.name for w in uow.workers.seen(NOW)] == ["w1"]
-    assert _claim(app, "w1", NOW + timedelta(seconds=1), "feed-1") is False  # not due yet, but no longer held
-    assert _claim(app, "w1", NOW + EVERY, "feed-2")
+    assert _claim(app, "w1", NOW + timedelta(seconds=1)) == ["feed-1", "feed-2"]  # no longer held
