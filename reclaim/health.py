@@ -28,6 +28,9 @@ from watchers import REGISTRY as KINDS
 
 POLLS = Counter("reclaim_polls_total", "Polls by source and outcome (ok, not_modified, failed)", ["source", "outcome"])
 NEW = Counter("reclaim_ingested_total", "New mentions and complaints by source", ["source", "what"])
+MENTIONS = Counter(
+    "reclaim_mentions_total", "New mentions by triage kind (complaint, question, praise, other)", ["kind"]
+)
 TIMEOUT = 5.0  # seconds a check may take before it counts as failed
 SLACK = timedelta(seconds=30)  # a poll later than its interval and jitter by this is overdue
 
@@ -39,6 +42,8 @@ def count_poll(outcome: Outcome) -> None:
         NEW.labels(outcome.source, "mentions").inc(outcome.added)
     if outcome.complaints:
         NEW.labels(outcome.source, "complaints").inc(outcome.complaints)
+    for kind, n in outcome.kinds:
+        MENTIONS.labels(kind).inc(n)
 
 
 class Pulse(Protocol):

@@ -44,6 +44,7 @@ class Outcome:
     retry_in: timedelta | None = None
     seconds: float = 0.0
     complaint_ids: tuple[int, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # new mentions by triage kind
 
     @property
     def not_modified(self) -> bool:
@@ -221,6 +222,7 @@ def store(
         complaints=recorded.complaints_opened,
         warnings=prepared.warnings,
         complaint_ids=recorded.complaint_ids,
+        kinds=recorded.kinds,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ class Recorded:
     mentions_added: int
     complaints_opened: int
     complaint_ids: tuple[int, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # the new mentions by triage kind, for /metrics
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -78,11 +80,12 @@ def record_plan(session: Session, plan: IngestPlan) -> Recorded:
     ids = _insert_mentions(session, plan)
     _lane_cards(session, plan, ids)
     opened = [m for m in plan.mentions if m.complaint is not None and m.raw.external_id in ids]
+    kinds = tuple(Counter(m.triage.kind.value for m in plan.mentions if m.raw.external_id in ids).items())
     if not opened:
-        return Recorded(len(ids), 0)
+        return Recorded(len(ids), 0, kinds=kinds)
     by_token = _insert_complaints(session, plan, opened, ids)
     _first_rows(session, plan.fetched_at, opened, by_token)
-    return Recorded(len(ids), len(by_token), tuple(by_token.values()))
+    return Recorded(len(ids), len(by_token), tuple(by_token.values()), kinds)
 
 
 def _insert_mentions(session: Session, plan: IngestPlan) -> dict[str, int]:

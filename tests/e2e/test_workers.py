@@ -329,6 +329,7 @@ async def test_readyz_follows_the_journal_going_away_and_coming_back(
                 polled = 'reclaim_polls_total{outcome="ok",source="forum"} 1.0'
                 metrics = (await _until(client, "/metrics", lambda r: polled in r.text)).text
                 assert "reclaim_journal_up 1.0" in metrics and 'reclaim_complaints{kind="complaint"' in metrics
+                assert 'reclaim_mentions_total{kind="complaint"} 2.0' in metrics
                 proxy.cut()
                 down = await _until(client, "/readyz", lambda r: r.status_code == 503)
                 assert down.json()["checks"]["journal"]["ok"] is False
