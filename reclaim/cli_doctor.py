@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
     from reclaim.app import App
 
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # seconds for one whole Bot API answer
+LIMIT = 1_000_000  # bytes of one Bot API answer
 
 
 def add_parsers(sub: Any) -> None:
@@ -60,7 +62,11 @@ def migrate(app: App, args: argparse.Namespace, console: Console) -> int:
 
     engine = make_engine(app.settings.database.url)
     try:
-        state = revisions(engine)
+        try:
+            state = revisions(engine)
+        except Exception as exc:  # unreachable, no such role or database: said in one line, exit 2
+            print(REDACT(f"cannot open the journal ({_cause(exc)}): check database.url"), file=sys.stderr)
+            return 2
         if state.unknown:
             console.print(
                 f"the journal is at revision {state.current}, which this version of reclaim does not know "
@@ -82,6 +88,13 @@ def migrate(app: App, args: argparse.Namespace, console: Console) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _cause(exc: BaseException) -> str:
+    """The first line of the driver's own message (connection refused, role does not exist …)."""
+    inner = getattr(exc, "orig", None) or exc
+    first = (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+    return REDACT(first[:200])
 
 
 # -- doctor -------------------------------------------------------------------------------------
@@ -111,7 +124,7 @@ def _journal(app: App) -> Iterator[Check]:
     try:
         state = revisions(engine)
     except Exception as exc:
-        yield "FAIL", "journal", f"cannot be opened ({type(exc).__name__}): check database.url and that the server runs"
+        yield "FAIL", "journal", f"cannot be opened ({_cause(exc)}): check database.url and that the server runs"
         return
     finally:
         engine.dispose()
@@ -144,7 +157,12 @@ def _telegram(app: App) -> Iterator[Check]:
     try:
         me = call("getMe")
     except _Refused as exc:
-        yield "FAIL", "telegram", f"Telegram refused the token ({exc}): check TELEGRAM_BOT_TOKEN with @BotFather"
+        if str(exc).startswith(("HTTP 401", "HTTP 404")) and tg.base_url is None:
+            yield "FAIL", "telegram", f"Telegram refused the token ({exc}): check TELEGRAM_BOT_TOKEN with @BotFather"
+        elif str(exc).startswith(("HTTP 401", "HTTP 404")):
+            yield "FAIL", "telegram", f"{exc}: check TELEGRAM_BOT_TOKEN, and telegram.base_url (it ends in /bot)"
+        else:
+            yield "FAIL", "telegram", str(exc)
         return
     except httpx.HTTPError as exc:
         yield "FAIL", "telegram", f"Telegram cannot be reached ({type(exc).__name__}): check the network or base_url"
@@ -167,14 +185,33 @@ class _Refused(Exception):
 
 
 def _bot_api(base: str) -> Callable[..., dict[str, Any]]:
+    """A Bot API call that gives up after TIMEOUT in all and reads at most LIMIT bytes (a wrong
+    base_url may point at anything: a trickle, a huge body, a page that is not the Bot API's)."""
+    import json
+    import time
+
     import httpx
 
     def call(method: str, **params: Any) -> dict[str, Any]:
-        r = httpx.post(f"{base}/{method}", json=params, timeout=TIMEOUT)
-        body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
-        if r.status_code != 200 or not body.get("ok"):
-            raise _Refused(f"HTTP {r.status_code} {body.get('description', '')}".strip())
-        return dict(body["result"])
+        deadline, body = time.monotonic() + TIMEOUT, b""
+        try:
+            with httpx.stream("POST", f"{base}/{method}", json=params, timeout=TIMEOUT) as r:
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if len(body) > LIMIT or time.monotonic() > deadline:
+                        raise _Refused(
+                            "the answer is not the Bot API's (too long or too slow): check telegram.base_url"
+                        )
+        except httpx.InvalidURL:
+            raise _Refused("telegram.base_url is not a Bot API address (it ends in /bot)") from None
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise _Refused(f"HTTP {r.status_code}, not the Bot API's answer: check telegram.base_url") from None
+        if r.status_code != 200 or not isinstance(answer, dict) or not answer.get("ok"):
+            why = answer.get("description", "") if isinstance(answer, dict) else ""
+            raise _Refused(f"HTTP {r.status_code} {why}".strip())
+        return dict(answer["result"])
 
     return call
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from core.durations import format_duration
 from reclaim.cli import EXIT_CONFIG, EXIT_SOURCES_FAILED
 from reclaim.cli_args import plain_row
+from reclaim.redact import REDACT
 from reclaim.settings import Settings
 from watchers import REGISTRY, SourceOptions
 
@@ -72,7 +73,7 @@ def check_config(settings: Settings, console: Console) -> int:
     table = Table("source", "kind", "every", "match", "where")
     for s in settings.sources:
         name = s.name + ("" if s.enabled else " (disabled)")
-        plain_row(table, name, s.kind, format_duration(s.every), s.match, where(s))
+        plain_row(table, name, s.kind, format_duration(s.every), s.match, REDACT(where(s)))  # a key in a url
     console.print(table)
     console.print(f"[green]config OK[/]: {len(settings.sources)} source(s)")
     return 0

@@ -97,7 +97,8 @@ class Health:
             checks["scheduler"] = {"ok": ticking, "last_beat": beat.isoformat() if beat else None}
             if self.app.bot_options() is not None:
                 running = not pulse.leading or pulse.bot_ok()
-                checks["bot"] = {"ok": running, "state": pulse.bot_state if pulse.leading else "another worker leads"}
+                state = pulse.bot_state if running else f"{pulse.bot_state}, but not receiving Telegram's updates"
+                checks["bot"] = {"ok": running, "state": state if pulse.leading else "another worker leads"}
             checks["polls"] = self._polls(due, now, pulse.started)
         ready = all(c["ok"] for c in checks.values())
         body = {"ready": ready, "worker": pulse.name if pulse else None, "checks": checks}

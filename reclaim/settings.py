@@ -78,6 +78,12 @@ class Telegram(Strict):
     poll_timeout: Duration = timedelta(seconds=10)
     limits: TelegramLimits = TelegramLimits()
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        """TELEGRAM_BOT_TOKEN set but empty (compose's ``${TELEGRAM_BOT_TOKEN:-}``) means no bot."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("bot_username")
     @classmethod
     def _username(cls, value: str | None) -> str | None:

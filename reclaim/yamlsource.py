@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from reclaim.redact import REDACT
+
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -83,6 +85,10 @@ def _check_duplicates(node: yaml.Node, path: list[str | int], problems: list[str
             _check_duplicates(item, [*path, i], problems)
 
 
+# a variable whose name says it holds a secret (its value is kept out of every printed line)
+SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASS|AUTH|CRED|PRIVATE", re.IGNORECASE)
+
+
 def interpolate(
     data: Any,
     env: Mapping[str, str],
@@ -103,6 +109,8 @@ def interpolate(
     def repl(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
         if name in env:
+            if SECRET_NAME.search(name):  # FEED_KEY, SHOP_API_TOKEN …: never printed, wherever it lands
+                REDACT.add([env[name]])
             return env[name]
         if default is not None:
             return default

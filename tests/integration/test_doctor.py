@@ -61,7 +61,8 @@ def test_doctor_says_what_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[s
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:wrong-token-value")
         assert main(["--config", config, "doctor"]) == 1
         out = capsys.readouterr().out
-        assert "FAIL telegram: Telegram refused the token" in out and "wrong-token-value" not in out
+        assert "FAIL telegram: HTTP 401" in out and "check TELEGRAM_BOT_TOKEN" in out
+        assert "wrong-token-value" not in out
 
 
 def test_migrate_check_then_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,3 +76,45 @@ def test_migrate_check_then_migrate(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "migrated from an empty journal to 0012" in capsys.readouterr().out
     assert main(["--config", config, "migrate", "--check"]) == 0
     assert "up to date (revision 0012)" in capsys.readouterr().out
+
+
+def test_a_wrong_base_url_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    with SiteServer() as site:  # a web server that is not the Bot API: HTML, and a trickle
+        site.add("/bot" + TOKEN + "/getMe", Page(b"<html>hello</html>", content_type="text/html"))
+        tg_like = type("T", (), {"base_url": site.url("/bot")})()
+        config = _config(tmp_path, tg_like, site)  # type: ignore[arg-type]
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        assert main(["--config", config, "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL telegram: HTTP 501, not the Bot API's answer: check telegram.base_url" in out  # it knows no POST
+    assert TOKEN not in out
+
+
+def test_migrate_check_on_an_unreachable_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    path = tmp_path / "config.yaml"
+    url = "postgresql+psycopg://reclaim:${DB_PASSWORD}@127.0.0.1:9/none"  # nothing listens on port 9
+    path.write_text(yaml.safe_dump({"brand": {"name": "Nordlys"}, "database": {"url": url}}), encoding="utf-8")
+    monkeypatch.setenv("DB_PASSWORD", "s3cr3t-pw")
+    assert main(["--config", str(path), "migrate", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cannot open the journal (") and "check database.url" in err
+    assert len(err.strip().splitlines()) == 1 and "s3cr3t-pw" not in err
+
+
+def test_a_key_in_a_source_url_is_never_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("FEED_KEY", "FEEDSECRET42")
+    monkeypatch.setenv("COLUMNS", "250")
+    path = tmp_path / "config.yaml"
+    data = {
+        "brand": {"name": "Nordlys"},
+        "database": {"url": f"sqlite:///{tmp_path / 'j.db'}"},
+        "sources": [{"name": "shop", "kind": "rss", "url": "https://shop.example/feed?apikey=${FEED_KEY}"}],
+    }
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["--config", str(path), "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "apikey=***" in out and "FEEDSECRET42" not in out

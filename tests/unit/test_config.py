@@ -106,6 +106,9 @@ def test_env_interpolation_and_missing_variables() -> None:
     assert settings_from_text(defaulted, env={}).database.url == "sqlite:///x.db"
     over = settings_from_text(GOOD, env={"RECLAIM_DATABASE_URL": "sqlite:///other.db"})
     assert over.database.url == "sqlite:///other.db"
+    # set but empty (compose's ${TELEGRAM_BOT_TOKEN:-}) is no token: the watchers run alone, no crash
+    assert settings_from_text(text, env={"TG_TOKEN": ""}).telegram.token is None
+    assert settings_from_text(text, env={"TG_TOKEN": "  "}).telegram.token is None
 
 
 def test_cli_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
