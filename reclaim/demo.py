@@ -35,7 +35,6 @@ from watchers import REGISTRY
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 STAFF, MANAGERS, FANS = -1001000000001, -1001000000002, -1001000000003
 ANNA, BOB, EVE, MARIA, EMMA, OLE = 111, 222, 999, 333, 444, 555
-NO_CASSETTES = Path("/nonexistent")  # the demo's Reddit has only what it posts itself
 
 
 class Walkthrough:
@@ -319,7 +318,8 @@ def run_demo(folder: str, console: Console, *, port: int = 0, stay: bool | None 
         shutil.rmtree(work)
     work.mkdir(parents=True)
     stay = sys.stdin.isatty() and sys.stdout.isatty() if stay is None else stay
-    with SiteServer() as site, BotApiServer(port=port) as tg, RedditServer(cassettes=NO_CASSETTES) as reddit:
+    # the demo's Reddit has only what it posts itself (no recorded listings)
+    with SiteServer() as site, BotApiServer(port=port) as tg, RedditServer(cassettes=None) as reddit:
         _stage(site, tg, reddit)
         env = {
             **os.environ,

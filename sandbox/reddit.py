@@ -59,7 +59,7 @@ class RedditServer:
     def __init__(
         self,
         *,
-        cassettes: Path = CASSETTES,
+        cassettes: Path | None = CASSETTES,  # None: nothing seeded (the demo's Reddit)
         username: str = "nordlys_care",
         password: str = "local-password",  # noqa: S107 - the local server's own
         client_id: str = "local-client",
@@ -83,7 +83,7 @@ class RedditServer:
         self._clock = itertools.count(int(time.time()) - 3600)
         self._window_start, self._window_used = time.monotonic(), 0
         self._templates: dict[str, dict[str, Any]] = {}
-        if cassettes.is_dir():
+        if cassettes is not None and cassettes.is_dir():
             self._seed(cassettes)
         else:  # without the recordings: no seeded listings, but things shaped like Reddit's still
             self._templates = {t["kind"]: t for t in json.loads(TEMPLATES.read_text(encoding="utf-8"))["things"]}
