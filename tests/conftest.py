@@ -54,6 +54,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'journal.db'}"
         return
+    yield from pg_schema()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A schema of its own on the machine's PostgreSQL (tests of several workers need it)."""
+    if not PG_URL:
+        missing("RECLAIM_TEST_DATABASE_URL (PostgreSQL) is not set")
+    yield from pg_schema()
+
+
+def pg_schema() -> Iterator[str]:
+    """A new schema on the PostgreSQL server, as a database URL; dropped afterwards."""
     assert PG_URL is not None
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)

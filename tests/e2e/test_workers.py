@@ -14,17 +14,14 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
-import pytest
 import yaml
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
 from reclaim.scheduler import Runner
@@ -32,30 +29,13 @@ from sandbox.sites import Page, SiteServer
 from sandbox.tcpproxy import TcpProxy
 from sandbox.telegram import TOKEN, BotApiServer
 from storage.tables import Complaint, Mention, Worker
-from tests.conftest import PG_URL, ROOT, missing
+from tests.conftest import ROOT
 from tests.e2e.test_staff_inbox import ANNA, MANAGERS, STAFF, people, telegram_settings
 from tests.e2e.test_web import free_port
 
 GROUP = -1001000000077
 CUSTOMERS = range(700, 712)
 PRIVATE = (801, 802, 803)  # customers who open the private chat from a public reply
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A schema of its own on the machine's PostgreSQL."""
-    if not PG_URL:
-        missing("RECLAIM_TEST_DATABASE_URL (PostgreSQL) is not set")
-    assert PG_URL is not None
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def feed(n: int) -> bytes:
