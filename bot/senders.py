@@ -46,6 +46,9 @@ def alert_text(d: Dispatcher, item: OutboxItem, p: Alert) -> str:
         return e(t.t("alert", "spike", count=p.count, window=window))
     if p.reason == "stalled":
         return e(t.t("alert", "stalled", count=p.count, sources=p.cause))
+    if p.reason == "worker_gone":
+        since = datetime.fromisoformat(p.due) if p.due else d.clock()
+        return e(t.t("alert", "worker_gone", worker=p.cause, since=clock(since, d.clock(), d.zone)))
     if p.reason == "recovered":
         since = datetime.fromisoformat(p.due) if p.due else d.clock()
         return e(t.t("alert", "recovered", since=clock(since, d.clock(), d.zone)))

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.service import BotService
 from reclaim.app import App
-from reclaim.workers import STALE, Leadership, SqliteGuard, sqlite_path, worker_name
+from reclaim.workers import GONE, STALE, Leadership, SqliteGuard, sqlite_path, worker_name
+from services.alerts import raise_worker_gone
 from storage.workers import WorkerBeat, WorkerSeen
 
 log = logging.getLogger("reclaim.run")
@@ -95,7 +96,12 @@ class Crew:
         with self.app.uow() as uow:
             now = uow.workers.clock(datetime.now(UTC))
             me = WorkerBeat(self.name, self.host, os.getpid(), self.started, now, leading, self.leadership.pid)
-            leaders = uow.workers.beat(me)
+            rows = uow.workers.beat(me, GONE)
+            if leading:  # workers silent for GONE: one alert each, their rows gone
+                for w in rows:
+                    raise_worker_gone(uow, w.name, w.seen_at, now)
+                return None
+            leaders = rows
         silent = [w for w in leaders if w.seen_at < now - STALE and w.lock_pid is not None]
         return silent[0] if silent and len(silent) == len(leaders) else None
 

@@ -33,6 +33,7 @@ log = logging.getLogger("reclaim.workers")
 
 BEAT = timedelta(seconds=2)  # how often each worker says it is alive and tries to lead
 STALE = timedelta(seconds=20)  # a leader silent this long is cut off by the others
+GONE = timedelta(seconds=60)  # a worker silent this long is reported to the managers, once
 # the lock's key: one per journal (database and schema), so journals on one server never collide
 _LOCK = "SELECT pg_try_advisory_lock(hashtext('reclaim-leader:' || current_database() || ':' || current_schema()))"
 _CUT_OFF = (

@@ -51,3 +51,10 @@ def check_stall(uow: UnitOfWork, now: datetime, late: list[str]) -> str | None:
         uow.outbox.add(f"alert:stall:{since:%Y%m%dT%H%M%S}:recovered", alert, None, now)
         return "recovered"
     return None
+
+
+def raise_worker_gone(uow: UnitOfWork, worker: str, seen_at: datetime, now: datetime) -> bool:
+    """A worker stopped beating without leaving (killed, frozen, its machine gone): one alert.
+    The other workers have taken its sources and, if it led, the bot."""
+    alert = Alert("worker_gone", due=seen_at.isoformat(), cause=worker)
+    return uow.outbox.add(f"alert:worker:{worker}", alert, None, now)

@@ -92,22 +92,25 @@ class SqlWorkers(uow.Workers):
         )
         self.session.execute(stmt)
 
-    def beat(self, me: WorkerBeat) -> list[WorkerSeen]:
-        """Record this worker's heartbeat; the leader also clears stale rows and other rows'
-        leading flag. Returns the rows that say they lead, this one aside."""
+    def beat(self, me: WorkerBeat, silent_after: timedelta) -> list[WorkerSeen]:
+        """Record this worker's heartbeat. A follower gets the rows that say they lead (to cut
+        off one gone silent). The leader clears the other rows' leading flag and gets the workers
+        silent for ``silent_after``, whose rows it removes (each is reported once)."""
         values = {
             "host": me.host, "pid": me.pid, "started_at": me.started, "seen_at": me.now, "leading": me.leading,
             "lock_pid": me.lock_pid,
         }  # fmt: skip
         stmt = _insert(self.session, Worker).values(name=me.name, **values)
         self.session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
-        others = (Worker.name != me.name) & Worker.leading
-        if me.leading:
-            self.session.execute(update(Worker).where(others).values(leading=False))
-            self.session.query(Worker).filter(Worker.seen_at < me.now - timedelta(days=1)).delete()
-            return []
-        rows = self.session.scalars(select(Worker).where(others))
-        return [WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, 0, w.lock_pid) for w in rows]
+        others = Worker.name != me.name
+        if not me.leading:
+            rows = self.session.scalars(select(Worker).where(others, Worker.leading))
+            return [_seen(w) for w in rows]
+        self.session.execute(update(Worker).where(others, Worker.leading).values(leading=False))
+        gone = list(self.session.scalars(select(Worker).where(others, Worker.seen_at < me.now - silent_after)))
+        for w in gone:
+            self.session.delete(w)
+        return [_seen(w) for w in gone]
 
     def leave(self, name: str) -> None:
         self.session.query(Worker).filter(Worker.name == name).delete(synchronize_session=False)
@@ -142,3 +145,7 @@ class SqlWorkers(uow.Workers):
     def stalled_since(self) -> datetime | None:
         row = self.session.get(ServiceStatus, "polling")
         return row.since if row is not None and row.state == "stalled" else None
+
+
+def _seen(w: Worker) -> WorkerSeen:
+    return WorkerSeen(w.name, w.host, w.pid, w.started_at, w.seen_at, w.leading, 0, w.lock_pid)

@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,12 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
 from reclaim.scheduler import Runner
+from reclaim.workers import GONE
 from sandbox.sites import Page, SiteServer
 from sandbox.tcpproxy import TcpProxy
 from sandbox.telegram import TOKEN, BotApiServer
 from storage.tables import Complaint, Mention, Worker
+from storage.workers import WorkerBeat
 from tests.conftest import ROOT
 from tests.e2e.test_staff_inbox import ANNA, MANAGERS, STAFF, people, telegram_settings
 from tests.e2e.test_web import free_port
@@ -370,6 +373,9 @@ async def test_a_stalled_source_is_alerted_once_and_its_recovery_too(
             alerts={"check_every": "1s"},
             polling={"retries": 0, "workers": 0, "jitter": "0s"},
         )
+        past = datetime.now(UTC) - timedelta(minutes=5)  # a worker killed before this one started
+        with app.uow() as uow:
+            uow.workers.beat(WorkerBeat("old-host:4242:abcdef", "old-host", 4242, past, past, False, None), GONE)
         runner = Runner(app)
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(until=stop))
@@ -390,6 +396,8 @@ async def test_a_stalled_source_is_alerted_once_and_its_recovery_too(
             await asyncio.sleep(2.5)  # further checks raise nothing more
             assert sum("Polling has stalled" in t for t in managers()) == 1
             assert sum("back on time" in t for t in managers()) == 1
+            gone = [t for t in managers() if "old-host:4242:abcdef" in t]
+            assert len(gone) == 1 and gone[0].startswith("🛑 Worker old-host:4242:abcdef stopped answering at ")
         finally:
             stop.set()
             await asyncio.wait_for(task, 60)

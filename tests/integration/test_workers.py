@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.alerts import raise_worker_gone
 from storage.workers import SqlWorkers, WorkerBeat
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-EVERY, TTL = timedelta(seconds=60), timedelta(minutes=2)
+EVERY, TTL, GONE = timedelta(seconds=60), timedelta(minutes=2), timedelta(seconds=60)
 
 
 def _enlist(app: Any, *names: str, at: datetime = NOW) -> None:
@@ -74,10 +75,10 @@ def test_workers_claiming_at_once_never_share_a_source(db_url: str, make_app: An
 def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
     app = make_app(db_url, [])
     with app.uow() as uow:
-        assert uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW, True, 901)) == []
-        leaders = uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW, False, 902))
+        assert uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW, True, 901), GONE) == []
+        leaders = uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW, False, 902), GONE)
         assert [(w.name, w.lock_pid) for w in leaders] == [("w1", 901)]  # who to cut off if it goes silent
-        uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW + timedelta(seconds=2), True, 901))  # the next beat
+        uow.workers.beat(WorkerBeat("w1", "host", 1, NOW, NOW + timedelta(seconds=2), True, 901), GONE)  # the next beat
     _enlist(app, "feed-1", "feed-2")
     assert _claim(app, "w2", NOW) == ["feed-1", "feed-2"]
     with app.uow() as uow:
@@ -85,7 +86,7 @@ def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
         seen = {w.name: (w.leading, w.leases, w.seen_at) for w in uow.workers.seen(NOW)}
     assert seen == {"w1": (True, 0, NOW + timedelta(seconds=2)), "w2": (False, 2, NOW)}
     with app.uow() as uow:
-        uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW + timedelta(seconds=3), True, 902))  # w2 leads now
+        uow.workers.beat(WorkerBeat("w2", "host", 2, NOW, NOW + timedelta(seconds=3), True, 902), GONE)  # w2 leads now
     with app.uow() as uow:
         assert isinstance(uow.workers, SqlWorkers)
         assert {w.name: w.leading for w in uow.workers.seen(NOW)} == {"w1": False, "w2": True}
@@ -94,3 +95,18 @@ def test_heartbeats_leases_and_leaving(db_url: str, make_app: Any) -> None:
         assert isinstance(uow.workers, SqlWorkers)
         assert [w.name for w in uow.workers.seen(NOW)] == ["w1"]
     assert _claim(app, "w1", NOW + timedelta(seconds=1)) == ["feed-1", "feed-2"]  # no longer held
+
+
+def test_a_worker_gone_silent_is_reported_once(db_url: str, make_app: Any) -> None:
+    app = make_app(db_url, [])
+    with app.uow() as uow:
+        uow.workers.beat(WorkerBeat("killed", "host", 7, NOW, NOW, False, None), GONE)
+        uow.workers.beat(WorkerBeat("alive", "host", 8, NOW, NOW + GONE, False, None), GONE)
+        gone = uow.workers.beat(WorkerBeat("leader", "host", 9, NOW, NOW + GONE + timedelta(seconds=1), True, 1), GONE)
+        assert [w.name for w in gone] == ["killed"]
+        for w in gone:
+            assert raise_worker_gone(uow, w.name, w.seen_at, NOW + GONE)
+        later = NOW + 2 * GONE + timedelta(seconds=1)
+        again = uow.workers.beat(WorkerBeat("leader", "host", 9, NOW, later, True, 1), GONE)
+        assert [w.name for w in again] == ["alive"]  # the killed one's row went with its report
+        assert not raise_worker_gone(uow, "killed", NOW, NOW + 2 * GONE)  # a report never comes twice
