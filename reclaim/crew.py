@@ -26,7 +26,6 @@ class Crew:
         self.name = worker_name()
         self.host = socket.gethostname()[:255]
         self.started = datetime.now(UTC)
-        self.ticked: datetime | None = None  # the last heartbeat that reached the journal
         self.beat_at: datetime | None = None  # the last heartbeat the scheduler ran
         self.leadership = Leadership(app.settings.database.url)  # no journal touched before start()
         self.bot: BotService | None = None  # built while this worker leads
@@ -112,7 +111,6 @@ class Crew:
         leading = await asyncio.to_thread(self.leadership.check)
         try:
             silent = await self.app.db(self._record_beat, leading)
-            self.ticked = datetime.now(UTC)
         except Exception as exc:
             log.warning("the heartbeat could not reach the journal (%s)", type(exc).__name__)
             silent = None

@@ -52,7 +52,6 @@ class Pulse(Protocol):
     name: str
     started: datetime
     beat_at: datetime | None  # the last heartbeat the scheduler ran
-    ticked: datetime | None  # the last heartbeat that reached the journal
     bot_state: str
 
     @property
