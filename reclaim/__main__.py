@@ -1,7 +1,5 @@
-"""`python -m reclaim` runs the CLI."""
+"""`python -m reclaim` runs the CLI, as the console script does."""
 
-import sys
+from reclaim.cli import entry
 
-from reclaim.cli import main
-
-sys.exit(main())
+entry()

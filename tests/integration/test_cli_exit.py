@@ -1,0 +1,65 @@
+"""`reclaim` as a person runs it (the console script, `python -m reclaim`) leaves without
+tearing down every module and object first: everything a normal exit owes still happens
+(the exit code, output flushed into a pipe, atexit handlers, other threads finished), only
+the interpreter's clean-up of its heap is skipped (bench/cli.py measures what that saves)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent(
+    """
+    import atexit, sys, threading, time
+    marks = sys.argv[1]
+    atexit.register(lambda: open(marks, "a").write("atexit\\n"))
+    class Heap:
+        def __del__(self):
+            open(marks, "a").write("heap torn down\\n")
+    KEEP = Heap()
+    def late():
+        time.sleep(0.3)
+        open(marks, "a").write("thread finished\\n")
+    threading.Thread(target=late).start()
+    sys.argv = ["reclaim", *sys.argv[2:]]
+    from reclaim.cli import entry
+    entry()
+    """
+)
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    marks = tmp_path / "marks.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(marks), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return proc, marks.read_text().splitlines() if marks.exists() else []
+
+
+def test_a_command_exits_with_its_code_and_everything_flushed(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f'brand: {{name: Nordlys}}\ndatabase: {{url: "sqlite:///{tmp_path}/j.db"}}\n')
+    proc, marks = _run(tmp_path, "--config", str(config), "check-config")
+    assert proc.returncode == 0, proc.stderr
+    assert "Nordlys" in proc.stdout  # the summary reached the pipe, not lost in a buffer
+    assert marks == ["thread finished", "atexit"]  # the heap's finaliser is the only thing skipped
+
+
+def test_a_failing_command_keeps_its_exit_code_and_message(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("brand: {name: Nordlys}\npolling: {concurrency: lots}\n")
+    proc, marks = _run(tmp_path, "--config", str(config), "check-config")
+    assert proc.returncode == 2
+    assert "concurrency" in proc.stderr
+    assert marks == ["thread finished", "atexit"]
+
+
+def test_the_console_script_and_python_m_use_the_quick_exit() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'reclaim = "reclaim.cli:entry"' in pyproject
+    assert "entry()" in (ROOT / "reclaim" / "__main__.py").read_text()
