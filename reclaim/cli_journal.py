@@ -22,9 +22,11 @@ from reclaim.cli import EXIT_CONFIG, EXIT_SOURCES_FAILED
 from reclaim.cli_args import plain_row
 from reclaim.redact import REDACT
 from reclaim.settings import Settings
-from watchers import REGISTRY, SourceOptions
+from watchers import REGISTRY, FetchKind, SourceOptions
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from reclaim.app import App
     from reclaim.poller import Outcome
 
@@ -111,12 +113,13 @@ def print_outcomes(outcomes: Sequence[Outcome], console: Console) -> None:
     )
 
 
-async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> list[Outcome]:
+async def poll_once(
+    app: App, names: Sequence[str] | None, console: Console, workers: Executor | None = None
+) -> list[Outcome]:
     from reclaim.poller import Poller
 
-    sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
-    sources = REGISTRY.polled(sources)  # pushed kinds arrive with `reclaim run`
-    poller = Poller(app)
+    poller = Poller(app, workers=workers)
+    sources = _to_poll(app, names)
     try:
         if console.is_terminal:
             columns = (
@@ -133,13 +136,24 @@ async def poll_once(app: App, names: Sequence[str] | None, console: Console) -> 
         await poller.aclose()
 
 
+def _to_poll(app: App, names: Sequence[str] | None) -> list[SourceOptions]:
+    """The sources `poll --once` reads: those named, else every enabled one (pushed kinds
+    arrive with `reclaim run`)."""
+    sources = [s for s in app.settings.sources if (names and s.name in names) or (not names and s.enabled)]
+    return REGISTRY.polled(sources)
+
+
 def poll(app: App, args: argparse.Namespace, console: Console) -> int:
     """`reclaim poll --once`: exit 0 when every source was read, 3 when some failed."""
     unknown = [n for n in args.source or [] if n not in {s.name for s in app.settings.sources}]
     if unknown:
         print(f"no source named {', '.join(unknown)} in the config", file=sys.stderr)
         return EXIT_CONFIG
-    outcomes = asyncio.run(poll_once(app, args.source, console))
+    from reclaim.poller import fork_workers
+
+    fetched = any(isinstance(REGISTRY.of(s), FetchKind) for s in _to_poll(app, args.source))
+    workers = fork_workers(app) if fetched else None  # before the event loop and any thread
+    outcomes = asyncio.run(poll_once(app, args.source, console, workers))
     print_outcomes(outcomes, console)
     return 0 if all(o.ok for o in outcomes) else EXIT_SOURCES_FAILED
 

@@ -12,6 +12,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -51,19 +52,45 @@ class Outcome:
         return self.status == 304
 
 
+def worker_count(app: App) -> int:
+    """How many parse/triage processes a poll uses (polling.workers; by default the CPUs, at most 4)."""
+    workers = app.settings.polling.workers
+    return min(os.cpu_count() or 1, 4) if workers is None else workers
+
+
+def fork_workers(app: App) -> Executor | None:
+    """The worker processes for a one-off poll (`poll --once`), forked at once from this process
+    while it has no other thread and no event loop yet: they start with every module already
+    imported, instead of spending a second each importing them as fresh interpreters would, and
+    they start while this process reads the journal and makes its first requests. None where
+    forking is not safe or not available (the Poller then starts fresh interpreters when needed)."""
+    count = worker_count(app)
+    if count <= 0 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=prep.init,
+        initargs=(app.settings, REGISTRY.classes()),
+    )
+    pool.submit(os.getpid)  # forks every worker now, before the executor's own thread starts
+    log.debug("%d parse worker(s) forked", count)
+    return pool
+
+
 class Poller:
     """Polls sources for an App; reuse one Poller (its HTTP client and writer thread) across polls."""
 
-    def __init__(self, app: App, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, app: App, client: httpx.AsyncClient | None = None, workers: Executor | None = None) -> None:
+        """``workers``: processes already started (fork_workers), which this Poller then owns."""
         self.app = app
         self._own_client = client is None
         self.client = client or make_client(app.user_agent, max_connections=app.settings.polling.concurrency * 2)
         self._writer = app.db.pool  # shared with the bot: one SQLite writer thread per process
-        workers = app.settings.polling.workers
-        self._worker_count = min(os.cpu_count() or 1, 4) if workers is None else workers
-        self._workers: Executor | None = None
+        self._worker_count = worker_count(app)
+        self._workers: Executor | None = workers
 
-    def _pool(self) -> Executor | None:
+    def _pool(self) -> Executor | None:  # a fresh interpreter each: this process has threads by now
         """The worker processes, started on first need (a poll of 304s never starts them)."""
         if self._workers is None and self._worker_count > 0:
             self._workers = ProcessPoolExecutor(
