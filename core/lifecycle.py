@@ -53,6 +53,10 @@ class Delivery(StrEnum):
     CANCELLED = "cancelled"  # its customer was forgotten
 
 
+# outbox rows that wait for a person (listed by `reclaim outbox list` by default)
+NEEDS_PERSON = (Delivery.FAILED.value, Delivery.REFUSED.value, Delivery.UNCONFIRMED.value)
+
+
 class Part(StrEnum):
     """Which of a complaint's machines an event moves."""
 

@@ -1,5 +1,5 @@
-"""`reclaim outbox`: messages that could not be sent (given up after `outbox.max_attempts`, or
-refused), listed, queued again, or dropped."""
+"""`reclaim outbox`: messages that could not be sent (given up after `outbox.max_attempts`,
+refused by the place, or cut off mid-send) listed; failed ones queued again or dropped."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from core.lifecycle import Delivery
+from core.lifecycle import NEEDS_PERSON, Delivery
 from reclaim.cli_args import journal_id, limit
+
+ATTENTION = "attention"  # the default listing: what waits for a person
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,11 +21,14 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     box = sub.add_parser("outbox", help="messages that could not be sent").add_subparsers(dest="action", required=True)
-    listing = box.add_parser("list", help="failed rows (or --status S, or --status all)")
-    listing.add_argument("--status", choices=[*(d.value for d in Delivery), "all"], default=Delivery.FAILED.value)
+    listing = box.add_parser("list", help="rows waiting for a person: failed, refused, unconfirmed (or --status S|all)")
+    listing.add_argument("--status", choices=[*(d.value for d in Delivery), "all", ATTENTION], default=ATTENTION)
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--limit", type=limit, default=200)
-    for name, what in (("retry", "queue failed rows again"), ("drop", "give failed rows up for good")):
+    for name, what in (
+        ("retry", "queue rows again: failed ones, or a refused one by its id"),
+        ("drop", "give failed rows up for good"),
+    ):
         p = box.add_parser(name, help=what)
         p.add_argument("ids", type=journal_id, nargs="*", metavar="ID")
         p.add_argument("--all", action="store_true", help="every failed row (after an outage, say)")
@@ -35,7 +40,8 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
     from reclaim.cli_args import plain_row
 
     if args.action == "list":
-        rows = app.views.outbox(None if args.status == "all" else args.status, args.limit)
+        statuses = {"all": None, ATTENTION: NEEDS_PERSON}.get(args.status, (args.status,))
+        rows = app.views.outbox(statuses, args.limit)
         if args.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return 0
@@ -52,7 +58,9 @@ def run(app: App, args: argparse.Namespace, console: Console) -> int:
             plain_row(table, *cells)
         console.print(table)
         if not rows:
-            console.print(f"no {args.status} outbox rows")
+            console.print(
+                f"no {'failed, refused or unconfirmed' if args.status == ATTENTION else args.status} outbox rows"
+            )
         return 0
     if not args.ids and not args.all:
         print(f"name the rows to {args.action} (reclaim outbox {args.action} ID …) or give --all", file=sys.stderr)

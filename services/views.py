@@ -79,8 +79,8 @@ class Views:
         result: dict[str, Any] | None = self._read(queries.complaint_detail, complaint_id, link_base=self.link_base)
         return result
 
-    def outbox(self, status: str | None, limit: int) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._read(listing, status, limit)
+    def outbox(self, statuses: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._read(listing, statuses, limit)
         return result
 
     def complaint_status(self, complaint_id: int) -> str | None:

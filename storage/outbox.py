@@ -3,13 +3,14 @@ for a definite refusal), shown on the complaint's card, listed, retried or dropp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from core.lifecycle import Delivery
+from core.lifecycle import NEEDS_PERSON, Delivery
 from core.outbox import OutboxKind, Payload
 from storage.journal import _insert, outbox_row
 from storage.tables import Outbox
@@ -55,10 +56,11 @@ def for_card(session: Session, complaint_id: int) -> tuple[Outbox | None, tuple[
     return next((r for r in rows if r.key == key), None), failed
 
 
-def listing(session: Session, status: str | None = FAILED, limit: int = 200) -> list[dict[str, Any]]:
+def listing(session: Session, statuses: Sequence[str] | None = NEEDS_PERSON, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest rows first, of these statuses (None: every row)."""
     query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
-    if status:
-        query = query.where(Outbox.status == status)
+    if statuses:
+        query = query.where(Outbox.status.in_(statuses))
     return [
         {
             "id": r.id,

@@ -133,6 +133,10 @@ async def test_refusals_stop_failures_are_bounded_shown_and_handled_by_staff(
     assert main([*cli, "list", "--json"]) == 0
     listed = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
     assert {"say:x", "say:bad"} <= set(listed) and listed["say:x"]["last_error"] == chat.last_error
+    # by default everything a person must look at: the refused reply too, not only the failed rows
+    assert listed["publish:x"]["status"] == "refused"
+    assert main([*cli, "list", "--status", "failed", "--json"]) == 0
+    assert {r["status"] for r in json.loads(capsys.readouterr().out)} == {"failed"}
     assert main([*cli, "retry", str(chat.id)]) == 0
     again = status_of(app, "say:x")
     assert again.status == "pending" and again.attempts == 0
@@ -141,6 +145,9 @@ async def test_refusals_stop_failures_are_bounded_shown_and_handled_by_staff(
     assert main([*cli, "drop", str(bad.id)]) == 2  # nothing to drop now
     assert main([*cli, "retry"]) == 2  # which rows?
     assert main([*cli, "retry", "--all"]) == 0
+    assert status_of(app, "publish:x").status == "refused"  # --all takes the failed rows only
+    assert main([*cli, "retry", str(status_of(app, "publish:x").id)]) == 0  # a refusal, by its id
+    assert status_of(app, "publish:x").status == "pending"
     view = app.inbox.card(cid)
     assert view is not None and view.failed_sends == ()
 
