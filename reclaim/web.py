@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.cards import cause_label
-from core.inbox import Action, Staff
+from core.inbox import MAX_DRAFT, Action, Staff
 from core.review import MONTH, human, previous_month
 from reclaim.app import App
 from reclaim.health import Health, Pulse
@@ -49,7 +49,8 @@ from storage import dashboard
 log = logging.getLogger("reclaim.web")
 TEMPLATES = Path(__file__).parent / "templates"
 ACTIONS = {"ap": Action.APPROVE, "tk": Action.TAKE, "tc": Action.TAKE_CONFIRM, "ps": Action.POSTED,
-           "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST}  # fmt: skip
+           "rr": Action.REJECT_AS, "cp": Action.CONFIRM_POSTED, "rp": Action.REPOST,
+           "wc": Action.WITHDRAW_CONFIRM}  # fmt: skip
 
 
 class Web:
@@ -145,7 +146,9 @@ class Web:
 
     def say(self, request: Request, notice: str) -> None:
         t = self.app.staff_texts  # the dashboard speaks telegram.staff_language, as the cards do
-        text = t.t("dashboard", notice) if t.has("dashboard", notice) else notice.replace("_", " ")
+        # the dashboard's own wording, else the card's (the same decision, told in Telegram)
+        section = next((s for s in ("dashboard", "notice") if t.has(s, notice)), None)
+        text = t.t(section, notice, owner="?", max=MAX_DRAFT) if section else notice.replace("_", " ")
         request.session["notice"] = text if len(text) <= 300 else text[:299] + "…"  # the cookie stays small
 
     # -- pages ------------------------------------------------------------------------------

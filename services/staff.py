@@ -6,6 +6,7 @@ together, so a crash leaves all or none."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -159,11 +160,13 @@ class StaffInbox:
             row.answered_at = now
             return _edit(uow, c, who, text, now)
         if _amendable(c):
-            return _amend(uow, c, row, who, text, now)
+            row.answered_at = now
+            return _amend(uow, c, str(row.id), who, text, now)
         return Applied(notice=f"not_now_{c.status}")
 
     def edit_draft(self, complaint_id: int, who: Staff, text: str) -> Applied:
-        """A new text for the public reply, written outside Telegram (the web dashboard)."""
+        """A new text for the public reply, written outside Telegram (the web dashboard): the
+        draft while it is one, else our published reply where its place can edit it in place."""
         now = self.clock()
         problem = check_draft(text)
         if problem:
@@ -172,9 +175,11 @@ class StaffInbox:
             c = uow.complaints.get(complaint_id, lock=True)
             if c is None:
                 return Applied(notice="unknown_complaint")
-            if not _editable(c):
-                return Applied(notice=f"not_now_{c.status}")
-            return _edit(uow, c, who, text, now)
+            if _editable(c):
+                return _edit(uow, c, who, text, now)
+            if _amendable(c):
+                return _amend(uow, c, f"w{uuid.uuid4().hex[:12]}", who, text, now)
+            return Applied(notice=f"not_now_{c.status}")
 
     def add_prompt(self, chat_id: int, message_id: int, complaint_id: int, user_id: int, purpose: str) -> None:
         with self.uow() as uow:
@@ -208,17 +213,17 @@ def _amendable(c: Complaint) -> bool:
     return c.status in (Status.PUBLISHED, Status.CLOSED) and c.publisher != "manual" and bool(c.reply_id)
 
 
-def _amend(uow: UnitOfWork, c: Complaint, row: StaffPrompt, who: Staff, text: str, now: datetime) -> Applied:
-    """A new text for our published reply: the publisher edits it in place; the card shows the
-    new text once the place has it (services/delivery.py). An older edit still waiting is
-    dropped, so it cannot land after this one."""
+def _amend(uow: UnitOfWork, c: Complaint, ref: str, who: Staff, text: str, now: datetime) -> Applied:
+    """A new text for our published reply (``ref``: which question or page it came from, unique
+    per edit): the publisher edits it in place; the card shows the new text once the place has
+    it (services/delivery.py). An older edit still waiting is dropped, so it cannot land after
+    this one."""
     assert c.reply_id is not None
-    row.answered_at = now
     for older in uow.outbox.of_complaint(c.id, ("amend",)):
         if older.key.startswith(f"amend:{c.id}:"):
             older.advance(E.WITHDRAWN, now)  # only a row still waiting (pending, failed) moves
     amend = Amend(c.publisher, c.reply_id, text, by=who.actor, name=who.name)
-    uow.outbox.add(f"amend:{c.id}:{row.id}", amend, c.id, now)
+    uow.outbox.add(f"amend:{c.id}:{ref}", amend, c.id, now)
     uow.events.add(c.id, "reply_edit_queued", who.actor, {"name": who.name}, now)
     return _changed(uow, c, "reply_edit_queued")
 
