@@ -143,7 +143,15 @@ class Poller:
                 on_done(outcome)
             return outcome
 
-        return list(await asyncio.gather(*(one(s) for s in polled)))
+        outcomes = list(await asyncio.gather(*(one(s) for s in polled)))
+        unchanged = [o.source for o in outcomes if o.ok and o.not_modified]
+        if unchanged:  # their health in one write rather than a transaction each
+            await self._in_writer(lambda: self._unchanged(unchanged))
+        return outcomes
+
+    def _unchanged(self, names: list[str]) -> None:
+        with self.app.uow() as uow:
+            ingest.record_unchanged(uow, names, datetime.now(UTC))
 
     async def _poll_one(
         self, source: SourceOptions, validators: tuple[str | None, str | None], sem: asyncio.Semaphore
@@ -195,8 +203,8 @@ class Poller:
         req = kind.request(source, *validators)
         async with sem:
             fetched = await fetch_with_retries(self.client, req, retries=self.app.settings.polling.retries)
-        if fetched.not_modified:
-            return await self._in_writer(lambda: store(self.app, source, 304, None))
+        if fetched.not_modified:  # recorded with the poll's other 304s (poll)
+            return Outcome(source=source.name, ok=True, status=304)
         try:
             prepared = await self._prepare(source, fetched)
         except ParseTimeout as exc:  # a document built to be slow: reported and backed off

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.durations import backoff
 from core.ingest import Draft, plan_ingest
@@ -69,16 +70,27 @@ def record_poll(
     return recorded
 
 
+def _healthy(status: int, now: datetime) -> dict[str, Any]:
+    """What any successful poll sets on its source's row."""
+    return {"last_polled_at": now, "last_success_at": now, "last_status": status, "last_warning": None,
+            "consecutive_failures": 0, "next_attempt_at": None}  # fmt: skip
+
+
+def record_unchanged(uow: UnitOfWork, sources: Sequence[str], now: datetime) -> None:
+    """Polls answered 304 Not Modified (nothing new, validators still good), in one write."""
+    if sources:
+        uow.sources.mark(sources, _healthy(304, now))
+
+
 def _succeeded(state: SourceState, health: Health, added: int, now: datetime) -> None:
     if health.cursor is not None:
         state.cursor = health.cursor
-    state.last_polled_at = state.last_success_at = now
-    state.last_status = health.status
+    for key, value in _healthy(health.status, now).items():
+        setattr(state, key, value)
     if health.status != 304:
         state.etag, state.last_modified = health.etag, health.last_modified
-    state.last_warning = "; ".join(health.warnings)[:4000] if health.warnings else None
-    state.consecutive_failures = 0
-    state.next_attempt_at = None
+    if health.warnings:
+        state.last_warning = "; ".join(health.warnings)[:4000]
     state.items_seen = (state.items_seen or 0) + health.items
     state.mentions_added = (state.mentions_added or 0) + added
 

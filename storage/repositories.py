@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
@@ -140,6 +140,11 @@ class SqlSources(uow.Sources):
     def cursor(self, name: str) -> dict[str, object]:
         state = self.session.get(SourceState, name)
         return dict(state.cursor or {}) if state is not None else {}
+
+    def mark(self, names: Iterable[str], values: dict[str, Any]) -> None:
+        wanted = sorted(set(names))  # in one order, so two writers never deadlock on these rows
+        for i in range(0, len(wanted), 500):
+            self.session.execute(update(SourceState).where(SourceState.name.in_(wanted[i : i + 500])).values(values))
 
 
 class SqlConversations(uow.Conversations):

@@ -191,6 +191,12 @@ class FakeSources(uow.Sources):
         state = self.store.sources.get(name)
         return dict(state.cursor or {}) if state is not None else {}
 
+    def mark(self, names: Iterable[str], values: dict[str, Any]) -> None:
+        for name in names:
+            if (state := self.store.sources.get(name)) is not None:
+                for key, value in values.items():
+                    setattr(state, key, value)
+
 
 class FakeConversations(uow.Conversations):
     def __init__(self, store: FakeStore) -> None:

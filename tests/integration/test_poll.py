@@ -74,6 +74,30 @@ def test_second_poll_is_conditional_and_adds_nothing(db_url: str, site: SiteServ
     assert count(app, Mention) == 3
 
 
+def test_unchanged_feeds_are_recorded_in_one_write(db_url: str, site: SiteServer, make_app: Any) -> None:
+    """A re-poll of many unchanged feeds (all 304) writes their health in one transaction, not
+    one each; every one is recorded as polled and well, and nothing else about it changes."""
+    from sqlalchemy import event
+
+    sources = [
+        {"name": f"blog{i}", "kind": "rss", "url": site.add(f"/f{i}.xml", Page(feed(*ITEMS)))} for i in range(12)
+    ]
+    app = make_app(db_url, sources)
+    poll(app)
+    with app.sessions.begin() as s:  # one of them had failed meanwhile, say
+        s.get(SourceState, "blog3").consecutive_failures = 2
+    commits: list[int] = []
+    event.listen(app.engine, "commit", lambda _conn: commits.append(1))
+    outcomes = poll(app)
+    assert all(o.ok and o.not_modified for o in outcomes) and len(outcomes) == 12
+    assert len(commits) <= 2  # the validators read, then one write for the twelve
+    with app.sessions() as s:
+        states = list(s.scalars(select(SourceState).order_by(SourceState.name)))
+    assert {st.last_status for st in states} == {304} and {st.consecutive_failures for st in states} == {0}
+    assert all(st.last_polled_at == st.last_success_at and st.etag for st in states)
+    assert {st.mentions_added for st in states} == {3}
+
+
 def test_changed_feed_adds_only_new_items_even_without_validators(db_url: str, site: SiteServer, make_app: Any) -> None:
     site.add("/feed.xml", Page(feed(*ITEMS[:2]), conditional=False))
     app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": site.url("/feed.xml")}])
