@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -219,6 +218,8 @@ class App:
         return cache[language]
 
     def customer_desk(self) -> CustomerDesk:
+        import asyncio  # here: loading a config (check-config, --help) never needs the event loop
+
         from bot.customer import CustomerDesk
 
         languages = tuple(self.settings.triage.languages)

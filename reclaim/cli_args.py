@@ -4,12 +4,13 @@ and table rows whose cells are shown as written (text from sources is never rich
 from __future__ import annotations
 
 import argparse
-
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from core.review import MONTH
 from core.text import strip_controls
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def record_id(value: str) -> int:
@@ -44,4 +45,6 @@ def month(value: str) -> str:
 def plain_row(table: Table, *cells: object) -> None:
     """A table row of text as it is: "[/bold]" in an author's name is not markup, and a control
     code a source slipped in (before they were stripped at intake) does not reach the terminal."""
+    from rich.markup import escape  # on use: every command's parser imports this module
+
     table.add_row(*(escape(strip_controls(str(cell))) for cell in cells))

@@ -4,7 +4,6 @@ not, what to fix. Neither prints a secret (every line goes through the redactor)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -233,11 +232,15 @@ def _reddit(app: App) -> Iterator[Check]:
 
 
 def _sources(app: App) -> Iterator[Check]:
+    import asyncio  # here, not at the top: `reclaim --help` and check-config never need it
+
     return iter(asyncio.run(_fetch_all(app)))
 
 
 async def _fetch_all(app: App) -> list[Check]:
     """Every fetched source once, a few at a time (polling.concurrency), in config order."""
+    import asyncio
+
     from watchers import REGISTRY, FetchError, FetchKind, SourceOptions
     from watchers.http import fetch_with_retries, make_client
 

@@ -5,7 +5,6 @@ cli_web). Imported when one of them runs, so `reclaim --help` loads none of this
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.durations import format_duration
@@ -122,6 +120,8 @@ async def poll_once(
     sources = _to_poll(app, names)
     try:
         if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             columns = (
                 TextColumn("polling"),
                 BarColumn(),
@@ -149,6 +149,8 @@ def poll(app: App, args: argparse.Namespace, console: Console) -> int:
     if unknown:
         print(f"no source named {', '.join(unknown)} in the config", file=sys.stderr)
         return EXIT_CONFIG
+    import asyncio  # here, not at the top: check-config lives in this module too
+
     from reclaim.poller import fork_workers
 
     fetched = any(isinstance(REGISTRY.of(s), FetchKind) for s in _to_poll(app, args.source))
@@ -160,6 +162,8 @@ def poll(app: App, args: argparse.Namespace, console: Console) -> int:
 
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
     """`reclaim run`: until SIGTERM or Ctrl-C."""
+    import asyncio
+
     from reclaim.scheduler import Runner
 
     if not app.settings.telegram.token:

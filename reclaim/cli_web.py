@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import getpass
 import os
@@ -45,6 +44,8 @@ def _password() -> str:
 
 def run(app: App, args: argparse.Namespace, console: Console) -> int:
     if args.command == "web":
+        import asyncio  # here: every command's parser imports this module
+
         from reclaim.web import server
         from reclaim.web_server import bind
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString, PageElement
 from lxml import etree
 from lxml import html as lxml_html
 from pydantic import Field, model_validator
@@ -20,6 +18,10 @@ from watchers.base import NO_DEADLINE, Deadline, Fetched, Parsed, Watcher, clamp
 from watchers.kinds import FetchKind
 from watchers.options import HttpOptions, Strict
 from watchers.text import BLOCKS, DROP, decode_document, html_to_text, parse_date
+
+if TYPE_CHECKING:  # BeautifulSoup is imported where a page is parsed: loading a config never needs it
+    from bs4 import BeautifulSoup, Tag
+    from bs4.element import PageElement
 
 _ATTR = re.compile(r"::attr\(\s*([^)\s]+)\s*\)\s*$")
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:/|out of|из|af)\s*(\d+(?:[.,]\d+)?))?")
@@ -80,6 +82,8 @@ class HtmlWatcher:
 
     # -- CSS selectors --------------------------------------------------------------------
     def _selectors(self, text: str, url: str, deadline: Deadline) -> Parsed:
+        from bs4 import BeautifulSoup, Tag
+
         out = Parsed()
         soup = BeautifulSoup(text, "lxml")
         deadline.check()
@@ -250,6 +254,9 @@ def _own_text(tag: Tag, items: Mapping[int, int]) -> str:
     """The text of ``tag`` without scripts and styles and without items nested in it; block
     elements end with a space, exactly as ``html_to_text`` reads a fragment (ids made from the
     text stay as they were)."""
+    from bs4 import Tag
+    from bs4.element import NavigableString
+
     parts: list[str] = []
     stack: list[PageElement | None] = [tag]
     while stack:

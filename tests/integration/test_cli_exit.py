@@ -63,3 +63,24 @@ def test_the_console_script_and_python_m_use_the_quick_exit() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'reclaim = "reclaim.cli:entry"' in pyproject
     assert "entry()" in (ROOT / "reclaim" / "__main__.py").read_text()
+
+
+def test_checking_a_config_loads_no_parser_server_or_database_library(tmp_path: Path) -> None:
+    """`check-config` (and `--help`) stay quick because they never import what only polling,
+    serving or the journal need; bench/cli.py measures the time, this keeps the imports honest."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        'brand: {name: Nordlys}\ndatabase: {url: "sqlite:///j.db"}\nweb: {enabled: false}\n'
+        "sources:\n  - {name: reviews, kind: html, url: 'https://example.org/r', extract: jsonld}\n"
+    )
+    probe = (
+        "import sys; from reclaim.cli import main; code = main(sys.argv[1:]); "
+        "heavy = ('asyncio', 'bs4', 'alembic', 'sqlalchemy.orm', 'telegram', 'uvicorn'); "
+        "print(sorted(m for m in heavy if m in sys.modules)); sys.exit(code)"
+    )
+    for args in (["--config", str(config), "check-config"], ["--help"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().splitlines()[-1] == "[]", (args, proc.stdout[-300:])
