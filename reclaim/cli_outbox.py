@@ -26,8 +26,8 @@ def add_parsers(sub: Any) -> None:
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--limit", type=limit, default=200)
     for name, what in (
-        ("retry", "queue rows again: failed ones, or a refused one by its id"),
-        ("drop", "give failed rows up for good"),
+        ("retry", "queue failed rows again (or a refused message by its id; a refused public reply: see its card)"),
+        ("drop", "give failed (or, by id, refused) rows up for good"),
     ):
         p = box.add_parser(name, help=what)
         p.add_argument("ids", type=journal_id, nargs="*", metavar="ID")

@@ -211,8 +211,9 @@ class Delivery:
             uow.cards.bump(c.id)
 
     def requeue(self, ids: Sequence[int], who: str) -> int:
-        """`reclaim outbox retry`: failed rows (``ids``, or every one) queued again with a fresh
-        count of attempts; the card drops its "not sent" line. All or none (OutboxError)."""
+        """`reclaim outbox retry`: failed rows (``ids``, or every one), or a refused message or edit by
+        its id, queued again with a fresh count of attempts; the card drops its "not sent" line.
+        A refused public reply is not: its card hands it to a person. All or none (OutboxError)."""
         return self._settle(ids, who, E.REQUEUED, "send_retried")
 
     def drop(self, ids: Sequence[int], who: str) -> int:
@@ -228,8 +229,12 @@ class Delivery:
             for outbox_id, row in rows:
                 if row is None:
                     raise OutboxError(f"no outbox row #{outbox_id}")
+                if event is E.REQUEUED and row.status == D.REFUSED.value and row.kind == OutboxKind.PUBLISH.value:
+                    # its complaint went to a person to post by hand: a resend could make it public twice
+                    raise OutboxError(f"outbox row #{outbox_id} is a public reply the place refused: its card says "
+                                      "what to do (post it by hand, then press Posted)")  # fmt: skip
                 if not row.advance(event, now):
-                    raise OutboxError(f"outbox row #{outbox_id} is {row.status}, not failed: nothing to do")
+                    raise OutboxError(f"outbox row #{outbox_id} is {row.status}: nothing to do")
                 if event is E.REQUEUED:  # a fresh count of attempts, and a fresh give_up_after clock
                     row.attempts, row.next_attempt_at, row.created_at = 0, now, now
                 if row.complaint_id is not None:
