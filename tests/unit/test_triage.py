@@ -87,6 +87,21 @@ def test_flags_and_they_make_it_a_complaint(triager: Triager, text: str, flag: F
     assert t.kind is Kind.COMPLAINT
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not legal advice, but Nordlys has a 30 day return window, just ask them.",
+        "Legally, Nordlys has to give you a receipt. Great shop anyway!",
+        "The consumer council praised Nordlys for its clear prices",
+        "Jeg er jurist og elsker Nordlys' nye butik",
+    ],
+)
+def test_legal_words_that_threaten_nobody(triager: Triager, text: str) -> None:
+    t = triager.classify(text)
+    assert Flag.LEGAL_THREAT not in t.flags
+    assert t.severity is not Severity.CRITICAL
+
+
 def test_manager_as_a_person_is_not_a_request(triager: Triager) -> None:
     t = triager.classify("The store manager was lovely and helped me find a size")
     assert Flag.MANAGER_REQUEST not in t.flags
