@@ -91,7 +91,8 @@ class Poller:
         self._workers: Executor | None = workers
 
     def _pool(self) -> Executor | None:  # a fresh interpreter each: this process has threads by now
-        """The worker processes, started on first need (a poll of 304s never starts them)."""
+        """The worker processes, started on first need (a poll of 304s never starts them; `poll
+        --once` forks its own beforehand, fork_workers)."""
         if self._workers is None and self._worker_count > 0:
             self._workers = ProcessPoolExecutor(
                 max_workers=self._worker_count,
@@ -144,9 +145,14 @@ class Poller:
             return outcome
 
         outcomes = list(await asyncio.gather(*(one(s) for s in polled)))
-        unchanged = [o.source for o in outcomes if o.ok and o.not_modified]
+        unchanged = [o for o in outcomes if o.ok and o.not_modified]
         if unchanged:  # their health in one write rather than a transaction each
-            await self._in_writer(lambda: self._unchanged(unchanged))
+            try:
+                await self._in_writer(lambda: self._unchanged([o.source for o in unchanged]))
+            except Exception as exc:  # as a failed write of one source would be: reported, not raised
+                log.exception("could not record %d unchanged source(s)", len(unchanged))
+                for o in unchanged:
+                    o.ok, o.error = False, f"internal error: could not record the poll: {exc!r}"
         return outcomes
 
     def _unchanged(self, names: list[str]) -> None:
@@ -236,7 +242,8 @@ def store(
     last_modified: str | None = None,
     cursor: dict[str, object] | None = None,
 ) -> Outcome:
-    """Write one poll's prepared items (or a 304: ``prepared`` None) with the source's health."""
+    """Write one poll's prepared items (``prepared`` None: nothing kept) with the source's health (a
+    poll's 304s are written together, Poller.poll)."""
     prepared = prepared or prep.Prepared()
     for warning in prepared.warnings:
         log.warning("source %s: %s", source.name, warning)

@@ -19,6 +19,7 @@ from core.outbox import Alert, MentionCard, Payload, to_json
 from storage.tables import CardQueue, Complaint, Draft, Event, Mention, Outbox, SourceState
 
 CHUNK = 400
+NEW_SOURCE = {"consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}  # a source's row when it is made
 ALERT_FLAGS = frozenset({"legal_threat", "manager_request"})  # managers hear of these at once
 
 
@@ -191,7 +192,7 @@ def _first_rows(session: Session, now: datetime, opened: list[MentionPlan], by_t
 def source_state(session: Session, name: str) -> SourceState:
     """A source's row, made if missing, and locked for this transaction: two writers (two group
     messages at once) neither collide on making it nor lose each other's counts."""
-    new = {"name": name, "consecutive_failures": 0, "items_seen": 0, "mentions_added": 0}
+    new = {**NEW_SOURCE, "name": name}
     session.execute(_insert(session, SourceState).values(**new).on_conflict_do_nothing(index_elements=["name"]))
     state = session.get(SourceState, name, with_for_update=True, populate_existing=True)
     assert state is not None

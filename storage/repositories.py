@@ -3,11 +3,10 @@ storage/uow.py as queries on it (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import lifecycle
@@ -19,11 +18,12 @@ from core.outbox import OutboxKind, Payload
 from core.ports import CardView
 from core.respond import NEVER_FLAGS, NEVER_SEVERITY, Policy
 from storage import cards, cases, links, uow
-from storage.journal import Recorded, known_ids, record_plan, source_state
+from storage.journal import Recorded, record_plan
 from storage.outbox import add_outbox
 from storage.privacy import Purged, forget_customer, purge
 from storage.queries import current_draft
 from storage.repositories_office import SqlActions, SqlFaq, SqlLogins
+from storage.repositories_sources import SqlSources
 from storage.repositories_triage import SqlLabels, SqlTriageModels
 from storage.status import set_status
 from storage.tables import (
@@ -34,7 +34,6 @@ from storage.tables import (
     Mention,
     Outbox,
     Promise,
-    SourceState,
     StaffPrompt,
 )
 from storage.updates import first_time
@@ -118,33 +117,6 @@ class SqlComplaints(uow.Complaints):
             )
         )
         return list(self.session.scalars(query.order_by(Complaint.id).limit(limit)))
-
-
-class SqlSources(uow.Sources):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def known(self, source: str, external_ids: Iterable[str]) -> set[str]:
-        return known_ids(self.session, source, external_ids)
-
-    def state(self, name: str) -> SourceState:
-        return source_state(self.session, name)
-
-    def validators(self, names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        wanted = set(names)
-        query = select(SourceState.name, SourceState.etag, SourceState.last_modified)
-        if len(wanted) <= 500:  # one source per poll in `reclaim run`; all of them in `poll --once`
-            query = query.where(SourceState.name.in_(wanted))
-        return {name: (etag, modified) for name, etag, modified in self.session.execute(query) if name in wanted}
-
-    def cursor(self, name: str) -> dict[str, object]:
-        state = self.session.get(SourceState, name)
-        return dict(state.cursor or {}) if state is not None else {}
-
-    def mark(self, names: Iterable[str], values: dict[str, Any]) -> None:
-        wanted = sorted(set(names))  # in one order, so two writers never deadlock on these rows
-        for i in range(0, len(wanted), 500):
-            self.session.execute(update(SourceState).where(SourceState.name.in_(wanted[i : i + 500])).values(values))
 
 
 class SqlConversations(uow.Conversations):

@@ -11,7 +11,6 @@ status (core/lifecycle.py).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -30,15 +29,16 @@ from storage.tables import (
     FaqEntry,
     Mention,
     Promise,
-    SourceState,
     StaffPrompt,
     WebUser,
 )
 from storage.tables import Outbox as OutboxRow
+from storage.uow_sources import Sources
 from storage.uow_triage import Labels, TriageModels
 
-# a dispatcher round sends everything else first, then at most this many mentions-lane cards, so a burst of
-# mentions never holds back complaint cards, alerts and replies (Telegram allows a group ~20 messages a minute)
+# a dispatcher round sends everything else first, then at most this many mentions-lane cards, so
+# a burst of mentions never holds back complaint cards, alerts and replies (Telegram allows a group
+# about 20 messages a minute)
 MENTION_CARDS_PER_ROUND = 3
 
 
@@ -65,7 +65,8 @@ class Complaints(abc.ABC):
 
     @abc.abstractmethod
     def record(self, plan: IngestPlan) -> Recorded:
-        """Insert a plan's new mentions, open their complaints (draft, events, card, alerts); known ones are skipped."""
+        """Insert a plan's new mentions and open their complaints (draft, first events, card,
+        manager alerts), skipping mentions the journal holds (another writer's meanwhile)."""
 
     @abc.abstractmethod
     def answered_by_policy(self, source: str, author: str, other_than: int, since: datetime) -> bool:
@@ -81,30 +82,9 @@ class Complaints(abc.ABC):
 
     @abc.abstractmethod
     def untaken(self, policy: Policy, before: datetime, since: datetime, limit: int) -> list[int]:
-        """Untaken complaints opened between ``since`` and ``before``, reply still a draft, of the policy's sources,
-        severities and languages, without a flag it never publishes; oldest first (core.respond decides)."""
-
-
-class Sources(abc.ABC):
-    @abc.abstractmethod
-    def known(self, source: str, external_ids: Iterable[str]) -> set[str]:
-        """Which of these items the journal already holds for the source."""
-
-    @abc.abstractmethod
-    def state(self, name: str) -> SourceState:
-        """The source's health row, made if missing, locked for this transaction."""
-
-    @abc.abstractmethod
-    def validators(self, names: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        """These sources' ETag and Last-Modified, for conditional GETs."""
-
-    @abc.abstractmethod
-    def cursor(self, name: str) -> dict[str, object]:
-        """Where a reading source stopped (empty before its first poll)."""
-
-    @abc.abstractmethod
-    def mark(self, names: Iterable[str], values: dict[str, Any]) -> None:
-        """Set these fields on these sources' rows, in one statement (rows that exist)."""
+        """Complaints opened between ``since`` and ``before`` whose public reply is still a draft
+        and that nobody has taken, of the policy's sources, severities and languages and without a flag it never
+        publishes, oldest first (what respond.auto_publish looks at; core.respond decides)."""
 
 
 class Conversations(abc.ABC):
@@ -116,7 +96,8 @@ class Conversations(abc.ABC):
 
     @abc.abstractmethod
     def active_for(self, user_id: int, closed_since: datetime) -> ConversationRow | None:
-        """The customer's open conversation, else one closed after ``closed_since`` (a late comment), newest first."""
+        """The customer's open conversation, else one closed after ``closed_since`` (a comment
+        after the rating belongs to it), newest first."""
 
     @abc.abstractmethod
     def of_customer(self, user_id: int) -> list[int]:

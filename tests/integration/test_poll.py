@@ -98,6 +98,23 @@ def test_unchanged_feeds_are_recorded_in_one_write(db_url: str, site: SiteServer
     assert {st.mentions_added for st in states} == {3}
 
 
+def test_a_failed_write_of_unchanged_sources_is_reported_not_raised(
+    db_url: str, site: SiteServer, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import ingest
+
+    url = site.add("/feed.xml", Page(feed(*ITEMS)))
+    app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}])
+    poll(app)
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "record_unchanged", broken)
+    (outcome,) = poll(app)
+    assert not outcome.ok and "could not record the poll" in (outcome.error or "")
+
+
 def test_changed_feed_adds_only_new_items_even_without_validators(db_url: str, site: SiteServer, make_app: Any) -> None:
     site.add("/feed.xml", Page(feed(*ITEMS[:2]), conditional=False))
     app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": site.url("/feed.xml")}])
