@@ -118,9 +118,18 @@ def exit_now(code: int) -> NoReturn:
     output and error are flushed, and the exit code is kept."""
     threading._shutdown()  # type: ignore[attr-defined]  # what Python's exit does first: join the threads
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`reclaim … | head`)
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `reclaim … | head` stopped reading: what it wanted, it has
+        pass
+    except OSError as exc:  # a full disk under `reclaim … > file` must not look like success
+        with contextlib.suppress(OSError, ValueError):
+            print(f"reclaim: the output could not be written: {exc}", file=sys.stderr)
+        code = code or 120  # what Python's own exit answers
+    except ValueError:  # standard output was closed by the command itself
+        pass
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code)
 
 
@@ -202,7 +211,11 @@ def _main(args: argparse.Namespace) -> int:
             return check_config(settings, console)
         module, name = COMMANDS[args.command].split(":")
         command = getattr(importlib.import_module(module), name)
-        return int(command(App(settings), args, console))
+        app = App(settings)
+        try:
+            return int(command(app, args, console))
+        finally:  # its connections end properly (PostgreSQL logs the ones that just vanish)
+            app.close()
     except (ConfigError, LexiconError, TemplateError) as exc:
         print(REDACT(f"config error:\n{exc}"), file=sys.stderr)  # a value from ${VAR} may be a secret
         return EXIT_CONFIG

@@ -5,10 +5,12 @@ the interpreter's clean-up of its heap is skipped (bench/cli.py measures what th
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,3 +86,36 @@ def test_checking_a_config_loads_no_parser_server_or_database_library(tmp_path: 
         )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip().splitlines()[-1] == "[]", (args, proc.stdout[-300:])
+
+
+def test_output_that_cannot_be_written_fails_the_command(tmp_path: Path) -> None:
+    """A full disk under `reclaim outbox list --json > file` must not look like success."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f'brand: {{name: Nordlys}}\ndatabase: {{url: "sqlite:///{tmp_path}/j.db"}}\n')
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "reclaim", "--config", str(config), "outbox", "list", "--json"],
+            cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode != 0
+    assert "No space left on device" in proc.stderr
+    # output still in the buffer when the command ends fails at the last flush, as Python's own exit does
+    leftover = "import sys; sys.stdout.write('x' * 100); from reclaim.cli import exit_now; exit_now(0)"
+    with open("/dev/full", "w") as full:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffer, as in production
+        proc = subprocess.run([sys.executable, "-c", leftover], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, env=env)  # fmt: skip
+    assert proc.returncode == 120
+    assert "No space left on device" in proc.stderr
+
+
+def test_every_command_closes_the_journal_before_it_exits(tmp_path: Path, monkeypatch: Any) -> None:
+    from reclaim.app import App
+    from reclaim.cli import main
+
+    closed: list[bool] = []
+    monkeypatch.setattr(App, "close", lambda self: closed.append(True))
+    config = tmp_path / "config.yaml"
+    config.write_text(f'brand: {{name: Nordlys}}\ndatabase: {{url: "sqlite:///{tmp_path}/j.db"}}\n')
+    assert main(["--config", str(config), "sources"]) == 0
+    assert closed == [True]
