@@ -12,6 +12,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -65,8 +66,8 @@ def fork_workers(app: App) -> Executor | None:
     they start while this process reads the journal and makes its first requests. None where
     forking is not safe or not available (the Poller then starts fresh interpreters when needed)."""
     count = worker_count(app)
-    if count <= 0 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
+    if count <= 0 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return None  # (macOS has fork, but its system libraries are not safe across one)
     pool = ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("fork"),

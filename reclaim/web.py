@@ -148,7 +148,10 @@ class Web:
         t = self.app.staff_texts  # the dashboard speaks telegram.staff_language, as the cards do
         # the dashboard's own wording, else the card's (the same decision, told in Telegram)
         section = next((s for s in ("dashboard", "notice") if t.has(s, notice)), None)
-        text = t.t(section, notice, owner="?", max=MAX_DRAFT) if section else notice.replace("_", " ")
+        try:
+            text = t.t(section, notice, owner="?", max=MAX_DRAFT) if section else notice.replace("_", " ")
+        except (KeyError, IndexError, ValueError):  # a text with a placeholder the dashboard cannot fill
+            text = notice.replace("_", " ")
         request.session["notice"] = text if len(text) <= 300 else text[:299] + "…"  # the cookie stays small
 
     # -- pages ------------------------------------------------------------------------------
@@ -244,7 +247,8 @@ class Web:
             return RedirectResponse("/login", status_code=303)
         data = await self.form(request)
         cid = int(request.path_params["cid"])
-        applied = await self.app.db(self.app.inbox.edit_draft, cid, self.staff(user), str(data.get("text") or ""))
+        text, published = str(data.get("text") or ""), data.get("what") == "published"  # the form's own target
+        applied = await self.app.db(self.app.inbox.edit_draft, cid, self.staff(user), text, published)
         self.say(request, applied.notice)
         return RedirectResponse(f"/complaints/{cid}", status_code=303)
 

@@ -164,9 +164,11 @@ class StaffInbox:
             return _amend(uow, c, str(row.id), who, text, now)
         return Applied(notice=f"not_now_{c.status}")
 
-    def edit_draft(self, complaint_id: int, who: Staff, text: str) -> Applied:
+    def edit_draft(self, complaint_id: int, who: Staff, text: str, published: bool = False) -> Applied:
         """A new text for the public reply, written outside Telegram (the web dashboard): the
-        draft while it is one, else our published reply where its place can edit it in place."""
+        draft, or (``published``) our published reply where its place can edit it in place. Each
+        only while the complaint still has one: a draft form sent after the policy published the
+        reply never rewrites what people see."""
         now = self.clock()
         problem = check_draft(text)
         if problem:
@@ -175,9 +177,9 @@ class StaffInbox:
             c = uow.complaints.get(complaint_id, lock=True)
             if c is None:
                 return Applied(notice="unknown_complaint")
-            if _editable(c):
+            if not published and _editable(c):
                 return _edit(uow, c, who, text, now)
-            if _amendable(c):
+            if published and _amendable(c):
                 return _amend(uow, c, f"w{uuid.uuid4().hex[:12]}", who, text, now)
             return Applied(notice=f"not_now_{c.status}")
 

@@ -95,6 +95,7 @@ def complaint(session: Session, complaint_id: int) -> dict[str, Any] | None:
         "follow_up": follow,
         "events": events,
         "conversation": conv.state if conv is not None and conv.customer_id is not None else None,
+        "bound": conv is not None and conv.customer_id is not None,  # the customer came in by our reply's link
         "customer": " ".join(
             p for p in (conv.customer_name, f"@{conv.customer_username}" if conv.customer_username else None) if p
         )

@@ -5,6 +5,7 @@ outbox carries both to the place exactly as the card's buttons do."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -40,7 +41,13 @@ async def test_the_dashboard_edits_and_withdraws_our_published_reply(
         assert (await log_in(bob, "bob")).status_code == 303
         page = (await bob.get("/complaints/1")).text
         assert "Edit our published reply" in page and "Withdraw our reply" not in page  # not his
-        form = {"csrf": await csrf(bob, "/complaints/1"), "text": "Sorry again <b>Anna</b> here"}
+        # a draft form opened before the policy published the reply rewrites nothing people see
+        form = {"csrf": await csrf(bob, "/complaints/1"), "text": "An old draft form"}
+        assert (await bob.post("/complaints/1/edit", data=form)).status_code == 303
+        assert rows("amend") == []
+        assert (await bob.post("/complaints/1/edit", data={"text": "x", "what": "published"})).status_code == 403
+        assert rows("amend") == []  # no CSRF token, no edit
+        form = {"csrf": await csrf(bob, "/complaints/1"), "text": "Sorry again <b>Anna</b> here", "what": "published"}
         assert (await bob.post("/complaints/1/edit", data=form)).status_code == 303
         assert "Editing our published reply" in (await bob.get("/complaints/1")).text
         form = {"csrf": await csrf(bob, "/complaints/1"), "action": Action.WITHDRAW_CONFIRM.value}
@@ -55,7 +62,7 @@ async def test_the_dashboard_edits_and_withdraws_our_published_reply(
         assert (await log_in(anna, "anna")).status_code == 303
         page = (await anna.get("/complaints/1")).text
         assert "Withdraw our reply" in page
-        form = {"csrf": await csrf(anna, "/complaints/1"), "text": "A second, better text"}
+        form = {"csrf": await csrf(anna, "/complaints/1"), "text": "A second, better text", "what": "published"}
         assert (await anna.post("/complaints/1/edit", data=form)).status_code == 303
         form = {"csrf": await csrf(anna, "/complaints/1"), "action": Action.WITHDRAW_CONFIRM.value}
         assert (await anna.post("/complaints/1/act", data=form)).status_code == 303
@@ -63,3 +70,28 @@ async def test_the_dashboard_edits_and_withdraws_our_published_reply(
     assert sorted(amends.values()) == ["cancelled", "pending", "pending"]  # the newer edit drops the older
     withdrawals = [from_json("amend", r.payload) for r in rows("amend") if r.key.startswith("withdraw:")]
     assert [(w.reply_id, w.text) for w in withdrawals] == [("t1_ours", None)]
+
+
+async def test_no_withdrawal_once_the_customer_opened_the_private_chat(
+    db_url: str, site: SiteServer, make_app: Any
+) -> None:
+    from storage.tables import ConversationRow
+
+    url = site.add("/feed.xml", Page(feed(("1", "Nordlys order never arrived", "I want my money back."))))
+    app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}])
+    await asyncio.to_thread(poll_all, app)
+    with app.sessions.begin() as s:
+        s.execute(update(Complaint).values(status="published", publisher="reddit", reply_id="t1_ours",
+                                           owner_id=111, owner_name="Anna"))  # fmt: skip
+        s.merge(
+            ConversationRow(complaint_id=1, customer_id=555, step="listening", state={}, updated_at=datetime.now(UTC))
+        )
+    app.accounts.add("anna", PASSWORD, "staff", telegram_id=111)
+    async with client(Web(app, secret="test secret " * 4)) as anna:
+        assert (await log_in(anna, "anna")).status_code == 303
+        assert "Withdraw our reply" not in (await anna.get("/complaints/1")).text
+        form = {"csrf": await csrf(anna, "/complaints/1"), "action": Action.WITHDRAW_CONFIRM.value}
+        assert (await anna.post("/complaints/1/act", data=form)).status_code == 303
+        assert "opened the private chat" in (await anna.get("/complaints/1")).text
+    with app.sessions() as s:
+        assert not list(s.scalars(select(Outbox).where(Outbox.key.like("withdraw:%"))))
