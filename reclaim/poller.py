@@ -90,6 +90,8 @@ class Poller:
         self._writer = app.db.pool  # shared with the bot: one SQLite writer thread per process
         self._worker_count = worker_count(app)
         self._workers: Executor | None = workers
+        self._unchanged: list[Outcome] = []  # 304s waiting for their write (_not_modified)
+        self._flushing: asyncio.Future[None] | None = None
 
     def _pool(self) -> Executor | None:  # a fresh interpreter each: this process has threads by now
         """The worker processes, started on first need (a poll of 304s never starts them; `poll
@@ -145,18 +147,30 @@ class Poller:
                 on_done(outcome)
             return outcome
 
-        outcomes = list(await asyncio.gather(*(one(s) for s in polled)))
-        unchanged = [o for o in outcomes if o.ok and o.not_modified]
-        if unchanged:  # their health in one write rather than a transaction each
-            try:
-                await self._in_writer(lambda: self._unchanged([o.source for o in unchanged]))
-            except Exception as exc:  # as a failed write of one source would be: reported, not raised
-                log.exception("could not record %d unchanged source(s)", len(unchanged))
-                for o in unchanged:
-                    o.ok, o.error = False, f"internal error: could not record the poll: {exc!r}"
-        return outcomes
+        return list(await asyncio.gather(*(one(s) for s in polled)))
 
-    def _unchanged(self, names: list[str]) -> None:
+    async def _not_modified(self, outcome: Outcome) -> Outcome:
+        """A 304's health, written with the others that came while the writer was busy: one write
+        for many rather than a transaction each, yet each before its source's poll is done (a poll
+        stopped half-way keeps what it had)."""
+        self._unchanged.append(outcome)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.ensure_future(self._flush_unchanged())
+        await asyncio.shield(self._flushing)  # it writes until none is left: ours too
+        return outcome
+
+    async def _flush_unchanged(self) -> None:
+        while self._unchanged:
+            batch, self._unchanged = self._unchanged, []
+            names = [o.source for o in batch]
+            try:
+                await self._in_writer(functools.partial(self._write_unchanged, names))
+            except Exception as exc:  # as a failed write of one source would be: reported, not raised
+                log.exception("could not record %d unchanged source(s)", len(batch))
+                for o in batch:
+                    o.ok, o.error = False, f"internal error: could not record the poll: {exc!r}"
+
+    def _write_unchanged(self, names: list[str]) -> None:
         with self.app.uow() as uow:
             ingest.record_unchanged(uow, names, datetime.now(UTC))
 
@@ -210,8 +224,8 @@ class Poller:
         req = kind.request(source, *validators)
         async with sem:
             fetched = await fetch_with_retries(self.client, req, retries=self.app.settings.polling.retries)
-        if fetched.not_modified:  # recorded with the poll's other 304s (poll)
-            return Outcome(source=source.name, ok=True, status=304)
+        if fetched.not_modified:
+            return await self._not_modified(Outcome(source=source.name, ok=True, status=304))
         try:
             prepared = await self._prepare(source, fetched)
         except ParseTimeout as exc:  # a document built to be slow: reported and backed off
@@ -244,7 +258,7 @@ def store(
     cursor: dict[str, object] | None = None,
 ) -> Outcome:
     """Write one poll's prepared items (``prepared`` None: nothing kept) with the source's health (a
-    poll's 304s are written together, Poller.poll)."""
+    poll's 304s are written together, Poller._not_modified)."""
     prepared = prepared or prep.Prepared()
     for warning in prepared.warnings:
         log.warning("source %s: %s", source.name, warning)

@@ -63,6 +63,35 @@ def test_a_trickling_source_is_a_timeout_and_the_others_go_on(
         assert state is not None and state.consecutive_failures == 1 and state.next_attempt_at is not None
 
 
+def test_an_unchanged_source_is_recorded_even_if_the_poll_is_stopped_before_its_end(
+    db_url: str, site: SiteServer, hostile: HostileServer, make_app: Any
+) -> None:
+    """A poll's 304s are written together, but not only at the end: a poll stopped while a slow
+    source still trickles (Ctrl-C, a kill) has recorded the unchanged ones it had."""
+    good = site.add("/feed.xml", Page(feed(*ITEMS)))
+    sources = [{"name": "good", "kind": "rss", "url": good}]
+    app = make_app(db_url, sources)
+    poll_within(app, 30)
+    with app.sessions() as s:
+        first = s.get(SourceState, "good").last_polled_at
+    slow = make_app(
+        db_url, [*sources, {"name": "trickle", "kind": "rss", "url": hostile.url("/trickle"), "timeout": "30s"}]
+    )
+
+    async def stopped() -> None:
+        poller = Poller(slow)
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(poller.poll(slow.settings.sources), 3)
+        finally:
+            await poller.aclose()
+
+    asyncio.run(stopped())
+    with slow.sessions() as s:
+        state = s.get(SourceState, "good")
+        assert state.last_status == 304 and state.last_polled_at > first
+
+
 def test_bombs_loops_huge_pages_and_deep_nesting(
     db_url: str, site: SiteServer, hostile: HostileServer, make_app: Any
 ) -> None:
