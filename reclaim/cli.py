@@ -108,7 +108,39 @@ def setup_logging(verbose: int) -> None:
 
 def entry() -> NoReturn:
     """The `reclaim` console script and `python -m reclaim`: main(), then a quick exit."""
+    sys.stdout = _ReaderMayLeave(sys.stdout)
     exit_now(main())
+
+
+class _ReaderMayLeave:
+    """Standard output whose reader may stop early (`reclaim … | head -1`): what is left is
+    dropped, and the command goes on to its own end and exit code, without a traceback."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self._gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def _leave(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # later writes, ours or Python's, go nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def exit_now(code: int) -> NoReturn:

@@ -119,3 +119,20 @@ def test_every_command_closes_the_journal_before_it_exits(tmp_path: Path, monkey
     config.write_text(f'brand: {{name: Nordlys}}\ndatabase: {{url: "sqlite:///{tmp_path}/j.db"}}\n')
     assert main(["--config", str(config), "sources"]) == 0
     assert closed == [True]
+
+
+def test_a_reader_that_stops_early_costs_neither_the_exit_code_nor_a_traceback(tmp_path: Path) -> None:
+    """`reclaim … | head -1`: the command still ends as its work did, quietly."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f'brand: {{name: Nordlys}}\ndatabase: {{url: "sqlite:///{tmp_path}/j.db"}}\nweb: {{enabled: false}}\n'
+        "sources:\n"
+        + "".join(f"  - {{name: s{i}, kind: rss, url: 'http://127.0.0.1:9/f{i}.xml'}}\n" for i in range(40))
+    )
+    for command in ("poll --once", "sources"):
+        script = (
+            f"{sys.executable} -m reclaim --config {config} {command} | head -c 1 > /dev/null; echo ${{PIPESTATUS[0]}}"
+        )
+        proc = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.stdout.strip() == ("3" if command == "poll --once" else "0"), (command, proc.stderr[-500:])
+        assert "Traceback" not in proc.stderr and "unexpected error" not in proc.stderr
