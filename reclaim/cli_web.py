@@ -9,6 +9,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from reclaim.cli_args import record_id
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -21,7 +23,7 @@ def add_parsers(sub: Any) -> None:
     add = users.add_parser("add", help="a new login; the password from $RECLAIM_NEW_PASSWORD or asked for")
     add.add_argument("name")
     add.add_argument("--role", choices=["staff", "manager"], required=True)
-    add.add_argument("--telegram-id", type=int, help="the same person's numeric id in the staff chat")
+    add.add_argument("--telegram-id", type=record_id, help="the same person's numeric id in the staff chat")
     users.add_parser("list")
     for name, text in (("disable", "stop a login (its sessions end too)"), ("enable", "allow a login again"),
                        ("password", "a new password (from $RECLAIM_NEW_PASSWORD or asked)")):  # fmt: skip

@@ -22,6 +22,8 @@ def test_logins_from_the_command_line(db_url: str, tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "short")
     assert main([*run, "add", "anna", "--role", "staff"]) == 2  # too short
     monkeypatch.setenv("RECLAIM_NEW_PASSWORD", "a long enough secret")
+    # a Telegram user id is positive; a web-only login acts under minus its own id, so "-2" would be login #2
+    assert main([*run, "add", "eve", "--role", "staff", "--telegram-id", "-2"]) == 2
     assert main([*run, "add", "anna", "--role", "staff", "--telegram-id", "111"]) == 0
     assert main([*run, "add", "anna", "--role", "manager"]) == 2  # taken
     engine = create_engine(db_url)
