@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -136,6 +137,12 @@ async def poll_once(
         await poller.aclose()
 
 
+def _stopped(_signum: int, _frame: object) -> None:
+    """SIGTERM during `poll --once`: the poll is cancelled, and its workers and connections are
+    shut down on the way out (the default would leave the workers waiting for ever)."""
+    raise SystemExit(128 + signal.SIGTERM)
+
+
 def _to_poll(app: App, names: Sequence[str] | None) -> list[SourceOptions]:
     """The sources `poll --once` reads: those named, else every enabled one (pushed kinds
     arrive with `reclaim run`)."""
@@ -155,7 +162,11 @@ def poll(app: App, args: argparse.Namespace, console: Console) -> int:
 
     fetched = any(isinstance(REGISTRY.of(s), FetchKind) for s in _to_poll(app, args.source))
     workers = fork_workers(app) if fetched else None  # before the event loop and any thread
-    outcomes = asyncio.run(poll_once(app, args.source, console, workers))
+    previous = signal.signal(signal.SIGTERM, _stopped)  # `timeout 60 reclaim poll --once`, a kill
+    try:
+        outcomes = asyncio.run(poll_once(app, args.source, console, workers))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print_outcomes(outcomes, console)
     return 0 if all(o.ok for o in outcomes) else EXIT_SOURCES_FAILED
 

@@ -34,6 +34,8 @@ class Prepared:
 def init(settings: Settings, kinds: list[type[SourceKind[Any]]]) -> None:
     """Worker-process initialiser: the parent's source kinds, triage and brand matching, once."""
     global _APP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     REGISTRY.ensure(kinds)
     from reclaim.redact import REDACT, RedactingFormatter
 

@@ -71,3 +71,50 @@ def test_no_fork_beside_another_thread_or_without_workers(tmp_path: Path, site: 
     assert fork_workers(app) is None
     (outcome,) = poll_all(app)  # the Poller starts fresh interpreters instead
     assert outcome.ok and outcome.added == 3 and outcome.complaints == 2
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_poll_once_stopped_by_sigterm_or_ctrl_c_leaves_no_worker_behind(tmp_path: Path, site: SiteServer) -> None:
+    """`timeout 60 reclaim poll --once` or a kill of the process alone: the workers are shut down
+    with it (before, they waited for work for ever under init), and Ctrl-C prints no worker
+    tracebacks."""
+    import signal
+    import time
+
+    from sandbox.hostile import HostileServer
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with HostileServer(trickle_for=60) as hostile:
+            config, _db = _config(tmp_path, site, workers=2)
+            data = json.loads(config.read_text())
+            data["sources"].append({"name": "slow", "kind": "rss", "url": hostile.url("/trickle"), "timeout": "50s"})
+            config.write_text(json.dumps(data))
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "reclaim", "--config", str(config), "poll", "--once"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            workers = _children(proc.pid)
+            assert len(workers) >= 2
+            time.sleep(1.5)  # the feeds are read; the trickle holds the poll
+            proc.send_signal(sig)
+            _out, err = proc.communicate(timeout=30)
+            assert proc.returncode in (130, 143, -sig), (proc.returncode, err[-800:])
+            time.sleep(1)
+            left = [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _state(w)]
+            assert left == [], f"{sig!r}: workers {left} still running"
+            assert "Process ForkProcess" not in err, err[-800:]
+        (tmp_path / "journal.db").unlink()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except OSError:
+        return "Z"
