@@ -20,16 +20,22 @@ from tests.integration.test_poll import feed
 from tests.integration.test_web_hardening import PASSWORD, client, csrf, log_in
 
 
-async def test_the_dashboard_edits_and_withdraws_our_published_reply(
-    db_url: str, site: SiteServer, make_app: Any
-) -> None:
+async def published_on_reddit(site: SiteServer, make_app: Any, db_url: str) -> Any:
+    """An app with one complaint whose reply went out on Reddit, Anna (Telegram id 111) owning it."""
     url = site.add("/feed.xml", Page(feed(("1", "Nordlys order never arrived", "I want my money back."))))
     app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}])
     await asyncio.to_thread(poll_all, app)
-    with app.sessions.begin() as s:  # as if our reply went out on Reddit, Anna owning the complaint
+    with app.sessions.begin() as s:
         s.execute(update(Complaint).values(status="published", publisher="reddit", reply_id="t1_ours",
                                            owner_id=111, owner_name="Anna"))  # fmt: skip
     app.accounts.add("anna", PASSWORD, "staff", telegram_id=111)
+    return app
+
+
+async def test_the_dashboard_edits_and_withdraws_our_published_reply(
+    db_url: str, site: SiteServer, make_app: Any
+) -> None:
+    app = await published_on_reddit(site, make_app, db_url)
     app.accounts.add("bob", PASSWORD, "staff", telegram_id=222)
     web = Web(app, secret="test secret " * 4)
 
@@ -77,16 +83,11 @@ async def test_no_withdrawal_once_the_customer_opened_the_private_chat(
 ) -> None:
     from storage.tables import ConversationRow
 
-    url = site.add("/feed.xml", Page(feed(("1", "Nordlys order never arrived", "I want my money back."))))
-    app = make_app(db_url, [{"name": "blog", "kind": "rss", "url": url}])
-    await asyncio.to_thread(poll_all, app)
-    with app.sessions.begin() as s:
-        s.execute(update(Complaint).values(status="published", publisher="reddit", reply_id="t1_ours",
-                                           owner_id=111, owner_name="Anna"))  # fmt: skip
+    app = await published_on_reddit(site, make_app, db_url)
+    with app.sessions.begin() as s:  # the customer came in by our reply's link
         s.merge(
             ConversationRow(complaint_id=1, customer_id=555, step="listening", state={}, updated_at=datetime.now(UTC))
         )
-    app.accounts.add("anna", PASSWORD, "staff", telegram_id=111)
     async with client(Web(app, secret="test secret " * 4)) as anna:
         assert (await log_in(anna, "anna")).status_code == 303
         assert "Withdraw our reply" not in (await anna.get("/complaints/1")).text
