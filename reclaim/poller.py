@@ -31,6 +31,7 @@ from watchers.base import ParseTimeout
 from watchers.http import fetch_with_retries, make_client
 
 log = logging.getLogger("reclaim.poll")
+COALESCE = 0.02  # seconds a write of 304s waits for more (PostgreSQL: each transaction is round trips)
 
 
 @dataclass
@@ -161,6 +162,7 @@ class Poller:
 
     async def _flush_unchanged(self) -> None:
         while self._unchanged:
+            await asyncio.sleep(COALESCE)  # the answers a moment behind go in the same write
             batch, self._unchanged = self._unchanged, []
             names = [o.source for o in batch]
             try:
